@@ -1,0 +1,127 @@
+/**
+ * The yargs parser, exported so that tests drive it with parseAsync(). Handlers
+ * set the exit code through the context; nothing here calls process.exit().
+ */
+import yargs, { type Argv } from 'yargs';
+import { Logger, type LogFormat } from '../log.js';
+import { redact } from '../redact.js';
+import { EXIT, isScimEtlError, ConfigProblems, formatProblem } from '../errors.js';
+import type { CommandContext } from './context.js';
+import { commands } from './commands/index.js';
+
+export interface RunIO {
+  argv: string[];
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
+export function buildParser(io: RunIO, state: { exitCode: number }): Argv {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
+  const signal = io.signal ?? new AbortController().signal;
+
+  let parser = yargs(io.argv)
+    .scriptName('scim-etl')
+    .usage('$0 <command> [options]\n\nExport SCIM 2.0 entities to CSV and fulfill provisioning orders.')
+    .option('verbose', { alias: 'v', type: 'boolean', description: 'Log requests and decisions' })
+    .option('quiet', { alias: 'q', type: 'boolean', description: 'Log errors only' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, description: 'Log line format on stderr' })
+    .option('progress', { type: 'boolean', description: 'Progress on stderr (default: only on a TTY); --no-progress turns it off' })
+    .middleware((argv) => {
+      const logger = new Logger({
+        format: argv.logFormat as LogFormat,
+        verbose: Boolean(argv.verbose),
+        quiet: Boolean(argv.quiet),
+        stream: stderr,
+      });
+      const ctx: CommandContext = {
+        logger,
+        stdout,
+        stderr,
+        env,
+        cwd,
+        progress: argv.progress === undefined ? Boolean(stderr.isTTY) && !argv.quiet : Boolean(argv.progress),
+        signal,
+        setExitCode: (code) => {
+          state.exitCode = code;
+        },
+      };
+      (argv as Record<string, unknown>).ctx = ctx;
+    })
+    .demandCommand(1, 'Name a command: export, fulfill, run, validate, discover, sandbox or encrypt.')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // Usage errors come as a message; handler errors are rethrown for main().
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  for (const cmd of commands) parser = parser.command(cmd as never);
+  return parser;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Runs the CLI and resolves to the exit code. Errors are printed as one clean line each. */
+export async function run(io: RunIO): Promise<number> {
+  const state = { exitCode: EXIT.ok as number };
+  const stderr = io.stderr ?? process.stderr;
+  const jsonLogs = io.argv.includes('--log-format=json') || io.argv.join(' ').includes('--log-format json');
+  try {
+    await buildParser(io, state).parseAsync();
+  } catch (err) {
+    state.exitCode = reportError(err, stderr, jsonLogs);
+  }
+  return state.exitCode;
+}
+
+export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = false): number {
+  const write = (code: string, message: string, extra: Record<string, unknown> = {}) => {
+    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', code, msg: message, ...extra }) : message;
+    stderr.write(redact(line) + '\n');
+  };
+  if (err instanceof ConfigProblems) {
+    for (const p of err.problems) write(p.code, formatProblem(p), { ...p });
+    return EXIT.config;
+  }
+  if (isScimEtlError(err)) {
+    write(err.code, `error: ${err.format()}`);
+    return err.exitCode;
+  }
+  if (err instanceof UsageError) {
+    write('ERR_USAGE', `error: ${err.message}\nRun 'scim-etl --help' for usage.`);
+    return EXIT.config;
+  }
+  // Unknown errors are bugs: one line, no stack unless asked for.
+  const message = err instanceof Error ? err.message : String(err);
+  write('ERR_INTERNAL', `error: ERR_INTERNAL ${message}`);
+  if (process.env.SCIM_ETL_DEBUG && err instanceof Error && err.stack) stderr.write(redact(err.stack) + '\n');
+  return EXIT.failure;
+}
+
+
+/** Entry point for bin/: wires process signals and the exit code. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.exitCode = await run({ argv, signal: controller.signal });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}

@@ -1,0 +1,97 @@
+/** The validated pipeline model: what every command receives after `loadPipeline`. */
+import type { ColumnPath } from '../scim/path.js';
+import type { FilterNode } from '../scim/filter.js';
+
+export type DialectName = 'RFC' | 'Salesforce' | 'CyberArk' | 'Slack';
+
+export interface RetrySettings {
+  /** Retries after the first attempt. */
+  limit: number;
+  /** Longest Retry-After we accept, in ms; longer waits fail fast. */
+  maxRetryAfterMs: number;
+  /** Base of the exponential backoff, ms. */
+  backoffMs: number;
+}
+
+export interface SecretSources {
+  /** Path of an RSA private key (PEM) used to decrypt `enc:` values. */
+  privateKey?: string;
+  /** Azure Key Vault: https://<vault>.vault.azure.net + identity for a client-credentials token. */
+  azureKeyVault?: { url: string; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string };
+  /** CyberArk Central Credential Provider. */
+  cyberArk?: { url: string; appId: string; safe: string; objects: Record<string, string>; ca?: string; cert?: string; key?: string };
+}
+
+export interface ConnectionConfig {
+  identifier: string;
+  /** SCIM base URL excluding /v2, no trailing slash. */
+  server: string;
+  scimSyntax: DialectName;
+  pageSize: number;
+  /** Pages fetched at the same time once totalResults is known. */
+  concurrency: number;
+  oAuthToken?: string;
+  login?: string;
+  password?: string;
+  applicationId?: string;
+  applicationKey?: string;
+  oAuth2Url?: string;
+  /** Path of a PEM bundle to trust in addition to the system CAs. */
+  ca?: string;
+  /** Labs only: skip TLS verification, logged loudly. */
+  insecure: boolean;
+  timeoutMs: number;
+  retry: RetrySettings;
+  secrets: SecretSources;
+}
+
+export interface EntityExport {
+  /** Resource endpoint name as the server spells it: Users, Groups, Entitlements, Containers… */
+  name: string;
+  filter?: string;
+  filterAst?: FilterNode;
+  /** Columns in output order (validation requires at least one). */
+  columns: ColumnPath[];
+  incremental: boolean;
+  /** Also write <identifier>_members_<name>.csv. */
+  members: boolean;
+  /** CyberArk containers: also write <identifier>_privilegedData_<name>.csv. */
+  privilegedData: boolean;
+}
+
+export interface ExportConfig {
+  output: string;
+  entities: EntityExport[];
+  escapeFormulas: boolean;
+  /** Incremental watermark file; default <output>/<identifier>.cookie.json. */
+  syncCookiesFile?: string;
+  format: 'csv' | 'ndjson';
+}
+
+export type Threshold = { count: number } | { percent: number };
+
+export interface FulfillConfig {
+  /** A directory of order CSVs, or a list of files. Relative paths resolve against the pipeline file. */
+  orders: string[];
+  results: string;
+  serviceSupportBulk: boolean;
+  bulkMaxOperation: number;
+  /** Single-request mode: requests in flight. */
+  concurrency: number;
+  /** Member adds/removes per PATCH /Groups/{id}. */
+  maxMembersPerPatch: number;
+  maxDeletes?: Threshold;
+  maxChanges?: Threshold;
+  onConflict: 'fail' | 'skip' | 'update';
+  /** A cell with exactly this text clears the attribute. */
+  nullMarker: string;
+}
+
+export interface Pipeline {
+  version: 1;
+  /** Absolute path of the pipeline file (relative paths inside resolve against its directory). */
+  file: string;
+  connection: ConnectionConfig;
+  export?: ExportConfig;
+  fulfill?: FulfillConfig;
+}

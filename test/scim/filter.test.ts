@@ -31,7 +31,7 @@ describe('SCIM filter', () => {
   it('parses comparisons, presence, logic and value paths with precedence not > and > or', () => {
     const ast = parseFilter('userName eq "a" or active eq true and not (emails[type eq "work"])');
     expect(ast.type).to.equal('or');
-    const right = (ast as Extract<FilterNode, { type: 'or' }>).right;
+    const right = (ast as unknown as { right: FilterNode }).right;
     expect(right.type).to.equal('and');
     expect(formatFilter(ast)).to.equal('(userName eq "a" or (active eq true and not (emails[type eq "work"])))');
   });

@@ -83,7 +83,12 @@ export async function run(io: RunIO): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const jsonLogs = io.argv.includes('--log-format=json') || io.argv.join(' ').includes('--log-format json');
   try {
-    await buildParser(io, state).parseAsync();
+    // With a parse callback yargs hands us --help/--version text instead of printing to process.stdout.
+    let output = '';
+    await buildParser(io, state).parseAsync(io.argv, {}, (_err: unknown, _argv: unknown, out: string) => {
+      output = out;
+    });
+    if (output) (io.stdout ?? process.stdout).write(output.endsWith('\n') ? output : output + '\n');
   } catch (err) {
     state.exitCode = reportError(err, stderr, jsonLogs);
   }

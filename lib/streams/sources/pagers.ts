@@ -1,0 +1,160 @@
+/**
+ * Paging strategies for a SCIM list endpoint. A pager only decides which page
+ * to ask for next and when to stop; fetching, de-duplication and repeated-page
+ * detection live in the list source, so every strategy gets them.
+ *
+ * - index  (RFC 7644 startIndex/count): the default; concurrent once
+ *          totalResults is known.
+ * - cursor (RFC 9865 cursor/nextCursor).
+ * - keyset (`id gt "<last id>"`, for servers that refuse deep startIndex such
+ *          as Salesforce); assumes the server returns resources in id order.
+ */
+import { quoteLiteral } from '../../scim/filter.js';
+import type { ListPage } from './list-response.js';
+
+export type SearchParams = Record<string, string | number | undefined>;
+
+/** Fetches one page; the list source adds the base parameters (attributes, filter). */
+export type FetchPage = (params: SearchParams, signal: AbortSignal) => Promise<ListPage>;
+
+export interface Pager {
+  readonly name: string;
+  pages(fetch: FetchPage, signal: AbortSignal): AsyncGenerator<ListPage>;
+}
+
+export interface IndexPagerOptions {
+  pageSize: number;
+  /** Pages in flight at once after the first page told totalResults. */
+  concurrency: number;
+  /** Called when a page is short of what was asked and the gap is fetched. */
+  onGap?: (start: number, missing: number) => void;
+}
+
+interface Planned {
+  start: number;
+  /** How many items this request is meant to cover. */
+  span: number;
+  controller: AbortController;
+  promise: Promise<ListPage>;
+}
+
+/**
+ * Index paging. The first page is fetched alone: it tells totalResults and
+ * how many items the server really gives per page (it may cap or ignore
+ * `count`). Then up to `concurrency` pages are in flight, consumed strictly in
+ * order; a page shorter than expected gets its gap fetched before the next
+ * one, and an empty page ends the listing. Never more than `concurrency`
+ * pages are held, so a slow consumer slows the fetching (backpressure).
+ */
+export function indexPager(opts: IndexPagerOptions): Pager {
+  const { pageSize } = opts;
+  const concurrency = Math.max(1, opts.concurrency);
+  return {
+    name: 'index',
+    async *pages(fetch, signal) {
+      const first = await fetch({ startIndex: 1, count: pageSize }, signal);
+      yield first;
+      const step = first.resources.length;
+      let next = 1 + step;
+      const total = first.totalResults;
+      if (step === 0 || (total !== undefined && next > total)) return;
+
+      if (total === undefined || concurrency === 1) {
+        // Sequential: the end is an empty page, or totalResults when known.
+        for (;;) {
+          const page = await fetch({ startIndex: next, count: pageSize }, signal);
+          if (page.resources.length === 0) return;
+          yield page;
+          next += page.resources.length;
+          const t = page.totalResults ?? total;
+          if (t !== undefined && next > t) return;
+        }
+      }
+
+      const queue: Planned[] = [];
+      let planFrom = next;
+      const plan = (start: number, span: number, front = false): void => {
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const promise = fetch({ startIndex: start, count: Math.min(pageSize, Math.max(span, 1)) }, controller.signal).finally(() => signal.removeEventListener('abort', onAbort));
+        // Rejections of pages we end up not awaiting must not be unhandled.
+        promise.catch(() => undefined);
+        const p: Planned = { start, span, controller, promise };
+        if (front) queue.unshift(p);
+        else queue.push(p);
+      };
+      const fill = () => {
+        while (queue.length < concurrency && planFrom <= total) {
+          plan(planFrom, step);
+          planFrom += step;
+        }
+      };
+      try {
+        fill();
+        while (queue.length > 0) {
+          const head = queue.shift()!;
+          const page = await head.promise;
+          const got = page.resources.length;
+          if (got === 0) return;
+          // What this request should have covered, given the planned step.
+          const expected = Math.min(head.span, total - head.start + 1);
+          if (got < expected) {
+            opts.onGap?.(head.start + got, expected - got);
+            plan(head.start + got, expected - got, true);
+          }
+          yield page;
+          fill();
+        }
+      } finally {
+        for (const p of queue) p.controller.abort();
+      }
+    },
+  };
+}
+
+export interface CursorPagerOptions {
+  pageSize: number;
+}
+
+/** RFC 9865: `cursor` empty on the first request, then each page's `nextCursor`. */
+export function cursorPager(opts: CursorPagerOptions): Pager {
+  return {
+    name: 'cursor',
+    async *pages(fetch, signal) {
+      let cursor = '';
+      for (;;) {
+        const page = await fetch({ cursor, count: opts.pageSize }, signal);
+        if (page.resources.length > 0) yield page;
+        if (!page.nextCursor || page.resources.length === 0) return;
+        cursor = page.nextCursor;
+      }
+    },
+  };
+}
+
+export interface KeysetPagerOptions {
+  pageSize: number;
+  /** The entity's own filter, combined with `id gt` (always parenthesised: Salesforce has no and/or precedence). */
+  filter?: string;
+}
+
+/** `filter=(<filter>) and id gt "<last id>"`, startIndex always 1, until an empty page. */
+export function keysetPager(opts: KeysetPagerOptions): Pager {
+  return {
+    name: 'keyset',
+    async *pages(fetch, signal) {
+      let last: string | undefined;
+      for (;;) {
+        const keyset = last === undefined ? undefined : `id gt ${quoteLiteral(last)}`;
+        const filter = keyset && opts.filter ? `(${opts.filter}) and ${keyset}` : (keyset ?? opts.filter);
+        const page = await fetch({ startIndex: 1, count: opts.pageSize, filter }, signal);
+        if (page.resources.length === 0) return;
+        yield page;
+        const lastId = page.resources[page.resources.length - 1]!.id;
+        if (typeof lastId !== 'string' || lastId === last) return;
+        last = lastId;
+      }
+    },
+  };
+}

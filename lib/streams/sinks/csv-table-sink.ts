@@ -1,0 +1,87 @@
+/**
+ * Rows → CSV text (RFC 4180: comma, `"` quoting when needed, CRLF line ends,
+ * UTF-8 without BOM, a header row of the column texts) or NDJSON. The bytes go
+ * to an atomic file (temp + rename on success) or to any Writable (stdout).
+ *
+ * Rows are turned into arrays in column order before csv-stringify sees them:
+ * its `columns` option reads dotted keys as nested paths, and extension column
+ * names such as `urn:…:enterprise:2.0:User:manager` contain dots.
+ */
+import { Transform, type Writable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import { ScimEtlError } from '../../errors.js';
+import { atomicFile, type AtomicFileOptions } from './atomic-file.js';
+
+export type TableFormat = 'csv' | 'ndjson';
+
+export interface TableFormatOptions {
+  /** Header and key order. */
+  columns: readonly string[];
+  format?: TableFormat;
+  /** Prefix cells starting with = + - @ TAB CR with a quote so spreadsheets do not run them. */
+  escapeFormulas?: boolean;
+}
+
+interface NormalizedFormatOptions {
+  columns: string[];
+  format: TableFormat;
+  escapeFormulas: boolean;
+}
+
+/** Options checked in one place, with a stable code and what was expected. */
+export function normalizeFormatOptions(opts: TableFormatOptions): NormalizedFormatOptions {
+  const bad = (what: string, got: unknown) =>
+    new ScimEtlError('ERR_OPTION_TABLE_FORMAT', `${what}, got ${JSON.stringify(got)}`, {});
+  if (!Array.isArray(opts.columns) || opts.columns.length === 0 || !opts.columns.every((c) => typeof c === 'string' && c)) {
+    throw bad('columns must be a non-empty list of column names', opts.columns);
+  }
+  if (new Set(opts.columns).size !== opts.columns.length) throw bad('columns must be unique', opts.columns);
+  const format = opts.format ?? 'csv';
+  if (format !== 'csv' && format !== 'ndjson') throw bad("format must be 'csv' or 'ndjson'", format);
+  return { columns: [...opts.columns], format, escapeFormulas: Boolean(opts.escapeFormulas) };
+}
+
+export const CSV_EOL = '\r\n';
+
+/**
+ * Object rows (Record<column, string>) → bytes of the table, header first.
+ * Returned as stages to spread into a pipeline (each keeps its backpressure).
+ */
+export function tableFormatter(opts: TableFormatOptions): Transform[] {
+  const o = normalizeFormatOptions(opts);
+  if (o.format === 'ndjson') {
+    return [
+      new Transform({
+        writableObjectMode: true,
+        transform(row: Record<string, string>, _enc, done) {
+          const ordered: Record<string, string> = {};
+          for (const c of o.columns) ordered[c] = row[c] ?? '';
+          done(null, JSON.stringify(ordered) + '\n');
+        },
+      }),
+    ];
+  }
+  // The header goes through as the first record so that it gets the same quoting.
+  const toArray = new Transform({
+    objectMode: true,
+    construct(done) {
+      this.push(o.columns);
+      done();
+    },
+    transform(row: Record<string, string>, _enc, done) {
+      done(null, o.columns.map((c) => row[c] ?? ''));
+    },
+  });
+  const stringifier = stringify({ record_delimiter: CSV_EOL, escape_formulas: o.escapeFormulas });
+  return [toArray, stringifier];
+}
+
+export interface CsvTableSinkOptions extends TableFormatOptions, AtomicFileOptions {}
+
+/**
+ * The stages that write one table to `path` atomically: spread them into a
+ * pipeline after the row source: `[...formatter, file]`.
+ */
+export function csvTableSink(path: string, opts: CsvTableSinkOptions): [...Transform[], Writable] {
+  return [...tableFormatter(opts), atomicFile(path, opts)];
+}

@@ -195,6 +195,8 @@ class GotScimClient implements ScimClient {
         reply = await this.send(method, url, req, streaming);
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason ?? err;
+        // Our own errors (the token endpoint refused, …) are final and already say what happened.
+        if (err instanceof ScimEtlError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
         this.logger.debug(`${method} ${safeUrl(url)} ${code ?? 'error'} ${Date.now() - started}ms`);
         const decision = decideRetry(this.policy, mode, { errorCode: code }, retries, { random: this.random });

@@ -1,0 +1,244 @@
+/**
+ * Sending one planned operation as single requests and turning the answer
+ * into outcomes: shared by the request sink (every operation) and the Bulk
+ * sink (conflict follow-ups, retries of memberships whose reference failed).
+ */
+import { ScimEtlError, isScimEtlError } from '../errors.js';
+import { quoteLiteral, getAttr } from '../scim/filter.js';
+import { isScimHttpError } from '../scim/errors.js';
+import { applyCells, patchOperations } from '../scim/unflatten.js';
+import type { Logger } from '../log.js';
+import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
+import { outcomeOf, refusedOutcome, type LineOutcome, type OrderLine, type PlannedOp, type ScimRequester, type TypedCell } from './types.js';
+
+export type ConflictPolicy = 'fail' | 'skip' | 'update';
+
+export interface Capabilities {
+  patch: boolean;
+  etag: boolean;
+}
+
+/**
+ * The ids of users inserted in this run, by orderId: what `@<orderId>`
+ * member references resolve to. Holds one entry per insert (not per line).
+ */
+export class InsertRegistry {
+  private readonly entries = new Map<string, { settled: boolean; id?: string; promise: Promise<string | undefined>; resolve: (id: string | undefined) => void }>();
+
+  private entry(orderId: string) {
+    let e = this.entries.get(orderId);
+    if (!e) {
+      let resolve!: (id: string | undefined) => void;
+      const promise = new Promise<string | undefined>((r) => (resolve = r));
+      e = { settled: false, promise, resolve };
+      this.entries.set(orderId, e);
+    }
+    return e;
+  }
+
+  /** The insert succeeded (id) or failed (undefined). */
+  settle(orderId: string, id: string | undefined): void {
+    const e = this.entry(orderId);
+    if (e.settled) return;
+    e.settled = true;
+    if (id !== undefined) e.id = id;
+    e.resolve(id);
+  }
+
+  wait(orderId: string): Promise<string | undefined> {
+    return this.entry(orderId).promise;
+  }
+
+  /** Settled state now: undefined when the insert has not finished yet. */
+  peek(orderId: string): { id?: string } | undefined {
+    const e = this.entries.get(orderId);
+    return e?.settled ? (e.id !== undefined ? { id: e.id } : {}) : undefined;
+  }
+}
+
+export interface ExecContext {
+  client: ScimRequester;
+  capabilities: Capabilities;
+  onConflict: ConflictPolicy;
+  style: RequestStyle;
+  inserts: InsertRegistry;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/** Errors that end the run instead of failing one line: refused credentials, an abort, a bug. */
+export function isFatal(err: unknown): boolean {
+  if (!isScimEtlError(err)) return true;
+  return err.category === 'auth' || err.category === 'internal' || err.code === 'ERR_ABORTED';
+}
+
+/** The failed outcome of a line for an error a request met. */
+export function failedOutcome(line: OrderLine, err: unknown, attempts?: number): LineOutcome {
+  if (isScimHttpError(err)) {
+    const o = outcomeOf(line, { outcome: 'failed', status: err.status, attempts: err.attempts, detail: err.detail ?? err.message });
+    if (err.scimType) o.scimType = err.scimType;
+    return o;
+  }
+  const e = err as ScimEtlError;
+  return outcomeOf(line, { outcome: 'failed', attempts: attempts ?? Number(e.context?.attempts ?? 1), detail: `${e.code ?? 'ERR_INTERNAL'}: ${e.message}` });
+}
+
+export function idOf(body: unknown): string | undefined {
+  const id = getAttr(body, 'id');
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+function etagOf(res: { headers?: Record<string, string | string[] | undefined>; body: unknown }): string | undefined {
+  const h = res.headers?.etag;
+  if (typeof h === 'string' && h) return h;
+  const v = getAttr(getAttr(res.body, 'meta'), 'version');
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Sends one operation and returns one outcome per order line it carries. Throws only fatal errors. */
+export async function executeOp(op: PlannedOp, ctx: ExecContext): Promise<LineOutcome[]> {
+  switch (op.kind) {
+    case 'insert':
+      return [await executeInsert(op, ctx)];
+    case 'update':
+      return [await guard(op.lines[0], () => updateUser(op.entity, op.id, op.cells, ctx, op.lines[0]))];
+    case 'delete':
+      return [await executeDelete(op, ctx)];
+    case 'members':
+      return executeMembers(op, ctx);
+  }
+}
+
+async function guard(line: OrderLine, fn: () => Promise<LineOutcome>): Promise<LineOutcome> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    return failedOutcome(line, err);
+  }
+}
+
+async function executeInsert(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: ExecContext): Promise<LineOutcome> {
+  const line = op.lines[0];
+  try {
+    const res = await ctx.client.request({ method: 'POST', path: resourcePath(op.entity), json: op.resource, signal: ctx.signal });
+    const id = idOf(res.body);
+    ctx.inserts.settle(op.bulkId, id);
+    return outcomeOf(line, { outcome: 'ok', status: res.status, attempts: res.attempts, ...(id ? { id } : {}) });
+  } catch (err) {
+    if (isFatal(err)) {
+      ctx.inserts.settle(op.bulkId, undefined);
+      throw err;
+    }
+    if (isConflict(err) && ctx.onConflict !== 'fail') {
+      return resolveConflict(op, ctx, err.status, err.attempts);
+    }
+    ctx.inserts.settle(op.bulkId, undefined);
+    return failedOutcome(line, err);
+  }
+}
+
+export function isConflict(err: unknown): err is { status: number; attempts: number; scimType?: string } & Error {
+  return isScimHttpError(err) && err.status === 409 && (err.scimType === undefined || err.scimType.toLowerCase() === 'uniqueness');
+}
+
+/**
+ * onConflict skip/update for an insert that met an existing user: find it by
+ * userName, then report it (skip) or write the insert's columns to it (update).
+ */
+export async function resolveConflict(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: ExecContext, status: number, attempts: number): Promise<LineOutcome> {
+  const line = op.lines[0];
+  try {
+    const userName = getAttr(op.resource, 'userName');
+    if (typeof userName !== 'string') throw new ScimEtlError('ERR_FULFILL_CONFLICT', 'the insert met an existing user (409) and has no userName to find it by');
+    const found = await ctx.client.request({
+      method: 'GET',
+      path: resourcePath(op.entity),
+      searchParams: { filter: `userName eq ${quoteLiteral(userName)}`, attributes: 'id' },
+      signal: ctx.signal,
+    });
+    const list = getAttr(found.body, 'Resources');
+    const id = Array.isArray(list) && list.length === 1 ? idOf(list[0]) : undefined;
+    if (!id) throw new ScimEtlError('ERR_FULFILL_CONFLICT', `the insert met an existing user (409) but userName eq ${quoteLiteral(userName)} found ${Array.isArray(list) ? list.length : 0} users`);
+    if (ctx.onConflict === 'skip') {
+      ctx.inserts.settle(op.bulkId, id);
+      return outcomeOf(line, { outcome: 'skipped', status, id, attempts: attempts + found.attempts, scimType: 'uniqueness', detail: 'user exists (onConflict: skip)' });
+    }
+    const updated = await updateUser(op.entity, id, op.cells, ctx, line);
+    ctx.inserts.settle(op.bulkId, updated.outcome === 'ok' ? id : undefined);
+    if (updated.outcome === 'ok') updated.detail = 'user existed: updated (onConflict: update)';
+    updated.attempts += attempts + found.attempts;
+    return updated;
+  } catch (err) {
+    ctx.inserts.settle(op.bulkId, undefined);
+    if (isFatal(err)) throw err;
+    return failedOutcome(line, err);
+  }
+}
+
+/** An update: PATCH where the server has it, else GET + PUT (If-Match with etags). */
+async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: ExecContext, line: OrderLine): Promise<LineOutcome> {
+  const isMultiValued = (p: unknown) => cells.find((c) => c.path === p)?.multiValued ?? false;
+  const path = resourcePath(entity, id);
+  if (ctx.capabilities.patch) {
+    const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(patchOperations(cells, { isMultiValued })), signal: ctx.signal });
+    return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
+  }
+  const current = await ctx.client.request({ method: 'GET', path, signal: ctx.signal });
+  const resource = applyCells(current.body as Record<string, unknown>, cells, { isMultiValued });
+  delete resource.meta;
+  const version = ctx.capabilities.etag ? etagOf(current) : undefined;
+  const res = await ctx.client.request({ method: 'PUT', path, json: resource, signal: ctx.signal, ...(version ? { headers: { 'If-Match': version } } : {}) });
+  return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: current.attempts + res.attempts });
+}
+
+/** A PUT body for a server without PATCH: the current resource with the cells applied, and its version. */
+export async function putForUpdate(op: Extract<PlannedOp, { kind: 'update' }>, ctx: ExecContext): Promise<{ body: Record<string, unknown>; version?: string; attempts: number }> {
+  const isMultiValued = (p: unknown) => op.cells.find((c) => c.path === p)?.multiValued ?? false;
+  const current = await ctx.client.request({ method: 'GET', path: resourcePath(op.entity, op.id), signal: ctx.signal });
+  const body = applyCells(current.body as Record<string, unknown>, op.cells, { isMultiValued });
+  delete body.meta;
+  const version = ctx.capabilities.etag ? etagOf(current) : undefined;
+  return { body, attempts: current.attempts, ...(version ? { version } : {}) };
+}
+
+async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: ExecContext): Promise<LineOutcome> {
+  const line = op.lines[0];
+  const req = plannedRequest(op, () => undefined, ctx.style);
+  try {
+    const res = await ctx.client.request({ method: req.method, path: req.path, json: req.body, signal: ctx.signal });
+    return outcomeOf(line, { outcome: 'ok', status: res.status, id: op.id, attempts: res.attempts });
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    if (isScimHttpError(err) && err.status === 404) return notFoundOnDelete(line, err.attempts);
+    return failedOutcome(line, err);
+  }
+}
+
+/** A delete of a user that is not there: already done (a rerun), so skipped rather than failed. */
+export function notFoundOnDelete(line: OrderLine, attempts: number): LineOutcome {
+  return outcomeOf(line, { outcome: 'skipped', status: 404, attempts, detail: 'not found: already deleted?' });
+}
+
+export function unresolvedOutcome(line: OrderLine, ref: string): LineOutcome {
+  return refusedOutcome(line, { code: 'ERR_ORDER_REFERENCE_FAILED', message: `the insert with orderId ${JSON.stringify(ref)} did not succeed, so its membership cannot be changed` });
+}
+
+async function executeMembers(op: Extract<PlannedOp, { kind: 'members' }>, ctx: ExecContext): Promise<LineOutcome[]> {
+  // Single requests: wait for the inserts this PATCH names (they were sent earlier).
+  const ids = new Map<string, string | undefined>();
+  for (const m of op.members) if (m.ref !== undefined && !ids.has(m.ref)) ids.set(m.ref, await ctx.inserts.wait(m.ref));
+  const { ready, unresolved } = resolveMembers(op.members, (ref) => ids.get(ref));
+  const out: LineOutcome[] = unresolved.map((m) => unresolvedOutcome(m.line, m.ref!));
+  if (ready.length === 0) return out;
+  const path = resourcePath(op.entity, op.group);
+  try {
+    const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(memberOperations(ready, ctx.style)), signal: ctx.signal });
+    for (const m of ready) out.push(outcomeOf(m.line, { outcome: 'ok', status: res.status, id: op.group, attempts: res.attempts }));
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    // A PATCH is atomic: every line it carried shares its fate.
+    for (const m of ready) out.push(failedOutcome(m.line, err));
+  }
+  return out;
+}

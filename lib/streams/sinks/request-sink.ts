@@ -1,0 +1,60 @@
+/**
+ * PlanItem → LineOutcome by single requests, at most `concurrency` in flight
+ * over the client's keep-alive pool. Outcomes leave in completion order; the
+ * results sink puts them back in order-line order. A fatal error (refused
+ * credentials, abort) fails the stream; every other error fails its lines only.
+ */
+import { Transform } from 'node:stream';
+import { ScimEtlError } from '../../errors.js';
+import { executeOp, type ExecContext } from '../../fulfill/execute.js';
+import type { LineOutcome, PlanItem } from '../../fulfill/types.js';
+
+export interface RequestSinkOptions extends ExecContext {
+  /** Requests in flight (default 4). */
+  concurrency?: number;
+}
+
+export function normalizeConcurrency(value: number | undefined): number {
+  const n = value ?? 4;
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new ScimEtlError('ERR_OPTION_CONCURRENCY', `fulfill concurrency must be an integer from 1 to 256, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function createRequestSink(opts: RequestSinkOptions): Transform {
+  const limit = normalizeConcurrency(opts.concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+
+  const start = (stream: Transform, item: Extract<PlanItem, { kind: 'op' }>) => {
+    const p: Promise<void> = executeOp(item.op, opts).then(
+      (outcomes: LineOutcome[]) => {
+        for (const o of outcomes) stream.push(o);
+      },
+      (err: unknown) => {
+        failure ??= err;
+      },
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  return new Transform({
+    objectMode: true,
+    transform(item: PlanItem, _enc, done) {
+      if (failure) return done(failure as Error);
+      if (item.kind === 'outcome') {
+        this.push(item.outcome);
+        return done();
+      }
+      start(this, item);
+      if (inFlight.size < limit) return done();
+      // Backpressure: take the next item only when a slot frees.
+      Promise.race(inFlight).then(() => done(failure as Error | undefined));
+    },
+    flush(done) {
+      Promise.all(inFlight).then(() => done(failure as Error | undefined));
+    },
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Reads a YAML (or JSON) file into a document with a line counter, turning
+ * every way it can be unusable into a coded problem with a position: missing
+ * file, binary content, YAML syntax errors, and a top level that is not a
+ * mapping.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type YAMLMap } from 'yaml';
+import { lineColAt } from './positions.js';
+import type { ProblemList } from './locations.js';
+
+export interface YamlSource {
+  /** The path as the user gave it: used in problems. */
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lc: LineCounter;
+  root: YAMLMap;
+}
+
+export async function readYamlMapping(
+  file: string,
+  absPath: string,
+  problems: ProblemList,
+  what: string,
+): Promise<YamlSource | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(absPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `no such file: ${file}`, { file });
+    else if (code === 'EISDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `${file} is a directory, not a ${what}`, { file });
+    else problems.add('ERR_CONFIG_FILE_UNREADABLE', `cannot read ${file} (${code ?? 'error'})`, { file });
+    return undefined;
+  }
+  const text = decodeText(bytes);
+  if (text === undefined) {
+    problems.add('ERR_CONFIG_NOT_A_PIPELINE', `${file} is a binary file, not a ${what} (YAML text)`, { file, line: 1, col: 1 });
+    return undefined;
+  }
+  const lc = new LineCounter();
+  // uniqueKeys off: duplicates are found case-insensitively by the reader, with both positions.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, strict: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lineColAt(lc, e.pos[0]);
+      problems.add('ERR_YAML_SYNTAX', yamlMessage(e.message), { file, ...pos });
+    }
+    return undefined;
+  }
+  const root = doc.contents;
+  if (!isMap(root)) {
+    const got = root === null || (isScalar(root) && root.value === null) ? 'an empty document' : isSeq(root) ? 'a list' : isScalar(root) ? `a single value` : 'something else';
+    const pos = root?.range ? lineColAt(lc, root.range[0]) : { line: 1, col: 1 };
+    problems.add('ERR_CONFIG_NOT_A_PIPELINE', `${file} holds ${got}, not a ${what} (a YAML mapping)`, { file, ...pos });
+    return undefined;
+  }
+  return { file, text, doc, lc, root };
+}
+
+/** UTF-8 text, or undefined when the bytes are not text (NUL bytes, invalid UTF-8). */
+function decodeText(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** yaml's messages sometimes end with a source excerpt; keep the first line. */
+function yamlMessage(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

@@ -1,0 +1,190 @@
+/**
+ * The pipeline file's keys, types and defaults as data: one table drives the
+ * reader (unknown keys, wrong types, case-insensitive matching) and the JSON
+ * Schema shipped for editors, so the two cannot disagree.
+ *
+ * Key names are canonical camelCase; files may spell them in any case
+ * (`Server`, `PageSize`, `OAuth2Url` as in the seed's appsettings).
+ */
+
+interface Common {
+  description: string;
+}
+
+export type FieldSpec =
+  | (Common & { type: 'string'; default?: string; enum?: readonly string[]; secret?: boolean })
+  | (Common & { type: 'integer'; min: number; default?: number })
+  | (Common & { type: 'boolean'; default?: boolean })
+  /** An integer count or a percentage string such as "10%". */
+  | (Common & { type: 'threshold' })
+  /** One string or a list of strings. */
+  | (Common & { type: 'stringList' })
+  | (Common & { type: 'object'; fields: Record<string, FieldSpec> })
+  /** User-named keys (entity names, attribute names), each value of one spec. */
+  | (Common & { type: 'map'; values: FieldSpec; duplicateCode: string; nullable?: boolean });
+
+export type ObjectSpec = Extract<FieldSpec, { type: 'object' }>;
+
+export const DIALECTS = ['RFC', 'Salesforce', 'CyberArk', 'Slack'] as const;
+
+/** Connection attributes a secret source may provide (CyberArk objects, Key Vault names). */
+export const SECRET_ATTRIBUTES = ['server', 'login', 'password', 'oAuthToken', 'applicationId', 'applicationKey', 'oAuth2Url'] as const;
+
+const str = (description: string, extra: { default?: string; enum?: readonly string[]; secret?: boolean } = {}): FieldSpec => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const int = (description: string, min: number, dflt?: number): FieldSpec => ({ type: 'integer', description, min, ...(dflt !== undefined ? { default: dflt } : {}) });
+const bool = (description: string, dflt: boolean): FieldSpec => ({ type: 'boolean', description, default: dflt });
+
+const filterString = str(
+  "The seed's combined entity filter: 'Users|?filter=active eq \"true\"*Groups' or the column-list form 'Users;id userName name:givenName|familyName*Groups;id displayName'.",
+);
+const filterGroupString = str("Entities whose membership tables (<identifier>_members_<Entity>.csv) are written, in the same syntax as filter: 'Groups'.");
+
+export const connectionSpec: ObjectSpec = {
+  type: 'object',
+  description: 'Where the SCIM server is and how to authenticate.',
+  fields: {
+    identifier: str('Connection identifier, prefix of every output file. Unique; not starting with a digit; none of < > : / \\ | ? * _'),
+    server: str('SCIM base URL EXCLUDING /v2 (the tool appends /v2), e.g. https://example.com/scim'),
+    scimSyntax: str('SCIM dialect of the server.', { enum: DIALECTS, default: 'RFC' }),
+    pageSize: int('Resources requested per page (count).', 1, 200),
+    concurrency: int('Pages fetched at the same time once totalResults is known.', 1, 4),
+    oAuthToken: str('Static OAuth bearer token.', { secret: true }),
+    login: str('Account login (password grant, Basic auth, or CyberArk token request).'),
+    password: str('Account password (Salesforce: password followed by the security token).', { secret: true }),
+    applicationId: str('OAuth client id (Salesforce consumer key).'),
+    applicationKey: str('OAuth client secret (Salesforce consumer secret).', { secret: true }),
+    oAuth2Url: str('Token endpoint, when the tool cannot discover it (Salesforce: https://login.salesforce.com/services/oauth2/token).'),
+    ca: str('Path of a PEM bundle trusted in addition to the system CAs.'),
+    insecure: bool('Labs only: skip TLS certificate verification.', false),
+    timeout: int('Request timeout in milliseconds.', 1, 30000),
+    retry: {
+      type: 'object',
+      description: 'Retries of failed requests (429, 5xx, network errors).',
+      fields: {
+        limit: int('Retries after the first attempt.', 0, 4),
+        maxRetryAfter: int('Longest Retry-After accepted, in milliseconds; longer waits fail fast.', 0, 120000),
+        backoff: int('Base of the exponential backoff, in milliseconds.', 0, 500),
+      },
+    },
+    secrets: {
+      type: 'object',
+      description: 'Where secret connection values come from besides ${VAR}.',
+      fields: {
+        privateKey: str('Path of the RSA private key (PEM) that decrypts enc: values of an encrypted settings file.'),
+        azureKeyVault: {
+          type: 'object',
+          description: 'Azure Key Vault holding secrets named Connections--<identifier>--<Attribute>.',
+          fields: {
+            url: str('Vault URL, https://<vault>.vault.azure.net'),
+            tenantId: str('Entra tenant id.'),
+            clientId: str('Client id of the identity reading the vault.'),
+            clientSecret: str('Client secret of that identity.', { secret: true }),
+            authorityHost: str('Token authority, default https://login.microsoftonline.com'),
+          },
+        },
+        cyberArk: {
+          type: 'object',
+          description: 'CyberArk Central Credential Provider holding connection attributes.',
+          fields: {
+            url: str('Central Credential Provider base URL.'),
+            appId: str('Application id registered in CyberArk.'),
+            safe: str('Safe holding the accounts.'),
+            objects: {
+              type: 'map',
+              description: 'Connection attribute → CyberArk object (account) name, e.g. Login: SCIMExport_CyberArkKey.',
+              values: str('CyberArk object name.'),
+              duplicateCode: 'ERR_CONFIG_DUPLICATE_KEY',
+            },
+            ca: str('PEM bundle to trust for the provider.'),
+            cert: str('Client certificate (PEM) for the provider.'),
+            key: str('Client certificate key (PEM).'),
+          },
+        },
+      },
+    },
+    settingsFile: str('Identity Manager appsettings.agent.json whose Connections.<identifier> entry is merged in (pipeline keys win); *.encrypted.* files carry enc: values.'),
+    filter: filterString,
+    filterGroup: filterGroupString,
+    serviceSupportBulk: bool('Seed name: send fulfill operations in SCIM Bulk requests (fulfill.serviceSupportBulk wins).', false),
+    bulkMaxOperation: int('Seed name: operations per Bulk request (fulfill.bulkMaxOperation wins).', 1, 10),
+  },
+};
+
+const entitySpec: ObjectSpec = {
+  type: 'object',
+  description: 'One exported table: <output>/<identifier>_<Entity>.csv',
+  fields: {
+    filter: str('SCIM filter (RFC 7644 §3.4.2.2), e.g. active eq "true"'),
+    columns: {
+      type: 'stringList',
+      description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value',
+    },
+    incremental: bool('Incremental export with a meta.lastModified watermark (Users).', false),
+    members: bool('Also write <identifier>_members_<Entity>.csv (value,MemberId).', false),
+    privilegedData: bool('CyberArk containers: also write <identifier>_privilegedData_<Entity>.csv.', false),
+  },
+};
+
+export const exportSpec: ObjectSpec = {
+  type: 'object',
+  description: 'What to export.',
+  fields: {
+    output: str('Output directory, relative to the pipeline file.', { default: 'ExportOutput' }),
+    entities: {
+      type: 'map',
+      description: 'Entity name as the server spells its endpoint (Users, Groups, Entitlements, Containers…) → table settings.',
+      values: entitySpec,
+      duplicateCode: 'ERR_CONFIG_DUPLICATE_ENTITY',
+      nullable: true,
+    },
+    filter: filterString,
+    filterGroup: filterGroupString,
+    escapeFormulas: bool('Escape cells a spreadsheet would run as a formula (=, +, -, @).', false),
+    syncCookiesFile: str('Incremental watermark file, default <output>/<identifier>.cookie.json.'),
+    format: str('Output format.', { enum: ['csv', 'ndjson'], default: 'csv' }),
+  },
+};
+
+export const fulfillSpec: ObjectSpec = {
+  type: 'object',
+  description: 'Provisioning orders to apply.',
+  fields: {
+    orders: { type: 'stringList', description: 'Directory of order CSVs, or a list of files; relative to the pipeline file. Default: orders' },
+    results: str('Directory of result CSVs, relative to the pipeline file.', { default: 'results' }),
+    serviceSupportBulk: bool('Send operations in SCIM Bulk requests.', false),
+    bulkMaxOperation: int('Operations per Bulk request.', 1, 10),
+    concurrency: int('Single-request mode: requests in flight.', 1, 4),
+    maxMembersPerPatch: int('Member adds/removes per PATCH of a group.', 1, 1000),
+    maxDeletes: { type: 'threshold', description: 'Stop before deleting more than this many users (count, or "10%" of the order lines) unless --force.' },
+    maxChanges: { type: 'threshold', description: 'Stop before changing more than this (count or "10%") unless --force.' },
+    onConflict: str('What an insert that meets an existing user (409 uniqueness) does.', { enum: ['fail', 'skip', 'update'], default: 'fail' }),
+    nullMarker: str('A cell with exactly this text clears the attribute.', { default: '#null' }),
+  },
+};
+
+export const pipelineSpec: ObjectSpec = {
+  type: 'object',
+  description: 'A scim-etl pipeline.',
+  fields: {
+    version: int('Pipeline file format version: 1.', 1, 1),
+    connection: connectionSpec,
+    export: exportSpec,
+    fulfill: fulfillSpec,
+  },
+};
+
+/** Every known key path, e.g. "connection.retry.limit", "export.entities.*.columns" (for the schema test and docs). */
+export function knownKeyPaths(spec: FieldSpec = pipelineSpec, prefix = ''): string[] {
+  if (spec.type === 'object') {
+    return Object.entries(spec.fields).flatMap(([k, f]) => {
+      const p = prefix ? `${prefix}.${k}` : k;
+      return [p, ...knownKeyPaths(f, p)];
+    });
+  }
+  if (spec.type === 'map') return knownKeyPaths(spec.values, `${prefix}.*`);
+  return [];
+}

@@ -1,0 +1,79 @@
+/**
+ * The sandbox SCIM 2.0 service provider (`scim-etl sandbox`), in process:
+ *
+ *   const sb = await startSandbox({ data: 'samples/directory.json', token: 't' });
+ *   fetch(`${sb.url}/v2/Users`, { headers: { Authorization: 'Bearer t' } });
+ *   await sb.stop();
+ */
+import type { AddressInfo } from 'node:net';
+import { registerSecret } from '../redact.js';
+import { normalizeOptions } from './options.js';
+import { SandboxStore } from './store.js';
+import { FaultInjector } from './faults.js';
+import { createSandboxServer, type ServerState } from './server.js';
+import { loadData, loadGenerated, readDataFile } from './load.js';
+import type { Sandbox, SandboxOptions, RequestLogEntry, FaultSpec } from './types.js';
+
+export type { Sandbox, SandboxOptions, SandboxData, FaultSpec, FaultKind, RequestLogEntry, BulkOptions, DialectName } from './types.js';
+export { SandboxStore, type ResourceType, type Entry } from './store.js';
+export { parseFaultArg, validateFault, FAULT_KINDS } from './faults.js';
+export { generateUsers, generateGroups, prng } from './generate.js';
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const o = normalizeOptions(opts);
+  if (o.token) registerSecret(o.token);
+  if (o.basic) registerSecret(o.basic.password);
+  // Read the data file before listening, so that a bad file fails without a port taken.
+  const data = typeof o.data === 'string' ? { file: o.data, value: await readDataFile(o.data) } : o.data ? { value: o.data } : undefined;
+
+  const store = new SandboxStore({ baseUrl: 'http://placeholder', etag: o.etag });
+  let markReady!: () => void;
+  const state: ServerState = {
+    store,
+    o,
+    faults: new FaultInjector(o.faults),
+    requests: [] as RequestLogEntry[],
+    counts: new Map(),
+    ready: new Promise<void>((r) => (markReady = r)),
+  };
+  const server = createSandboxServer(state);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const url = `http://${host}:${port}`;
+  // meta.location needs the real base URL, known only once we listen.
+  store.baseUrl = url;
+  try {
+    if (data) loadData(store, data.value, 'file' in data ? data.file : undefined);
+    if (o.generate) loadGenerated(store, o.generate);
+  } catch (err) {
+    await new Promise((r) => server.close(r));
+    throw err;
+  }
+  markReady();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    store,
+    requests: state.requests,
+    counts: state.counts,
+    setFaults(f: FaultSpec[]) {
+      state.faults.set(f);
+    },
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

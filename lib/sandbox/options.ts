@@ -1,0 +1,90 @@
+/** Sandbox options normalised and validated in one place (stable code ERR_SANDBOX_OPTION). */
+import { ScimEtlError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { DIALECTS, DIALECT_NAMES, type DialectProfile } from './dialects.js';
+import { validateFault } from './faults.js';
+import type { FaultSpec, SandboxData, SandboxOptions } from './types.js';
+
+export interface NormalizedOptions {
+  port: number;
+  host: string;
+  data?: string | SandboxData;
+  generate?: { users: number; groups: number; members: number; seed: number };
+  token?: string;
+  basic?: { login: string; password: string };
+  profile: DialectProfile;
+  maxResults: number;
+  defaultCount: number;
+  omitEmptyResources: boolean;
+  tooManyLimit?: number;
+  bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
+  patch: boolean;
+  etag: boolean;
+  faults: FaultSpec[];
+  logger: Logger;
+  maxBodySize: number;
+}
+
+function optionError(name: string, expected: string, got: unknown): ScimEtlError {
+  return new ScimEtlError('ERR_SANDBOX_OPTION', `option ${name} must be ${expected}, got ${JSON.stringify(got)}`, { option: name }, { category: 'config' });
+}
+
+function int(name: string, v: unknown, min: number, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw optionError(name, `an integer from ${min} to ${max}`, v);
+  return v;
+}
+
+export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
+  if (o === null || typeof o !== 'object') throw optionError('options', 'an object', o);
+  const dialect = o.dialect ?? 'RFC';
+  if (!DIALECT_NAMES.includes(dialect)) throw optionError('dialect', `one of ${DIALECT_NAMES.join(', ')}`, dialect);
+  const profile = DIALECTS[dialect];
+  const host = o.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || !host) throw optionError('host', 'a host name or address', host);
+  if (o.token !== undefined && (typeof o.token !== 'string' || !o.token)) throw optionError('token', 'a non-empty string', o.token);
+  if (o.basic !== undefined && (typeof o.basic?.login !== 'string' || typeof o.basic?.password !== 'string' || !o.basic.login)) {
+    throw optionError('basic', '{login, password} strings', o.basic === undefined ? o.basic : { login: o.basic.login, password: '***' });
+  }
+  if (o.data !== undefined && typeof o.data !== 'string' && (typeof o.data !== 'object' || o.data === null || Array.isArray(o.data))) {
+    throw optionError('data', 'a file path or {Users, Groups}', typeof o.data);
+  }
+  let generate: NormalizedOptions['generate'];
+  if (o.generate) {
+    const users = int('generate.users', o.generate.users, 0, 0, 10_000_000);
+    generate = {
+      users,
+      groups: int('generate.groups', o.generate.groups ?? 0, 0, 0, 1_000_000),
+      members: int('generate.members', o.generate.members, 0, Math.min(users, 1000), users),
+      seed: int('generate.seed', o.generate.seed, 0, 1),
+    };
+  }
+  const maxResults = int('maxResults', o.maxResults, 1, profile.maxResults);
+  const bulk = o.bulk ?? {};
+  if (o.faults !== undefined && !Array.isArray(o.faults)) throw optionError('faults', 'an array', o.faults);
+  const faults = (o.faults ?? []).map((f, i) => validateFault(f, `faults[${i}]`));
+  const norm: NormalizedOptions = {
+    port: int('port', o.port, 0, 0, 65535),
+    host,
+    profile,
+    maxResults,
+    defaultCount: Math.min(int('defaultCount', o.defaultCount, 1, profile.defaultCount), maxResults),
+    omitEmptyResources: o.omitEmptyResources ?? false,
+    bulk: {
+      supported: bulk.supported ?? true,
+      maxOperations: int('bulk.maxOperations', bulk.maxOperations, 1, 1000),
+      maxPayloadSize: int('bulk.maxPayloadSize', bulk.maxPayloadSize, 1, 1_048_576),
+    },
+    patch: o.patch ?? true,
+    etag: o.etag ?? true,
+    faults,
+    logger: o.logger ?? silentLogger,
+    maxBodySize: int('maxBodySize', o.maxBodySize, 1, 10 * 1_048_576),
+  };
+  if (o.data !== undefined) norm.data = o.data;
+  if (generate) norm.generate = generate;
+  if (o.token !== undefined) norm.token = o.token;
+  if (o.basic) norm.basic = { login: o.basic.login, password: o.basic.password };
+  if (o.tooManyLimit !== undefined) norm.tooManyLimit = int('tooManyLimit', o.tooManyLimit, 1, 0);
+  return norm;
+}

@@ -1,0 +1,262 @@
+/**
+ * The HTTP side: routing under /v2, authentication, faults, request log.
+ * Everything SCIM-specific is in the modules it calls.
+ */
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { ScimHttpError, errorBody, notFound, badRequest } from './scim-error.js';
+import { sendReply, jsonReply, type Reply, type Mangle } from './reply.js';
+import { listResources, type ListParams } from './list.js';
+import { ResourceOps } from './resources.js';
+import { runBulk } from './bulk.js';
+import { parseProjection } from './project.js';
+import { serviceProviderConfig, resourceTypes, schemas, listOf } from './discovery.js';
+import { FaultInjector, type FiredFault } from './faults.js';
+import type { SandboxStore, ResourceType } from './store.js';
+import type { NormalizedOptions } from './options.js';
+import type { RequestLogEntry } from './types.js';
+
+const LOG_CAP = 10_000;
+
+export interface ServerState {
+  store: SandboxStore;
+  o: NormalizedOptions;
+  faults: FaultInjector;
+  requests: RequestLogEntry[];
+  counts: Map<string, number>;
+  /** Resolves once the data is loaded; requests wait for it. */
+  ready: Promise<void>;
+}
+
+interface Parsed {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** "METHOD /v2/Users" with ids collapsed, for the per-route counter. */
+  routeKey: string;
+}
+
+export function createSandboxServer(state: ServerState): Server {
+  const ops = new ResourceOps(state.store, state.o);
+  const server = createServer((req, res) => {
+    void handle(state, ops, req, res);
+  });
+  // Keep-alive sockets must not hold stop() up.
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const p: Parsed = { method, path: url.pathname, query: url.searchParams, routeKey: `${method} ${url.pathname.replace(/^(\/v2\/[^/]+)\/.+$/, '$1/{id}')}` };
+  let fault: RequestLogEntry['fault'];
+  let status = 500;
+  try {
+    await state.ready;
+    authenticate(state.o, req);
+    let body: unknown;
+    const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
+    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`).filter((f) => applies(f, p, body)) : [];
+    let mangle: Mangle;
+    for (const f of fired) {
+      fault = f.spec.kind;
+      if (f.spec.kind === 'slow') await delay(f.spec.delayMs ?? 1000);
+      else if (f.spec.kind === 'expireToken') throw new ScimHttpError(401, 'the access token has expired', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      else if (f.spec.kind === '429' || f.spec.kind === '503') throw throttle(f);
+      else if (f.spec.kind === '500') throw new ScimHttpError(500, 'injected server error');
+      else if (f.spec.kind === 'reset' || f.spec.kind === 'truncate') mangle = f.spec.kind;
+    }
+    const reply = route(state, ops, p, req, body, fired);
+    status = reply.status;
+    await sendReply(res, reply, mangle);
+  } catch (err) {
+    const e = err instanceof ScimHttpError ? err : new ScimHttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    status = e.status;
+    if (e.status >= 500 && !(err instanceof ScimHttpError)) state.o.logger.error(`sandbox: ${method} ${p.path} failed`, { error: (err as Error)?.message });
+    const b = errorBody(e.status, e.detail, e.scimType);
+    if (state.o.profile.numericErrorStatus) b.status = e.status;
+    if (!res.headersSent) await sendReply(res, jsonReply(e.status, b, e.headers));
+    else res.destroy();
+  } finally {
+    record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}) }, p.routeKey);
+  }
+}
+
+/** Paging faults only touch list requests; repeat/shift only pages after the first. */
+function applies(f: FiredFault, p: Parsed, body: unknown): boolean {
+  const k = f.spec.kind;
+  if (k !== 'ignoreCount' && k !== 'capCount' && k !== 'repeatPage' && k !== 'shiftItems') return true;
+  const isList = (p.method === 'GET' && /^\/v2\/(Users|Groups)\/?$/i.test(p.path)) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
+  if (!isList) return false;
+  if (k === 'ignoreCount' || k === 'capCount') return true;
+  const start = Number(p.method === 'GET' ? p.query.get('startIndex') : (body as ListParams | undefined)?.startIndex);
+  return Number.isFinite(start) && start > 1;
+}
+
+function throttle(f: FiredFault): ScimHttpError {
+  const secs = f.spec.retryAfter === 'date' ? (f.spec.retryAfterSeconds ?? 1) : (f.spec.retryAfter ?? 1);
+  const value = f.spec.retryAfter === 'date' ? new Date(Date.now() + secs * 1000).toUTCString() : String(secs);
+  const status = Number(f.spec.kind);
+  return new ScimHttpError(status, status === 429 ? 'too many requests: slow down' : 'service unavailable: try later', undefined, { 'Retry-After': value });
+}
+
+function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMessage, body: unknown, fired: FiredFault[]): Reply {
+  const { o, store } = state;
+  const m = /^\/v2(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(p.path);
+  if (!m) throw notFound(`no such endpoint ${p.path}: the SCIM API is under /v2`);
+  const [, first, second] = m;
+  const seg = (first ?? '').toLowerCase();
+  const id = second === undefined ? undefined : decodeURIComponent(second);
+  const ifMatch = header(req, 'if-match');
+
+  if (seg === 'users' || seg === 'groups') {
+    const type: ResourceType = seg === 'users' ? 'Users' : 'Groups';
+    if (id === '.search') {
+      if (p.method !== 'POST') throw methodNotAllowed(p);
+      return listResources(store, [type], searchParams(body), o, fired);
+    }
+    if (id === undefined) {
+      if (p.method === 'GET') return listResources(store, [type], queryParams(p.query), o, fired);
+      if (p.method === 'POST') return ops.reply(ops.create(type, body), 201);
+      throw methodNotAllowed(p);
+    }
+    switch (p.method) {
+      case 'GET': {
+        const e = store.mustGet(type, id);
+        const inm = header(req, 'if-none-match');
+        if (o.etag && inm && inm.split(',').map((t) => t.trim()).includes(store.etagOf(e))) return { status: 304, headers: { ETag: store.etagOf(e) } };
+        return ops.reply(e, 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined));
+      }
+      case 'PUT':
+        return ops.reply(ops.replace(type, id, body, ifMatch), 200);
+      case 'PATCH':
+        return ops.reply(ops.patch(type, id, body, ifMatch), 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined));
+      case 'DELETE':
+        ops.delete(type, id, ifMatch);
+        return { status: 204 };
+      default:
+        throw methodNotAllowed(p);
+    }
+  }
+  if (seg === '.search' && id === undefined) {
+    if (p.method !== 'POST') throw methodNotAllowed(p);
+    return listResources(store, ['Users', 'Groups'], searchParams(body), o, fired);
+  }
+  if (seg === 'bulk' && id === undefined) {
+    if (p.method !== 'POST') throw methodNotAllowed(p);
+    if (!o.bulk.supported) throw new ScimHttpError(501, 'Bulk is not supported by this server');
+    return jsonReply(200, runBulk(body, ops, o));
+  }
+  const base = store.baseUrl;
+  if (p.method !== 'GET') throw methodNotAllowed(p);
+  if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, base));
+  if (seg === 'resourcetypes') {
+    const all = resourceTypes(base);
+    if (id === undefined) return jsonReply(200, listOf(all));
+    const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
+    if (!one) throw notFound(`no resource type ${id}`);
+    return jsonReply(200, one);
+  }
+  if (seg === 'schemas') {
+    const all = schemas(base);
+    if (id === undefined) return jsonReply(200, listOf(all));
+    const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
+    if (!one) throw notFound(`no schema ${id}`);
+    return jsonReply(200, one);
+  }
+  if (seg === 'me') throw new ScimHttpError(501, '/Me is not supported by this server');
+  throw notFound(`no such endpoint ${p.path}`);
+}
+
+function queryParams(q: URLSearchParams): ListParams {
+  const out: ListParams = {};
+  // Parameter names are case-insensitive in practice (startindex, Count…).
+  for (const [k, v] of q) {
+    const name = (['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'] as const).find((n) => n.toLowerCase() === k.toLowerCase());
+    if (name) out[name] = v;
+  }
+  return out;
+}
+
+function searchParams(body: unknown): ListParams {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('a SearchRequest must be a JSON object', 'invalidSyntax');
+  return pickSearch(body as Record<string, unknown>);
+}
+
+function pickSearch(b: Record<string, unknown>): ListParams {
+  const out: Record<string, unknown> = {};
+  for (const name of ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes']) {
+    const k = Object.keys(b).find((x) => x.toLowerCase() === name.toLowerCase());
+    if (k !== undefined) out[name] = b[k];
+  }
+  return out as ListParams;
+}
+
+function methodNotAllowed(p: Parsed): ScimHttpError {
+  return new ScimHttpError(405, `${p.method} is not allowed on ${p.path}`);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Bearer and/or Basic as configured; nothing configured means an open server. */
+function authenticate(o: NormalizedOptions, req: IncomingMessage): void {
+  if (o.token === undefined && !o.basic) return;
+  const auth = header(req, 'authorization') ?? '';
+  const space = auth.indexOf(' ');
+  const scheme = (space < 0 ? auth : auth.slice(0, space)).toLowerCase();
+  const cred = space < 0 ? '' : auth.slice(space + 1).trim();
+  if (scheme === 'bearer' && o.token !== undefined && safeEqual(cred, o.token)) return;
+  if (scheme === 'basic' && o.basic) {
+    const decoded = Buffer.from(cred, 'base64').toString('utf8');
+    if (safeEqual(decoded, `${o.basic.login}:${o.basic.password}`)) return;
+  }
+  const challenges = [o.token !== undefined ? 'Bearer realm="scim-etl sandbox"' : '', o.basic ? 'Basic realm="scim-etl sandbox"' : ''].filter(Boolean).join(', ');
+  throw new ScimHttpError(401, auth ? 'invalid credentials' : 'authentication required', undefined, { 'WWW-Authenticate': challenges });
+}
+
+/** Reads a JSON body up to `limit` bytes: 413 above it, 400 invalidSyntax on bad JSON. */
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else parts.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (over) return reject(new ScimHttpError(413, `the request body (${size} bytes) exceeds the limit of ${limit} bytes`, 'tooLarge'));
+      const text = Buffer.concat(parts).toString('utf8');
+      if (!text.trim()) return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(badRequest(`the body is not valid JSON: ${(err as Error).message}`, 'invalidSyntax'));
+      }
+    });
+  });
+}
+
+function record(state: ServerState, entry: RequestLogEntry, routeKey: string): void {
+  state.requests.push(entry);
+  if (state.requests.length > LOG_CAP) state.requests.splice(0, state.requests.length - LOG_CAP / 2);
+  state.counts.set(routeKey, (state.counts.get(routeKey) ?? 0) + 1);
+  const { logger } = state.o;
+  if (logger.enabled('debug')) logger.debug(`${entry.method} ${entry.path}${entry.query ? '?' + entry.query : ''} ${entry.status}${entry.fault ? ` (fault ${entry.fault})` : ''}`);
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

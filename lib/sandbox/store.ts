@@ -1,0 +1,400 @@
+/**
+ * The sandbox's in-memory directory. Built for a million users: ids kept in
+ * insertion order in an array (index paging is a slice), userName indexed,
+ * serialized JSON cached per resource and dropped on any write that changes
+ * what the resource looks like. Group members are a Map id → type and are
+ * only turned into objects when a group is serialized; a user's read-only
+ * `groups` is computed from a reverse index.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ScimResource } from '../types.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../scim/schemas.js';
+import { badRequest, ScimHttpError } from './scim-error.js';
+
+export type ResourceType = 'Users' | 'Groups';
+export type MemberType = 'User' | 'Group';
+
+export interface Entry {
+  type: ResourceType;
+  /** The stored resource without computed attributes (a user's `groups`, a group's `members`). */
+  res: ScimResource;
+  /** Groups only: member id → member type, in insertion order. */
+  members?: Map<string, MemberType>;
+  /** Serialized full resource; undefined when stale or never built. */
+  json?: string;
+  version: number;
+}
+
+export interface MemberRef {
+  value: string;
+  type?: string;
+}
+
+/** Groups with more members than this are streamed, never cached as one string. */
+export const LARGE_GROUP = 10_000;
+
+const RESOURCE_TYPE: Record<ResourceType, string> = { Users: 'User', Groups: 'Group' };
+const READ_ONLY_TOP = new Set(['id', 'meta', 'groups']);
+
+class Table {
+  readonly ids: string[] = [];
+  readonly byId = new Map<string, Entry>();
+  /** ids.indexOf is O(n); deletes are rare, so we accept it. */
+  remove(id: string): void {
+    this.byId.delete(id);
+    const i = this.ids.indexOf(id);
+    if (i >= 0) this.ids.splice(i, 1);
+  }
+}
+
+export interface StoreOptions {
+  baseUrl: string;
+  etag: boolean;
+  /** Clock for meta timestamps (tests inject one). */
+  now?: () => number;
+}
+
+export class SandboxStore {
+  baseUrl: string;
+  readonly etag: boolean;
+  private readonly tables: Record<ResourceType, Table> = { Users: new Table(), Groups: new Table() };
+  /** lower-cased userName → id */
+  private readonly userNames = new Map<string, string>();
+  /** member id → ids of the groups it is a direct member of */
+  private readonly memberOf = new Map<string, string[]>();
+  private readonly now: () => number;
+  private lastStamp = 0;
+
+  constructor(opts: StoreOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/$/, '');
+    this.etag = opts.etag;
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Number of resources of a type. */
+  count(type: ResourceType): number {
+    return this.tables[type].ids.length;
+  }
+  get userCount(): number {
+    return this.count('Users');
+  }
+  get groupCount(): number {
+    return this.count('Groups');
+  }
+
+  /** Snapshot of all users as served (computed `groups` included). O(n): for tests and small data. */
+  get users(): ScimResource[] {
+    return this.tables.Users.ids.map((id) => this.materialize(this.tables.Users.byId.get(id)!));
+  }
+  get groups(): ScimResource[] {
+    return this.tables.Groups.ids.map((id) => this.materialize(this.tables.Groups.byId.get(id)!));
+  }
+
+  /** One resource as served, or undefined. */
+  get(type: ResourceType, id: string): ScimResource | undefined {
+    const e = this.tables[type].byId.get(id);
+    return e ? this.materialize(e) : undefined;
+  }
+
+  entry(type: ResourceType, id: string): Entry | undefined {
+    return this.tables[type].byId.get(id);
+  }
+
+  /** Ids in insertion order. The live array: do not modify. */
+  ids(type: ResourceType): readonly string[] {
+    return this.tables[type].ids;
+  }
+
+  findUserByName(userName: string): ScimResource | undefined {
+    const id = this.userNames.get(userName.toLowerCase());
+    return id ? this.get('Users', id) : undefined;
+  }
+  userIdByName(userName: string): string | undefined {
+    return this.userNames.get(userName.toLowerCase());
+  }
+
+  /** Member ids of a group, in insertion order. */
+  memberIds(groupId: string): string[] {
+    const e = this.tables.Groups.byId.get(groupId);
+    return e?.members ? [...e.members.keys()] : [];
+  }
+
+  /** Ids of the groups a user (or group) is a direct member of. */
+  groupIdsOf(memberId: string): readonly string[] {
+    return this.memberOf.get(memberId) ?? [];
+  }
+
+  /** The full resource as served (computed attributes included). Large groups: all members materialized. */
+  materialize(e: Entry, withMembers = true): ScimResource {
+    if (e.type === 'Users') {
+      const groups = this.groupsAttr(e.res.id!);
+      if (!groups) return e.res;
+      const { meta, ...rest } = e.res;
+      return { ...rest, groups, meta } as ScimResource;
+    }
+    if (!withMembers || !e.members || e.members.size === 0) return e.res;
+    const { meta, ...rest } = e.res;
+    const members: Record<string, string>[] = [];
+    for (const [id, type] of e.members) members.push(this.memberObject(id, type));
+    return { ...rest, members, meta } as ScimResource;
+  }
+
+  /** The serialized full resource, cached unless it is a large group. */
+  json(e: Entry): string {
+    if (e.json !== undefined) return e.json;
+    const text = JSON.stringify(this.materialize(e));
+    if (!(e.members && e.members.size > LARGE_GROUP)) e.json = text;
+    return text;
+  }
+
+  memberObject(id: string, type: MemberType): Record<string, string> {
+    const target = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.res;
+    const display = target ? ((target.displayName as string | undefined) ?? (target.userName as string | undefined)) : undefined;
+    const m: Record<string, string> = { value: id, $ref: `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}` };
+    if (display !== undefined) m.display = display;
+    m.type = type;
+    return m;
+  }
+
+  private groupsAttr(userId: string): Record<string, string>[] | undefined {
+    const gids = this.memberOf.get(userId);
+    if (!gids || gids.length === 0) return undefined;
+    return gids.map((gid) => {
+      const g = this.tables.Groups.byId.get(gid)!.res;
+      const o: Record<string, string> = { value: gid, $ref: `${this.baseUrl}/v2/Groups/${gid}` };
+      if (typeof g.displayName === 'string') o.display = g.displayName;
+      o.type = 'direct';
+      return o;
+    });
+  }
+
+  /** Weak ETag of an entry (`W/"3"`). */
+  etagOf(e: Entry): string {
+    return `W/"${e.version}"`;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Adds a resource as given (loading and generation): keeps its id and meta when present. */
+  insert(type: ResourceType, input: ScimResource, members: MemberRef[] = [], opts: { keepMeta?: boolean } = {}): Entry {
+    const res = this.clean(type, input, true);
+    const id = typeof input.id === 'string' && input.id ? input.id : randomUUID();
+    if (this.tables.Users.byId.has(id) || this.tables.Groups.byId.has(id)) throw new ScimHttpError(409, `id '${id}' already exists`, 'uniqueness');
+    res.id = id;
+    const stamp = this.stamp();
+    const meta = (opts.keepMeta && input.meta) || {};
+    const entry: Entry = { type, res, version: 1 };
+    res.meta = {
+      resourceType: RESOURCE_TYPE[type],
+      created: meta.created ?? stamp,
+      lastModified: meta.lastModified ?? meta.created ?? stamp,
+      location: `${this.baseUrl}/v2/${type}/${id}`,
+    };
+    this.order(res);
+    if (type === 'Users') this.claimUserName(res.userName as string, id);
+    else entry.members = new Map();
+    this.setVersion(entry);
+    this.tables[type].ids.push(id);
+    this.tables[type].byId.set(id, entry);
+    if (type === 'Groups') for (const m of members) this.addMember(entry, m);
+    return entry;
+  }
+
+  /** POST: server assigns the id. */
+  create(type: ResourceType, input: ScimResource): Entry {
+    const { members, ...rest } = input as ScimResource & { members?: unknown };
+    const refs = type === 'Groups' ? this.memberRefs(members) : [];
+    for (const r of refs) this.requireMember(r);
+    const { id: _id, meta: _meta, ...body } = rest;
+    return this.insert(type, body as ScimResource, refs);
+  }
+
+  /** PUT: everything but id and meta.created is replaced; absent members mean none. */
+  replace(type: ResourceType, id: string, input: ScimResource): Entry {
+    const e = this.mustGet(type, id);
+    const { members, ...rest } = input as ScimResource & { members?: unknown };
+    if (typeof rest.id === 'string' && rest.id !== id) throw new ScimHttpError(400, `id is immutable (got '${rest.id}', expected '${id}')`, 'mutability');
+    const res = this.clean(type, rest, true);
+    const refs = type === 'Groups' ? this.memberRefs(members) : [];
+    for (const r of refs) this.requireMember(r);
+    this.commit(e, res, type === 'Groups' ? refs : undefined);
+    return e;
+  }
+
+  /**
+   * Replaces the stored attributes of an entry after a PATCH or PUT has been
+   * validated, and optionally its whole member list.
+   */
+  commit(e: Entry, next: ScimResource, members?: MemberRef[]): void {
+    const id = e.res.id!;
+    next.id = id;
+    const oldName = e.res.userName as string | undefined;
+    const newName = next.userName as string | undefined;
+    if (e.type === 'Users') {
+      if (typeof newName !== 'string' || !newName.trim()) throw badRequest('userName is required');
+      if (oldName?.toLowerCase() !== newName.toLowerCase()) {
+        this.checkUserName(newName, id);
+        this.userNames.delete(oldName!.toLowerCase());
+        this.userNames.set(newName.toLowerCase(), id);
+      }
+    } else if (typeof next.displayName !== 'string' || !next.displayName) {
+      throw badRequest('displayName is required');
+    }
+    const displayChanged = e.res.displayName !== next.displayName || oldName !== newName;
+    next.meta = { ...e.res.meta };
+    this.order(next);
+    e.res = next;
+    if (members) {
+      for (const mid of [...e.members!.keys()]) this.removeMember(e, mid);
+      for (const m of members) this.addMember(e, m);
+    }
+    this.touch(e);
+    // What others show of this resource (member display, groups display) changed too.
+    if (displayChanged) this.invalidateRelated(e);
+  }
+
+  delete(type: ResourceType, id: string): void {
+    const e = this.mustGet(type, id);
+    if (e.type === 'Groups') for (const mid of [...e.members!.keys()]) this.removeMember(e, mid, false);
+    for (const gid of [...(this.memberOf.get(id) ?? [])]) {
+      const g = this.tables.Groups.byId.get(gid);
+      if (g) {
+        this.removeMember(g, id);
+        this.touch(g);
+      }
+    }
+    this.memberOf.delete(id);
+    if (type === 'Users') this.userNames.delete(String(e.res.userName).toLowerCase());
+    this.tables[type].remove(id);
+  }
+
+  /** Adds one member; false when it already was one. Does not touch meta (callers do once). */
+  addMember(g: Entry, ref: MemberRef): boolean {
+    if (g.members!.has(ref.value)) return false;
+    const type = this.memberType(ref);
+    g.members!.set(ref.value, type);
+    const list = this.memberOf.get(ref.value);
+    if (list) list.push(g.res.id!);
+    else this.memberOf.set(ref.value, [g.res.id!]);
+    g.json = undefined;
+    this.dropJson(ref.value);
+    return true;
+  }
+
+  removeMember(g: Entry, memberId: string, dropJson = true): boolean {
+    if (!g.members!.delete(memberId)) return false;
+    const list = this.memberOf.get(memberId);
+    if (list) {
+      const i = list.indexOf(g.res.id!);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.memberOf.delete(memberId);
+    }
+    g.json = undefined;
+    if (dropJson) this.dropJson(memberId);
+    return true;
+  }
+
+  /** A write happened: new lastModified and version, cached JSON dropped. */
+  touch(e: Entry): void {
+    e.res.meta = { ...e.res.meta, lastModified: this.stamp() };
+    e.version++;
+    this.setVersion(e);
+    e.json = undefined;
+  }
+
+  requireMember(ref: MemberRef): void {
+    if (!this.tables.Users.byId.has(ref.value) && !this.tables.Groups.byId.has(ref.value)) {
+      throw badRequest(`member '${ref.value}' does not exist`);
+    }
+  }
+
+  /** Reads a `members` value (array of {value,type?}) into refs, 400 on anything else. */
+  memberRefs(raw: unknown): MemberRef[] {
+    if (raw === undefined || raw === null) return [];
+    const list = Array.isArray(raw) ? raw : [raw];
+    return list.map((m) => {
+      const value = m && typeof m === 'object' ? (m as Record<string, unknown>).value : undefined;
+      if (typeof value !== 'string' || !value) throw badRequest(`a member needs a string "value", got ${JSON.stringify(m)}`);
+      const type = (m as Record<string, unknown>).type;
+      return typeof type === 'string' ? { value, type } : { value };
+    });
+  }
+
+  mustGet(type: ResourceType, id: string): Entry {
+    const e = this.tables[type].byId.get(id);
+    if (!e) throw new ScimHttpError(404, `${RESOURCE_TYPE[type]} ${id} not found`);
+    return e;
+  }
+
+  checkUserName(userName: string, selfId?: string): void {
+    const owner = this.userNames.get(userName.toLowerCase());
+    if (owner !== undefined && owner !== selfId) throw new ScimHttpError(409, `userName '${userName}' is already taken`, 'uniqueness');
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private memberType(ref: MemberRef): MemberType {
+    if (this.tables.Groups.byId.has(ref.value)) return 'Group';
+    if (this.tables.Users.byId.has(ref.value)) return 'User';
+    return ref.type?.toLowerCase() === 'group' ? 'Group' : 'User';
+  }
+
+  private claimUserName(userName: string, id: string): void {
+    this.checkUserName(userName, id);
+    this.userNames.set(userName.toLowerCase(), id);
+  }
+
+  private dropJson(id: string): void {
+    const u = this.tables.Users.byId.get(id) ?? this.tables.Groups.byId.get(id);
+    if (u) u.json = undefined;
+  }
+
+  private invalidateRelated(e: Entry): void {
+    for (const gid of this.memberOf.get(e.res.id!) ?? []) this.dropJson(gid);
+    if (e.members) for (const mid of e.members.keys()) this.dropJson(mid);
+  }
+
+  private setVersion(e: Entry): void {
+    if (this.etag) e.res.meta = { ...e.res.meta, version: this.etagOf(e) };
+  }
+
+  /** Strips what clients may not set, checks what they must, fills `schemas`. */
+  private clean(type: ResourceType, input: ScimResource, requireCore: boolean): ScimResource {
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('the body must be a JSON object', 'invalidSyntax');
+    const res: ScimResource = {};
+    for (const [k, v] of Object.entries(input)) {
+      const lower = k.toLowerCase();
+      if (READ_ONLY_TOP.has(lower) || lower === 'members' || lower === 'password') continue;
+      res[k] = v;
+    }
+    if (type === 'Users') {
+      if (requireCore && (typeof res.userName !== 'string' || !res.userName.trim())) throw badRequest('userName is required');
+      if (typeof res.active === 'string') res.active = res.active.toLowerCase() === 'true';
+    } else if (requireCore && (typeof res.displayName !== 'string' || !res.displayName)) {
+      throw badRequest('displayName is required');
+    }
+    const core = type === 'Users' ? USER_SCHEMA : GROUP_SCHEMA;
+    const schemas = new Set<string>(Array.isArray(res.schemas) ? res.schemas.filter((s): s is string => typeof s === 'string') : []);
+    schemas.add(core);
+    for (const k of Object.keys(res)) if (/^urn:/i.test(k) && res[k] && typeof res[k] === 'object') schemas.add(k === ENTERPRISE_USER_SCHEMA.toLowerCase() ? ENTERPRISE_USER_SCHEMA : k);
+    res.schemas = [...schemas];
+    return res;
+  }
+
+  /** Key order as servers print it: schemas, id first, meta last. */
+  private order(res: ScimResource): void {
+    const { schemas, id, meta, ...rest } = res;
+    for (const k of Object.keys(res)) delete res[k];
+    Object.assign(res, { schemas, id, ...rest });
+    if (meta) res.meta = meta;
+  }
+
+  private stamp(): string {
+    // Strictly increasing, so that `meta.lastModified gt` separates consecutive writes.
+    const t = Math.max(this.now(), this.lastStamp + 1);
+    this.lastStamp = t;
+    return new Date(t).toISOString();
+  }
+}

@@ -1,0 +1,110 @@
+/** Public shapes of the sandbox SCIM server (options, faults, request log). */
+import type { Logger } from '../log.js';
+import type { ScimResource } from '../types.js';
+import type { SandboxStore } from './store.js';
+
+/** Sample data: what `--data FILE` holds. Groups' members are `[{value, type?}]`. */
+export interface SandboxData {
+  Users?: ScimResource[];
+  Groups?: ScimResource[];
+}
+
+export type DialectName = 'RFC';
+
+export type FaultKind =
+  | '429'
+  | '500'
+  | '503'
+  | 'reset'
+  | 'truncate'
+  | 'slow'
+  | 'expireToken'
+  | 'ignoreCount'
+  | 'capCount'
+  | 'repeatPage'
+  | 'shiftItems';
+
+/**
+ * One injected misbehaviour. `route` is matched against `"METHOD /path"` (path
+ * without query): a RegExp, a string `/regex/flags`, or a plain string that must
+ * occur in it (case-insensitive). Absent: every route.
+ */
+export interface FaultSpec {
+  route?: RegExp | string;
+  kind: FaultKind;
+  /** How many matching requests it fires on. Default 1 for failures (429/500/503/reset/truncate/expireToken), unlimited for behaviours. */
+  times?: number;
+  /** Matching requests let through untouched before it starts firing. Default 0. */
+  after?: number;
+  /** 429/503: Retry-After in seconds (default 1), or 'date' for an HTTP date that many seconds ahead. */
+  retryAfter?: number | 'date';
+  /** With retryAfter 'date': seconds ahead (default 1). */
+  retryAfterSeconds?: number;
+  /** slow: delay before answering (default 1000). */
+  delayMs?: number;
+  /** ignoreCount/capCount: the page size the server uses (default 10). */
+  pageSize?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without query string, e.g. /v2/Users/123. */
+  path: string;
+  query: string;
+  status: number;
+  /** The fault that answered or altered this request, if any. */
+  fault?: FaultKind;
+}
+
+export interface BulkOptions {
+  supported?: boolean;
+  maxOperations?: number;
+  maxPayloadSize?: number;
+}
+
+export interface SandboxOptions {
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** A JSON file path or the data itself. Default: empty directory (unless `generate`). */
+  data?: string | SandboxData;
+  /** Deterministic generated directory; `members` is the size of the one very large group (default min(users, 1000)). */
+  generate?: { users: number; groups: number; members?: number; seed?: number };
+  /** Bearer token required when set. */
+  token?: string;
+  /** Basic auth accepted when set. With neither token nor basic, requests are not authenticated. */
+  basic?: { login: string; password: string };
+  dialect?: DialectName;
+  /** filter.maxResults: cap on `count` (default 1000). */
+  maxResults?: number;
+  /** Page size when the request names no `count` (default 100, capped by maxResults). */
+  defaultCount?: number;
+  /** Omit `Resources` from a list reply with no resources (default false: `"Resources": []`). */
+  omitEmptyResources?: boolean;
+  /** 400 `tooMany` when a filter matches more than this many resources (default: off). */
+  tooManyLimit?: number;
+  bulk?: BulkOptions;
+  /** PATCH advertised and served (default true). */
+  patch?: boolean;
+  /** ETags advertised, returned and enforced (default true). */
+  etag?: boolean;
+  faults?: FaultSpec[];
+  logger?: Logger;
+  /** Largest request body accepted outside /Bulk, bytes (default 10 MiB). */
+  maxBodySize?: number;
+}
+
+export interface Sandbox {
+  /** Base URL EXCLUDING /v2, e.g. http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  store: SandboxStore;
+  /** Replaces the active faults (counters restart). */
+  setFaults(f: FaultSpec[]): void;
+  /** The most recent requests (bounded: the oldest are dropped past 10,000). */
+  requests: RequestLogEntry[];
+  /** Requests per `"METHOD /v2/Resource"` route since start (unbounded counter). */
+  counts: Map<string, number>;
+  stop(): Promise<void>;
+}

@@ -27,7 +27,7 @@ describe('csvTableSink', () => {
       { id: '3', displayName: ' leading and trailing ', [`${ENT}:manager:value`]: '=1+1' },
     ];
     const path = join(dir, 'X_Users.csv');
-    await pipeline(Readable.from(rows), ...csvTableSink(path, { columns }));
+    await pipeline([Readable.from(rows), ...csvTableSink(path, { columns })]);
     const text = await readFile(path, 'utf8');
     expect(text.startsWith(`id,displayName,${ENT}:manager:value\r\n`)).to.equal(true);
     expect(text).to.include('"Zoë, ""the"" Ünïcødé 日本"');
@@ -39,20 +39,20 @@ describe('csvTableSink', () => {
 
   it('escapes formulas when asked', async () => {
     const path = join(dir, 'f.csv');
-    await pipeline(Readable.from([{ a: '=HYPERLINK("x")' }, { a: '+1' }, { a: 'ok' }]), ...csvTableSink(path, { columns: ['a'], escapeFormulas: true }));
+    await pipeline([Readable.from([{ a: '=HYPERLINK("x")' }, { a: '+1' }, { a: 'ok' }]), ...csvTableSink(path, { columns: ['a'], escapeFormulas: true })]);
     const back = parse(await readFile(path, 'utf8'), { columns: true });
     expect(back.map((r: { a: string }) => r.a)).to.deep.equal(["'=HYPERLINK(\"x\")", "'+1", 'ok']);
   });
 
   it('writes a header even for an empty table', async () => {
     const path = join(dir, 'empty.csv');
-    await pipeline(Readable.from([]), ...csvTableSink(path, { columns: ['value', 'MemberId'] }));
+    await pipeline([Readable.from([]), ...csvTableSink(path, { columns: ['value', 'MemberId'] })]);
     expect(await readFile(path, 'utf8')).to.equal('value,MemberId\r\n');
   });
 
   it('writes NDJSON rows with keys in column order', async () => {
     const path = join(dir, 'x.ndjson');
-    await pipeline(Readable.from([{ b: '2', a: 'é"' }]), ...csvTableSink(path, { columns: ['a', 'b'], format: 'ndjson' }));
+    await pipeline([Readable.from([{ b: '2', a: 'é"' }]), ...csvTableSink(path, { columns: ['a', 'b'], format: 'ndjson' })]);
     const text = await readFile(path, 'utf8');
     expect(text).to.equal('{"a":"é\\"","b":"2"}\n');
   });
@@ -66,7 +66,7 @@ describe('csvTableSink', () => {
     }
     let err: Error | undefined;
     try {
-      await pipeline(Readable.from(failing()), ...csvTableSink(path, { columns: ['id'] }));
+      await pipeline([Readable.from(failing()), ...csvTableSink(path, { columns: ['id'] })]);
     } catch (e) {
       err = e as Error;
     }
@@ -88,7 +88,7 @@ describe('csvTableSink', () => {
     const rows = Array.from({ length: 100 }, (_, i) => ({ id: String(i) }));
     let err: Error | undefined;
     try {
-      await pipeline(Readable.from(rows), slow, ...csvTableSink(path, { columns: ['id'] }), { signal: ac.signal });
+      await pipeline([Readable.from(rows), slow, ...csvTableSink(path, { columns: ['id'] })], { signal: ac.signal });
     } catch (e) {
       err = e as Error;
     }

@@ -1,0 +1,328 @@
+/**
+ * Membership links `{value: <owner id>, MemberId: <member id>}` of every
+ * resource of an endpoint, for one multi-valued attribute: `members` (Groups,
+ * Salesforce Entitlements…) or CyberArk `privilegedData` (Containers).
+ *
+ * Replies are parsed token by token (./member-walker.ts) and links are passed
+ * on as they are read: a group's members are never held in memory.
+ *
+ * Two ways to get there (`mode`):
+ * - inline:   list pages with `attributes=id,<attr>`; each link streams out
+ *             of the list page itself.
+ * - separate: list pages with `excludedAttributes=<attr>`, then one
+ *             `GET <endpoint>/<id>?attributes=<attr>` per owner, streamed.
+ *             For servers that time out or refuse big list pages.
+ * - auto (default): inline, switching to separate when a list page fails with
+ *             a server error (5xx, 413, 400 tooMany) or a timeout.
+ *
+ * A reply cut mid-body is asked again (up to `retries` times) without
+ * writing a link twice: owners completed in an earlier attempt are skipped,
+ * and the owner that was cut skips the links already written (this assumes
+ * the server lists an owner's members in the same order each time).
+ */
+import { Readable, pipeline } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import Parser from 'stream-json/Parser.js';
+import { ScimEtlError, isScimEtlError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import type { ScimClient, ScimRequest } from '../../scim/client.js';
+import type { MemberRow } from '../../types.js';
+import { IdSet } from './id-set.js';
+import { MemberWalker, type JsonToken, type WalkEvent } from './member-walker.js';
+import type { SearchParams } from './pagers.js';
+
+export type MembersMode = 'auto' | 'inline' | 'separate';
+
+export interface MemberStats {
+  /** Requests answered (list pages and per-owner fetches). */
+  pages: number;
+  /** Owners (groups, containers) whose links were written. */
+  owners: number;
+  /** Links written. */
+  rows: number;
+  /** Owners listed twice (dropped). */
+  duplicates: number;
+  /** Replies asked again after a failure mid-body. */
+  retries: number;
+  /** totalResults of the owner listing, when known. */
+  total?: number;
+}
+
+export interface MembersSourceOptions {
+  endpoint: string;
+  /** The multi-valued attribute whose `value`s are the member ids. Default 'members'. */
+  attribute?: string;
+  filter?: string;
+  pageSize?: number;
+  mode?: MembersMode;
+  /** Links held for an owner whose id comes after its members in the JSON; past this the owner is fetched separately. */
+  maxBufferedLinks?: number;
+  /** Repeats of a reply cut mid-body. Default 2. */
+  retries?: number;
+  retryDelayMs?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+  logger?: Logger;
+  stats?: MemberStats;
+  onPage?: (stats: MemberStats) => void;
+}
+
+type Client = Pick<ScimClient, 'requestStream'>;
+
+interface Normalized {
+  endpoint: string;
+  attribute: string;
+  filter?: string;
+  pageSize: number;
+  mode: MembersMode;
+  maxBufferedLinks: number;
+  retries: number;
+  retryDelayMs: number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal: AbortSignal;
+  logger: Logger;
+  stats: MemberStats;
+  onPage?: (stats: MemberStats) => void;
+}
+
+export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized {
+  const bad = (what: string, got: unknown) => new ScimEtlError('ERR_OPTION_MEMBERS_SOURCE', `${what}, got ${JSON.stringify(got)}`, {});
+  if (typeof opts.endpoint !== 'string' || !/^[A-Za-z][\w-]*$/.test(opts.endpoint)) throw bad('endpoint must be a resource endpoint name such as "Groups"', opts.endpoint);
+  const attribute = opts.attribute ?? 'members';
+  if (!/^[A-Za-z$][\w$-]*$/.test(attribute)) throw bad('attribute must be an attribute name such as "members"', opts.attribute);
+  const pageSize = opts.pageSize ?? 200;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw bad('pageSize must be a positive integer', opts.pageSize);
+  const mode = opts.mode ?? 'auto';
+  if (!['auto', 'inline', 'separate'].includes(mode)) throw bad("mode must be 'auto', 'inline' or 'separate'", opts.mode);
+  const retries = opts.retries ?? 2;
+  if (!Number.isInteger(retries) || retries < 0) throw bad('retries must be a non-negative integer', opts.retries);
+  const maxBufferedLinks = opts.maxBufferedLinks ?? 10_000;
+  if (!Number.isInteger(maxBufferedLinks) || maxBufferedLinks < 0) throw bad('maxBufferedLinks must be a non-negative integer', opts.maxBufferedLinks);
+  return {
+    endpoint: opts.endpoint,
+    attribute,
+    filter: opts.filter,
+    pageSize,
+    mode,
+    maxBufferedLinks,
+    retries,
+    retryDelayMs: opts.retryDelayMs ?? 200,
+    sleep: opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+    signal: opts.signal ?? new AbortController().signal,
+    logger: opts.logger ?? silentLogger,
+    stats: opts.stats ?? { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 },
+    onPage: opts.onPage,
+  };
+}
+
+/** Streams the walk events of one reply. Errors of the body or of the JSON surface here. */
+async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined): AsyncGenerator<WalkEvent> {
+  const res = await client.requestStream(req);
+  const tokens = Parser.parser({ packValues: true, streamValues: false });
+  // pipeline() destroys the parser with the body's error, so for-await sees it.
+  pipeline(res.body as NodeJS.ReadableStream & Readable, tokens, () => undefined);
+  const walker = new MemberWalker(shape, attribute);
+  for await (const token of tokens as AsyncIterable<JsonToken>) {
+    const ev = walker.step(token);
+    if (ev) yield ev;
+  }
+}
+
+/** What one reply (list page or single owner) told, once read to the end. */
+interface ReplySummary {
+  /** Owners in the reply (duplicates included): how far index paging advances. */
+  owners: number;
+  ids: string[];
+  total?: number;
+  /** Owners whose links could not be streamed inline (id after a long members array). */
+  refetch: string[];
+}
+
+/** Survives across attempts of one reply, so that a repeat writes nothing twice. */
+interface AttemptState {
+  completed: Set<string>;
+  partialId?: string;
+  partialWritten: number;
+}
+
+/** Did the server refuse or fail a big list page (so listing owners separately may help)? */
+function isBigPageFailure(err: unknown): boolean {
+  if (!isScimEtlError(err)) return false;
+  if (err.code === 'ERR_TRANSPORT_TIMEOUT') return true;
+  const status = err.context.status;
+  if (typeof status !== 'number') return false;
+  return status >= 500 || status === 413 || (status === 400 && err.context.scimType === 'tooMany');
+}
+
+/** Errors worth asking the same reply again: the body or its JSON broke off (the client already retried HTTP failures). */
+function isCutReply(err: unknown, signal: AbortSignal): boolean {
+  return !signal.aborted && !isScimEtlError(err);
+}
+
+export async function* memberLinks(client: Client, opts: MembersSourceOptions): AsyncGenerator<MemberRow> {
+  const o = normalizeMembersOptions(opts);
+  const seen = new IdSet();
+  let mode: 'inline' | 'separate' = o.mode === 'separate' ? 'separate' : 'inline';
+
+  /** One reply, with repeats after a cut; yields links, returns the summary. */
+  async function* readReply(req: ScimRequest, shape: 'list' | 'resource', knownId?: string): AsyncGenerator<MemberRow, ReplySummary> {
+    const state: AttemptState = { completed: new Set(), partialWritten: 0 };
+    const wantLinks = shape === 'resource' || mode === 'inline';
+    for (let attempt = 0; ; attempt++) {
+      const summary: ReplySummary = { owners: 0, ids: [], refetch: [] };
+      try {
+        let id: string | undefined;
+        let skip = false;
+        let toSkip = 0;
+        let written = 0;
+        let buffer: string[] | undefined;
+        let overflow = false;
+        const setId = (value: string) => {
+          id = value;
+          written = 0;
+          toSkip = 0;
+          if (state.completed.has(value)) skip = true; // done in an earlier attempt of this reply
+          else if (seen.has(value)) {
+            skip = true;
+            o.stats.duplicates++;
+          } else if (state.partialId === value) toSkip = state.partialWritten;
+        };
+        const link = (value: string): MemberRow | undefined => {
+          if (skip) return undefined;
+          if (toSkip > 0) {
+            toSkip--;
+            written++;
+            return undefined;
+          }
+          written++;
+          state.partialId = id;
+          state.partialWritten = written;
+          return { value: id!, MemberId: value };
+        };
+        for await (const ev of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined)) {
+          switch (ev.t) {
+            case 'total':
+              summary.total = ev.n;
+              break;
+            case 'start':
+              id = undefined;
+              skip = false;
+              buffer = undefined;
+              overflow = false;
+              if (knownId !== undefined) setId(knownId);
+              break;
+            case 'id':
+              if (knownId !== undefined || id !== undefined) break;
+              setId(ev.id);
+              if (buffer) {
+                for (const v of buffer) {
+                  const row = link(v);
+                  if (row) {
+                    o.stats.rows++;
+                    yield row;
+                  }
+                }
+                buffer = undefined;
+              }
+              break;
+            case 'member': {
+              if (id === undefined) {
+                if (overflow) break;
+                buffer ??= [];
+                if (buffer.length >= o.maxBufferedLinks) {
+                  overflow = true;
+                  buffer = undefined;
+                } else buffer.push(ev.value);
+                break;
+              }
+              const row = link(ev.value);
+              if (row) {
+                o.stats.rows++;
+                yield row;
+              }
+              break;
+            }
+            case 'end':
+              summary.owners++;
+              if (id === undefined) {
+                o.logger.warn(`${o.endpoint}: a resource without an id was skipped`);
+                break;
+              }
+              summary.ids.push(id);
+              if (skip) break;
+              if (overflow) {
+                summary.refetch.push(id);
+                break;
+              }
+              if (wantLinks) {
+                seen.add(id);
+                o.stats.owners++;
+              }
+              state.completed.add(id);
+              state.partialId = undefined;
+              state.partialWritten = 0;
+              break;
+          }
+        }
+        o.stats.pages++;
+        return summary;
+      } catch (err) {
+        if (!isCutReply(err, o.signal) || attempt >= o.retries) throw err;
+        o.stats.retries++;
+        o.logger.debug(`${o.endpoint}: reply cut (${(err as Error).message}); asking again (${attempt + 1}/${o.retries})`);
+        await o.sleep(o.retryDelayMs * (attempt + 1), o.signal);
+      }
+    }
+  }
+
+  /** One owner's links on their own: `GET <endpoint>/<id>?attributes=<attr>`. */
+  async function* ownerLinks(id: string): AsyncGenerator<MemberRow> {
+    if (seen.has(id)) return;
+    yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', id);
+  }
+
+  let start = 1;
+  let total: number | undefined;
+  let previous: string[] = [];
+  for (;;) {
+    const params: SearchParams = { startIndex: start, count: o.pageSize };
+    if (o.filter) params.filter = o.filter;
+    if (mode === 'inline') params.attributes = `id,${o.attribute}`;
+    else params.excludedAttributes = o.attribute;
+    let summary: ReplySummary;
+    try {
+      summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list');
+    } catch (err) {
+      if (mode === 'inline' && o.mode === 'auto' && isBigPageFailure(err)) {
+        o.logger.warn(`${o.endpoint}: listing with ${o.attribute} failed (${(err as Error).message}); listing ids and fetching each one's ${o.attribute} separately`);
+        mode = 'separate';
+        continue;
+      }
+      throw err;
+    }
+    if (summary.total !== undefined) {
+      total = summary.total;
+      o.stats.total ??= summary.total;
+    }
+    if (summary.owners === 0) break;
+    if (summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i])) {
+      throw new ScimEtlError(
+        'ERR_EXPORT_REPEATED_PAGE',
+        `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores startIndex. Export stopped so that no rows are missed silently.`,
+        { endpoint: o.endpoint },
+      );
+    }
+    previous = summary.ids;
+    const separately = mode === 'separate' ? summary.ids : summary.refetch;
+    for (const id of separately) yield* ownerLinks(id);
+    o.onPage?.(o.stats);
+    start += summary.owners;
+    if (total !== undefined && start > total) break;
+  }
+}
+
+/** Object-mode Readable of MemberRow. */
+export function membersSource(client: Client, opts: MembersSourceOptions): Readable {
+  normalizeMembersOptions(opts);
+  return Readable.from(memberLinks(client, opts), { objectMode: true, highWaterMark: 256 });
+}

@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import { Readable } from 'node:stream';
+import { membersSource, memberLinks, type MemberStats } from '../../lib/streams/sources/members-source.js';
+import { MemberWalker, type WalkEvent } from '../../lib/streams/sources/member-walker.js';
+import { ScimHttpError } from '../../lib/scim/errors.js';
+import type { ScimRequest, ScimStreamResponse } from '../../lib/scim/client.js';
+import type { MemberRow } from '../../lib/types.js';
+import Parser from 'stream-json/Parser.js';
+
+interface Group {
+  id: string;
+  displayName?: string;
+  members?: Array<{ value: string; display?: string }>;
+}
+
+type Reply = string | AsyncIterable<string> | Error;
+
+/** A fake streaming client: `serve` returns the body text (or chunks, or an error thrown before any body). */
+function fakeStreamClient(serve: (req: ScimRequest, call: number) => Reply) {
+  const calls: Array<{ path: string; params: Record<string, unknown> }> = [];
+  return {
+    calls,
+    async requestStream(req: ScimRequest): Promise<ScimStreamResponse> {
+      calls.push({ path: req.path, params: { ...(req.searchParams ?? {}) } });
+      const r = serve(req, calls.length);
+      if (r instanceof Error) throw r;
+      const body = typeof r === 'string' ? Readable.from([Buffer.from(r)]) : Readable.from(r);
+      return { status: 200, headers: {}, body, attempts: 1 };
+    },
+  };
+}
+
+function listBody(groups: Group[], total: number): string {
+  return JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: total, itemsPerPage: groups.length, Resources: groups });
+}
+
+/** A paging server over groups; `attributes`/`excludedAttributes` honoured for members. */
+function groupServer(groups: Group[]) {
+  return (req: ScimRequest): Reply => {
+    const p = req.searchParams ?? {};
+    const one = /^Groups\/(.+)$/.exec(req.path);
+    if (one) {
+      const g = groups.find((x) => x.id === decodeURIComponent(one[1]!));
+      return JSON.stringify({ members: g?.members ?? [], id: g?.id, schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'] });
+    }
+    const start = Number(p.startIndex ?? 1);
+    const slice = groups.slice(start - 1, start - 1 + Number(p.count ?? 100)).map((g) => (p.excludedAttributes ? { id: g.id, displayName: g.displayName } : g));
+    return listBody(slice, groups.length);
+  };
+}
+
+async function collect(src: AsyncIterable<MemberRow> | Readable): Promise<MemberRow[]> {
+  const out: MemberRow[] = [];
+  for await (const r of src) out.push(r as MemberRow);
+  return out;
+}
+
+const sampleGroups: Group[] = [
+  { id: 'g1', displayName: 'One', members: [{ value: 'u1' }, { value: 'u2', display: 'x' }] },
+  { id: 'g2', displayName: 'Empty', members: [] },
+  { id: 'g3', displayName: 'No members attr' },
+  { id: 'g4', displayName: 'Four', members: [{ value: 'u3' }] },
+];
+const sampleLinks = [
+  { value: 'g1', MemberId: 'u1' },
+  { value: 'g1', MemberId: 'u2' },
+  { value: 'g4', MemberId: 'u3' },
+];
+
+describe('MemberWalker', () => {
+  async function walk(json: string, shape: 'list' | 'resource', attr?: string): Promise<WalkEvent[]> {
+    const walker = new MemberWalker(shape, attr);
+    const out: WalkEvent[] = [];
+    const tokens = Readable.from([json]).pipe(Parser.parser({ packValues: true, streamValues: false }));
+    for await (const t of tokens) {
+      const e = walker.step(t);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  it('reports total, ids and member values of a list page, ignoring look-alikes elsewhere', async () => {
+    const json = JSON.stringify({
+      totalResults: 2,
+      meta: { id: 'not-this' },
+      Resources: [
+        { meta: { id: 'nor-this' }, Members: [{ value: 'a', nested: { value: 'no' } }, 'b'], ID: 'g1', owners: [{ value: 'no' }] },
+        { id: 'g2', members: { value: 'single' } },
+      ],
+    });
+    expect(await walk(json, 'list', 'members')).to.deep.equal([
+      { t: 'total', n: 2 },
+      { t: 'start' },
+      { t: 'member', value: 'a' },
+      { t: 'member', value: 'b' },
+      { t: 'id', id: 'g1' },
+      { t: 'end' },
+      { t: 'start' },
+      { t: 'id', id: 'g2' },
+      { t: 'member', value: 'single' },
+      { t: 'end' },
+    ]);
+  });
+
+  it('walks a single resource and other attributes (privilegedData)', async () => {
+    const json = JSON.stringify({ id: 'Safe1', privilegedData: [{ value: '52_88', display: 'acc' }, { value: 7 }] });
+    expect(await walk(json, 'resource', 'privilegedData')).to.deep.equal([
+      { t: 'start' },
+      { t: 'id', id: 'Safe1' },
+      { t: 'member', value: '52_88' },
+      { t: 'member', value: '7' },
+      { t: 'end' },
+    ]);
+  });
+});
+
+describe('membersSource', () => {
+  it('streams value,MemberId links out of list pages (inline)', async () => {
+    const client = fakeStreamClient(groupServer(sampleGroups));
+    const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+    expect(await collect(membersSource(client, { endpoint: 'Groups', pageSize: 3, stats, filter: 'displayName sw "O"' }))).to.deep.equal(sampleLinks);
+    expect(client.calls.map((c) => c.params)).to.deep.equal([
+      { startIndex: 1, count: 3, attributes: 'id,members', filter: 'displayName sw "O"' },
+      { startIndex: 4, count: 3, attributes: 'id,members', filter: 'displayName sw "O"' },
+    ]);
+    expect(stats).to.deep.include({ pages: 2, owners: 4, rows: 3, duplicates: 0, retries: 0, total: 4 });
+  });
+
+  it('lists ids then fetches each owner separately (separate mode)', async () => {
+    const client = fakeStreamClient(groupServer(sampleGroups));
+    expect(await collect(membersSource(client, { endpoint: 'Groups', pageSize: 10, mode: 'separate' }))).to.deep.equal(sampleLinks);
+    expect(client.calls[0]).to.deep.equal({ path: 'Groups', params: { startIndex: 1, count: 10, excludedAttributes: 'members' } });
+    expect(client.calls.slice(1).map((c) => [c.path, c.params.attributes])).to.deep.equal([
+      ['Groups/g1', 'members'],
+      ['Groups/g2', 'members'],
+      ['Groups/g3', 'members'],
+      ['Groups/g4', 'members'],
+    ]);
+  });
+
+  it('switches to separate fetching when a big list page fails with a server error (auto)', async () => {
+    let failed = 0;
+    const serve = groupServer(sampleGroups);
+    const client = fakeStreamClient((req) => {
+      if (req.path === 'Groups' && String(req.searchParams?.attributes ?? '').includes('members')) {
+        failed++;
+        return new ScimHttpError({ method: 'GET', path: 'Groups' }, 504, {}, 3);
+      }
+      return serve(req);
+    });
+    expect(await collect(membersSource(client, { endpoint: 'Groups' }))).to.deep.equal(sampleLinks);
+    expect(failed).to.equal(1);
+  });
+
+  it('fetches separately an owner whose id comes after a members array too long to hold', async () => {
+    const body = JSON.stringify({ totalResults: 2, Resources: [{ members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }], id: 'late' }, { members: [{ value: 'd' }], id: 'small' }] });
+    const client = fakeStreamClient((req) => (req.path === 'Groups' ? body : JSON.stringify({ id: 'late', members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })));
+    const got = await collect(membersSource(client, { endpoint: 'Groups', maxBufferedLinks: 2 }));
+    expect(got).to.deep.equal([
+      { value: 'small', MemberId: 'd' },
+      { value: 'late', MemberId: 'a' },
+      { value: 'late', MemberId: 'b' },
+      { value: 'late', MemberId: 'c' },
+    ]);
+    expect(client.calls.map((c) => c.path)).to.deep.equal(['Groups', 'Groups/late']);
+  });
+
+  it('asks a reply cut mid-body again without writing any link twice', async () => {
+    const groups: Group[] = [
+      { id: 'g1', members: Array.from({ length: 50 }, (_, i) => ({ value: `a${i}` })) },
+      { id: 'g2', members: Array.from({ length: 50 }, (_, i) => ({ value: `b${i}` })) },
+    ];
+    const full = listBody(groups, 2);
+    const cutAt = full.indexOf('"b20"');
+    const client = fakeStreamClient((_req, call) => {
+      if (call > 1) return full;
+      return (async function* () {
+        yield full.slice(0, cutAt);
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      })();
+    });
+    const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+    const got = await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0, stats }));
+    expect(got.length).to.equal(100);
+    expect(new Set(got.map((r) => `${r.value}/${r.MemberId}`)).size).to.equal(100);
+    expect(got[50]).to.deep.equal({ value: 'g2', MemberId: 'b0' });
+    expect(stats.retries).to.equal(1);
+  });
+
+  it('asks again a reply whose JSON is truncated, and gives up after the retries', async () => {
+    const full = listBody(sampleGroups, 4);
+    let calls = 0;
+    const client = fakeStreamClient(() => {
+      calls++;
+      return full.slice(0, 40);
+    });
+    let err: any;
+    try {
+      await collect(membersSource(client, { endpoint: 'Groups', retries: 2, retryDelayMs: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(Error);
+    expect(calls).to.equal(3);
+  });
+
+  it('drops an owner listed twice and detects a repeated page', async () => {
+    const dup = fakeStreamClient((req) => {
+      const s = Number(req.searchParams?.startIndex);
+      return s === 1 ? listBody(sampleGroups.slice(0, 2), 3) : listBody([sampleGroups[1]!, sampleGroups[3]!].slice(s - 3), 3);
+    });
+    const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+    const got = await collect(membersSource(dup, { endpoint: 'Groups', pageSize: 2, stats }));
+    expect(got).to.deep.equal(sampleLinks);
+    expect(stats.duplicates).to.equal(1);
+
+    const same = fakeStreamClient(() => listBody(sampleGroups.slice(0, 2), 10));
+    let err: any;
+    try {
+      await collect(memberLinks(same, { endpoint: 'Groups', pageSize: 2 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_REPEATED_PAGE');
+  });
+
+  it('streams 200,000 members of one group in flat memory', async function () {
+    this.timeout(60_000);
+    const n = 200_000;
+    async function* bigGroup() {
+      yield '{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"big","displayName":"Big","members":[';
+      const chunk: string[] = [];
+      for (let i = 0; i < n; i++) {
+        chunk.push(`${i ? ',' : ''}{"value":"user-${i}","display":"User ${i}","$ref":"https://x/v2/Users/user-${i}"}`);
+        if (chunk.length === 1000) yield chunk.splice(0).join('');
+      }
+      yield chunk.join('') + ']}]}';
+    }
+    const client = fakeStreamClient(() => bigGroup());
+    let count = 0;
+    let last: MemberRow | undefined;
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    for await (const row of membersSource(client, { endpoint: 'Groups' })) {
+      count++;
+      last = row as MemberRow;
+      if (count % 20_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    expect(count).to.equal(n);
+    expect(last).to.deep.equal({ value: 'big', MemberId: `user-${n - 1}` });
+    // The whole group as objects would take well over 40 MB; the stream holds a few chunks.
+    expect(peak - before).to.be.below(40 * 1024 * 1024);
+  });
+
+  it('rejects bad options with ERR_OPTION_MEMBERS_SOURCE', () => {
+    const client = fakeStreamClient(() => '{}');
+    expect(() => membersSource(client, { endpoint: 'Groups', attribute: 'a b' })).to.throw().with.property('code', 'ERR_OPTION_MEMBERS_SOURCE');
+    expect(() => membersSource(client, { endpoint: 'Groups', mode: 'x' as never })).to.throw(/got "x"/);
+  });
+});

@@ -1,5 +1,18 @@
 import type { CommandModule } from 'yargs';
-import { notAvailableYet } from './unavailable.js';
+import type { CommandContext } from '../context.js';
+import { loadPipeline } from '../../config/load.js';
+import { createAuth } from '../../scim/auth/index.js';
+import { createScimClient } from '../../scim/client.js';
+import { runFulfill } from '../../fulfill.js';
+
+interface FulfillArgs {
+  ctx: CommandContext;
+  pipeline: string;
+  orders?: string[];
+  results?: string;
+  dryRun?: boolean;
+  force?: boolean;
+}
 
 export const fulfillCommand: CommandModule<object, any> = {
   command: 'fulfill <pipeline>',
@@ -11,5 +24,33 @@ export const fulfillCommand: CommandModule<object, any> = {
       .option('results', { type: 'string', describe: 'Results directory (overrides the pipeline)' })
       .option('dry-run', { type: 'boolean', describe: 'Print the planned requests as NDJSON and send nothing' })
       .option('force', { type: 'boolean', describe: 'Run even when maxDeletes/maxChanges would stop it' }),
-  handler: async () => notAvailableYet('fulfill'),
+  handler: async (args) => {
+    const argv = args as unknown as FulfillArgs;
+    const { ctx } = argv;
+    const pipeline = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    const common = {
+      ...(argv.orders?.length ? { orders: argv.orders } : {}),
+      ...(argv.results ? { results: argv.results } : {}),
+      force: Boolean(argv.force),
+      logger: ctx.logger,
+      stdout: ctx.stdout,
+      signal: ctx.signal,
+      cwd: ctx.cwd,
+    };
+    if (argv.dryRun) {
+      // A dry run sends nothing at all, not even discovery: no credentials are used.
+      const report = await runFulfill(pipeline, { ...common, dryRun: true });
+      ctx.setExitCode(report.exitCode);
+      return;
+    }
+    const auth = createAuth(pipeline.connection, { logger: ctx.logger });
+    const client = createScimClient(pipeline.connection, { auth, logger: ctx.logger });
+    try {
+      const report = await runFulfill(pipeline, { ...common, client });
+      if (report.fatal) ctx.logger.error(report.fatal.format());
+      ctx.setExitCode(report.exitCode);
+    } finally {
+      client.close();
+    }
+  },
 };

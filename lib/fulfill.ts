@@ -1,0 +1,237 @@
+/**
+ * The fulfill part of a pipeline:
+ *
+ *   order CSVs ─source─▶ plan ─┬─▶ batch ─▶ Bulk sink ─┬─▶ results CSVs
+ *                              └─▶ request sink ───────┘
+ *
+ * Users files run before membership files, so that a membership may name a
+ * user inserted in the same run (`@<orderId>`). Every order line gets exactly
+ * one result row. Exit code: 0 all ok/skipped, 2 some line failed, 1 a fatal
+ * error (refused credentials, abort) — then lines never sent are written as
+ * `skipped` with the reason.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline as pump } from 'node:stream/promises';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { EXIT, ScimEtlError, isScimEtlError } from './errors.js';
+import { silentLogger, type Logger } from './log.js';
+import { redact } from './redact.js';
+import type { Pipeline, Threshold } from './config/types.js';
+import { classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
+import { createOrderPlanner } from './streams/transforms/plan-orders.js';
+import { createBatcher } from './streams/transforms/batch.js';
+import { createBulkSink } from './streams/sinks/bulk-sink.js';
+import { createRequestSink } from './streams/sinks/request-sink.js';
+import { createResultsSink, ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
+import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
+import { InsertRegistry, type ExecContext } from './fulfill/execute.js';
+import { bulkOperationOf, plannedRequest, type RequestStyle } from './fulfill/requests.js';
+import type { BatchItem, OrderLine, PlanItem, ScimRequester } from './fulfill/types.js';
+
+export interface FulfillOptions {
+  /** Order directories or files, overriding the pipeline's (resolved against `cwd`). */
+  orders?: string[];
+  /** Results directory, overriding the pipeline's (resolved against `cwd`). */
+  results?: string;
+  /** Print the planned requests as NDJSON on `stdout`; send nothing at all. */
+  dryRun?: boolean;
+  /** Run even when maxDeletes / maxChanges would stop it. */
+  force?: boolean;
+  /** The SCIM client (required unless dryRun). */
+  client?: ScimRequester;
+  logger?: Logger;
+  stdout?: NodeJS.WritableStream;
+  signal?: AbortSignal;
+  cwd?: string;
+}
+
+export interface FulfillReport {
+  mode: 'bulk' | 'single';
+  dryRun: boolean;
+  /** Order files in processing order and their results files. */
+  files: Array<{ orders: string; results?: string }>;
+  counts: ResultCounts;
+  /** Planned requests (dry run) . */
+  planned: number;
+  exitCode: number;
+  /** The error that ended the run early, if any. */
+  fatal?: ScimEtlError;
+}
+
+/** Lists the order files: every `*.csv` of a directory (by name), or the files named. */
+export async function listOrderFiles(paths: readonly string[]): Promise<OrderFile[]> {
+  const files: OrderFile[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new ScimEtlError('ERR_CONFIG_ORDERS_NOT_FOUND', `orders path ${p} does not exist`, { path: p });
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => /\.csv$/i.test(n) && !n.startsWith('.')).sort();
+      for (const n of names) files.push(classifyOrderFile(join(p, n)));
+    } else files.push(classifyOrderFile(p));
+  }
+  const seen = new Set<string>();
+  for (const f of files) {
+    const name = basename(f.path).toLowerCase();
+    if (seen.has(name)) throw new ScimEtlError('ERR_CONFIG_ORDERS_DUPLICATE', `two order files are named ${basename(f.path)}: their results would overwrite each other`, { path: f.path });
+    seen.add(name);
+  }
+  return orderFiles(files);
+}
+
+/** How many lines a threshold allows, given the number of order lines. */
+export function thresholdLimit(t: Threshold, totalLines: number): number {
+  return 'count' in t ? t.count : Math.floor((t.percent / 100) * totalLines);
+}
+
+export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Promise<FulfillReport> {
+  const cfg = pipe.fulfill;
+  if (!cfg) throw new ScimEtlError('ERR_CONFIG_NO_FULFILL', `${pipe.file} has no fulfill section`, { file: pipe.file }, { category: 'config' });
+  const logger = opts.logger ?? silentLogger;
+  const base = dirname(pipe.file);
+  const cwd = opts.cwd ?? process.cwd();
+  const orderPaths = opts.orders?.length ? opts.orders.map((p) => resolve(cwd, p)) : cfg.orders.map((p) => resolve(base, p));
+  const resultsDir = opts.results ? resolve(cwd, opts.results) : resolve(base, cfg.results);
+  const files = await listOrderFiles(orderPaths);
+  const dryRun = Boolean(opts.dryRun);
+
+  if (!dryRun && !opts.client) throw new ScimEtlError('ERR_INTERNAL_NO_CLIENT', 'runFulfill needs a SCIM client unless dryRun');
+  const caps: ServerCapabilities = dryRun ? defaultCapabilities() : await discoverCapabilities(opts.client!, logger, opts.signal);
+  const bulkOn = cfg.serviceSupportBulk && caps.bulk.supported !== false;
+  if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
+  const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
+  const maxPayloadSize = caps.bulk.maxPayloadSize ?? 1_048_576;
+  const style: RequestStyle = { dialect: pipe.connection.scimSyntax };
+  const mode = bulkOn ? 'bulk' : 'single';
+  logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
+    patch: caps.patch,
+    schemas: caps.schemaSource,
+    ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
+  });
+
+  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const report: FulfillReport = {
+    mode,
+    dryRun,
+    files: files.map((f) => ({ orders: f.path })),
+    counts: { ok: 0, failed: 0, skipped: 0 },
+    planned: 0,
+    exitCode: EXIT.ok,
+  };
+
+  // Thresholds: a first streaming pass counts the changes, before anything is sent.
+  if ((cfg.maxDeletes || cfg.maxChanges) && !opts.force) {
+    let total = 0;
+    let deletes = 0;
+    let changes = 0;
+    for await (const rec of readOrders(sourceOpts)) {
+      total++;
+      if (rec.kind === 'invalid') continue;
+      changes++;
+      if (rec.kind === 'user' && rec.command === 'delete') deletes++;
+    }
+    const check = (name: string, t: Threshold | undefined, n: number) => {
+      if (!t) return;
+      const limit = thresholdLimit(t, total);
+      if (n > limit) {
+        const what = 'count' in t ? `${t.count}` : `${t.percent}% of ${total} order lines = ${limit}`;
+        throw new ScimEtlError('ERR_FULFILL_THRESHOLD', `the orders hold ${n} ${name === 'maxDeletes' ? 'deletes' : 'changes'}, more than ${name} allows (${what}); nothing was sent. Use --force to run anyway`, { [name]: t, count: n, limit });
+      }
+    };
+    check('maxDeletes', cfg.maxDeletes, deletes);
+    check('maxChanges', cfg.maxChanges, changes);
+  }
+
+  const planner = createOrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch });
+  const batching = () => createBatcher({ maxOperations, maxPayloadSize, style });
+
+  if (dryRun) {
+    const out = opts.stdout ?? process.stdout;
+    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
+    if (bulkOn) stages.push(batching());
+    stages.push(dryRunPrinter(out, logger, bulkOn, style, report));
+    await pump(stages as unknown as [Readable, Writable]);
+    report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
+    logger.info(`dry run: ${report.planned} request(s) planned, ${report.counts.failed} order line(s) refused; nothing was sent`);
+    return report;
+  }
+
+  const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
+  await writer.open();
+  const ctx: ExecContext = {
+    client: opts.client!,
+    capabilities: { patch: caps.patch, etag: caps.etag },
+    onConflict: cfg.onConflict,
+    style,
+    inserts: new InsertRegistry(),
+    logger,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
+  if (bulkOn) stages.push(batching(), createBulkSink(ctx));
+  else stages.push(createRequestSink({ ...ctx, concurrency: cfg.concurrency }));
+  stages.push(createResultsSink(writer));
+  try {
+    await pump(stages as unknown as [Readable, Writable]);
+  } catch (err) {
+    const fatal = isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err });
+    report.fatal = fatal;
+    try {
+      await writer.fillSkipped(orderLines(sourceOpts), `${fatal.code} ${redact(fatal.message)}`);
+    } catch {
+      // The orders cannot be read again: no partial results file rather than one missing lines.
+      await writer.abort();
+      throw fatal;
+    }
+  }
+  const written = await writer.commit();
+  report.files.forEach((f, i) => (f.results = written[i]));
+  report.counts = { ...writer.counts };
+  report.exitCode = report.fatal ? EXIT.failure : report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
+  logger.info(`fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`);
+  return report;
+}
+
+async function* orderLines(sourceOpts: Parameters<typeof readOrders>[0]): AsyncGenerator<OrderLine> {
+  for await (const rec of readOrders(sourceOpts)) yield rec.line;
+}
+
+/** The last stage of a dry run: one NDJSON line per planned request, refused lines logged. */
+function dryRunPrinter(out: NodeJS.WritableStream, logger: Logger, bulk: boolean, style: RequestStyle, report: FulfillReport): Writable {
+  let batchNo = 0;
+  const print = (obj: unknown): Promise<void> =>
+    new Promise((res) => {
+      if (out.write(redact(JSON.stringify(obj)) + '\n')) res();
+      else out.once('drain', () => res());
+    });
+  const refused = (o: Extract<PlanItem, { kind: 'outcome' }>['outcome']) => {
+    if (o.outcome === 'failed') report.counts.failed++;
+    else report.counts[o.outcome]++;
+    logger.warn(`order ${o.orderId} (${o.command || 'no command'}) would be ${o.outcome === 'failed' ? 'refused' : o.outcome}: ${o.detail ?? ''}`);
+  };
+  return new Writable({
+    objectMode: true,
+    write(item: PlanItem | BatchItem, _enc, done) {
+      (async () => {
+        if (item.kind === 'outcome') return refused(item.outcome);
+        if (item.kind === 'batch') {
+          batchNo++;
+          const inBatch = new Set(item.ops.flatMap((o) => (o.kind === 'insert' ? [o.bulkId] : [])));
+          for (const op of item.ops) {
+            const req = plannedRequest(op, (ref) => (inBatch.has(ref) ? `bulkId:${ref}` : `@${ref}`), style);
+            report.planned++;
+            await print({ batch: batchNo, ...bulkOperationOf(req), orderRefs: req.orderRefs });
+          }
+          return;
+        }
+        const req = plannedRequest(item.op, (ref) => `@${ref}`, style);
+        report.planned++;
+        await print(bulk ? req : { method: req.method, path: req.path, ...(req.body !== undefined ? { body: req.body } : {}), orderRefs: req.orderRefs });
+      })().then(() => done(), done);
+    },
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * LineOutcome → `<results>/<order file name>`, one row per order line in
+ * order-line order, written to temp files renamed on commit.
+ *
+ * Outcomes arrive out of order (concurrent requests, a membership PATCH that
+ * waits for more rows of its group); a reorder buffer holds those ahead of
+ * the next expected line, so memory is bounded by what is in flight, not by
+ * the file. After a fatal error, `fillSkipped` writes the lines that never got
+ * an outcome as `skipped`, so no line is left without a result.
+ */
+import { Writable } from 'node:stream';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { ScimEtlError } from '../../errors.js';
+import { redact } from '../../redact.js';
+import type { LineOutcome, OrderLine } from '../../fulfill/types.js';
+
+export const RESULT_COLUMNS = ['orderId', 'command', 'id', 'status', 'outcome', 'scimType', 'detail', 'attempts'] as const;
+
+export interface ResultCounts {
+  ok: number;
+  failed: number;
+  skipped: number;
+}
+
+interface ResultFile {
+  path: string;
+  temp: string;
+  handle?: FileHandle;
+  chunks: string[];
+  bytes: number;
+}
+
+const FLUSH_BYTES = 64 * 1024;
+
+export class ResultsWriter {
+  readonly counts: ResultCounts = { ok: 0, failed: 0, skipped: 0 };
+  private readonly files: ResultFile[];
+  private readonly buffer = new Map<number, LineOutcome>();
+  private next = 0;
+
+  /** `names[i]` is the results file name of order file i (its own name). */
+  constructor(readonly dir: string, names: readonly string[]) {
+    this.files = names.map((name) => ({ path: join(dir, name), temp: join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`), chunks: [], bytes: 0 }));
+  }
+
+  async open(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      for (const f of this.files) {
+        f.handle = await open(f.temp, 'wx');
+        this.append(f, stringify([RESULT_COLUMNS as unknown as string[]]));
+      }
+    } catch (err) {
+      await this.abort();
+      throw outputError(this.dir, err);
+    }
+  }
+
+  /** The seq of the next line to be written. */
+  get nextSeq(): number {
+    return this.next;
+  }
+
+  async write(o: LineOutcome): Promise<void> {
+    if (o.seq < this.next || this.buffer.has(o.seq)) {
+      throw new ScimEtlError('ERR_INTERNAL_RESULTS', `two results for order line seq ${o.seq} (orderId ${o.orderId})`);
+    }
+    this.buffer.set(o.seq, o);
+    while (this.buffer.has(this.next)) {
+      const cur = this.buffer.get(this.next)!;
+      this.buffer.delete(this.next);
+      this.next++;
+      await this.writeRow(cur);
+    }
+  }
+
+  /** After a fatal error: every line from the next expected one gets its known outcome, else `skipped`. */
+  async fillSkipped(lines: AsyncIterable<OrderLine>, reason: string): Promise<void> {
+    for await (const line of lines) {
+      if (line.seq < this.next) continue;
+      const known = this.buffer.get(line.seq);
+      await this.write(
+        known ?? {
+          seq: line.seq,
+          fileIndex: line.fileIndex,
+          orderId: line.orderId,
+          command: line.command,
+          ...(line.id ? { id: line.id } : {}),
+          outcome: 'skipped',
+          attempts: 0,
+          detail: `not sent: ${reason}`,
+        },
+      );
+    }
+  }
+
+  /** Writes out what is buffered and renames every temp file into place. */
+  async commit(): Promise<string[]> {
+    if (this.buffer.size > 0) {
+      throw new ScimEtlError('ERR_INTERNAL_RESULTS', `${this.buffer.size} result(s) wait for order line seq ${this.next}, which never got one`);
+    }
+    try {
+      for (const f of this.files) {
+        await this.flush(f);
+        await f.handle?.sync();
+        await f.handle?.close();
+        f.handle = undefined;
+      }
+      for (const f of this.files) await rename(f.temp, f.path);
+    } catch (err) {
+      throw outputError(this.dir, err);
+    }
+    return this.files.map((f) => f.path);
+  }
+
+  async abort(): Promise<void> {
+    for (const f of this.files) {
+      await f.handle?.close().catch(() => {});
+      f.handle = undefined;
+      await unlink(f.temp).catch(() => {});
+    }
+  }
+
+  private async writeRow(o: LineOutcome): Promise<void> {
+    const f = this.files[o.fileIndex];
+    if (!f) throw new ScimEtlError('ERR_INTERNAL_RESULTS', `result for unknown order file #${o.fileIndex}`);
+    this.counts[o.outcome]++;
+    const row = [o.orderId, o.command, o.id ?? '', o.status === undefined ? '' : String(o.status), o.outcome, o.scimType ?? '', redact(o.detail ?? ''), String(o.attempts)];
+    this.append(f, stringify([row]));
+    if (f.bytes >= FLUSH_BYTES) await this.flush(f);
+  }
+
+  private append(f: ResultFile, text: string): void {
+    f.chunks.push(text);
+    f.bytes += text.length;
+  }
+
+  private async flush(f: ResultFile): Promise<void> {
+    if (!f.chunks.length || !f.handle) return;
+    const data = f.chunks.join('');
+    f.chunks = [];
+    f.bytes = 0;
+    await f.handle.write(data);
+  }
+}
+
+function outputError(dir: string, err: unknown): ScimEtlError {
+  const e = err as NodeJS.ErrnoException;
+  return new ScimEtlError('ERR_FULFILL_RESULTS_WRITE', `cannot write results in ${dir}: ${e.code ?? e.message}`, { path: dir }, { cause: err });
+}
+
+/** The writer as the pipeline's last stage. */
+export function createResultsSink(writer: ResultsWriter): Writable {
+  return new Writable({
+    objectMode: true,
+    write(o: LineOutcome, _enc, done) {
+      writer.write(o).then(() => done(), done);
+    },
+  });
+}

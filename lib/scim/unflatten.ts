@@ -149,17 +149,20 @@ export function patchPathOf(path: ColumnPath, multiValued = false): string {
 }
 
 /**
- * PATCH operations for an update: `replace` for each given value, `remove`
- * for a cleared one (`value === null`). Cells whose value is undefined
+ * PATCH operations for an update: `replace` for each given value (`add`
+ * through a value filter), `remove` for a cleared one (`value === null`). Cells whose value is undefined
  * ("unchanged") produce nothing.
  */
 export function patchOperations(cells: readonly Cell[], opts: { isMultiValued?: (p: ColumnPath) => boolean } = {}): PatchOperation[] {
   const ops: PatchOperation[] = [];
   for (const c of cells) {
     if (c.value === undefined) continue;
-    const path = patchPathOf(c.path, opts.isMultiValued?.(c.path) ?? false);
+    const multi = opts.isMultiValued?.(c.path) ?? false;
+    const path = patchPathOf(c.path, multi);
     if (c.value === null) ops.push({ op: 'remove', path });
-    else ops.push({ op: 'replace', path, value: c.value });
+    // Through a value filter, `add` also creates the element when none matches
+    // (where `replace` would fail with noTarget); on a match both set the value.
+    else ops.push({ op: c.path.filter || (multi && c.path.sub) ? 'add' : 'replace', path, value: c.value });
   }
   return ops;
 }

@@ -62,9 +62,10 @@ async function mergeSettingsFile(raw: RawObject, file: string, absPath: string, 
   if (!conn || settingsFile === undefined) return;
   // Shown as the user would reach it: next to the pipeline file as they named it.
   const shown = isAbsolute(settingsFile) ? settingsFile : join(dirname(file), settingsFile);
-  const settings = await readSettingsConnection(shown, resolve(dirname(absPath), settingsFile), conn.identifier as string | undefined, problems);
+  const loc = locs.get(['connection', 'settingsFile']);
+  const namedAt = loc ? { file: loc.file, line: loc.line, col: loc.col } : undefined;
+  const settings = await readSettingsConnection(shown, resolve(dirname(absPath), settingsFile), conn.identifier as string | undefined, problems, namedAt);
   if (!settings) {
-    const loc = locs.get(['connection', 'settingsFile']);
     if (loc) loc.bad = true;
     // Values it would have provided are not "missing": mark them so no second problem is reported.
     for (const k of ['identifier', 'server']) if (conn[k] === undefined) locs.set(['connection', k], { ...loc!, bad: true });

@@ -42,6 +42,8 @@ export function readObject(ctx: ReadContext, node: Node, spec: ObjectSpec, path:
     const keyLoc: Loc = { file: ctx.src.file, ...keyPos, at: () => keyPos, key: keyPos };
     if (!canonical) {
       const hint = closest(name, Object.keys(spec.fields));
+      // The typo stands for the suggested key: do not also report that key as missing.
+      if (hint && !ctx.locs.get([...path, hint])) ctx.locs.set([...path, hint], { ...keyLoc, bad: true });
       ctx.problems.atKey(
         keyLoc,
         'ERR_CONFIG_UNKNOWN_KEY',

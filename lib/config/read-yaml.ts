@@ -23,15 +23,18 @@ export async function readYamlMapping(
   absPath: string,
   problems: ProblemList,
   what: string,
+  /** Where the file was named (a settings file named in a pipeline): file-level problems are shown there. */
+  namedAt?: { file: string; line: number; col: number },
 ): Promise<YamlSource | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(absPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `no such file: ${file}`, { file });
-    else if (code === 'EISDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `${file} is a directory, not a ${what}`, { file });
-    else problems.add('ERR_CONFIG_FILE_UNREADABLE', `cannot read ${file} (${code ?? 'error'})`, { file });
+    const at = namedAt ?? { file };
+    if (code === 'ENOENT' || code === 'ENOTDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `no such file: ${file}`, at);
+    else if (code === 'EISDIR') problems.add('ERR_CONFIG_FILE_NOT_FOUND', `${file} is a directory, not a ${what}`, at);
+    else problems.add('ERR_CONFIG_FILE_UNREADABLE', `cannot read ${file} (${code ?? 'error'})`, at);
     return undefined;
   }
   const text = decodeText(bytes);

@@ -36,8 +36,9 @@ export async function readSettingsConnection(
   absPath: string,
   identifier: string | undefined,
   problems: ProblemList,
+  namedAt?: { file: string; line: number; col: number },
 ): Promise<SettingsConnection | undefined> {
-  const src = await readYamlMapping(file, absPath, problems, 'settings file');
+  const src = await readYamlMapping(file, absPath, problems, 'settings file', namedAt);
   if (!src) return undefined;
   const connections = findKey(src.root.items, 'Connections');
   if (!connections || !isMap(connections.value)) {

@@ -45,13 +45,13 @@ export function buildPipeline(raw: RawObject, ctx: BuildContext): Pipeline | und
     ctx.problems.at(ctx.locs.get(['version']), 'ERR_CONFIG_VERSION', `version ${version} is not supported: this scim-etl reads version 1`);
   }
   const rawConn = raw.connection as RawObject | undefined;
-  if (rawConn === undefined) {
-    if (!ctx.locs.isBad(['connection'])) ctx.problems.add('ERR_CONFIG_MISSING_KEY', 'missing key "connection" (identifier, server, credentials)', { line: 1, col: 1 });
+  if (rawConn === undefined && !ctx.locs.isBad(['connection'])) {
+    ctx.problems.add('ERR_CONFIG_MISSING_KEY', 'missing key "connection" (identifier, server, credentials)', { line: 1, col: 1 });
   }
-  const connection = buildConnection(rawConn ?? {}, ctx);
+  const connection = rawConn ? buildConnection(rawConn, ctx) : undefined;
   const exp = buildExport(raw.export as RawObject | undefined, rawConn ?? {}, ctx);
   const ful = raw.fulfill === undefined ? undefined : buildFulfill(raw.fulfill as RawObject, rawConn ?? {}, ctx);
-  if (ctx.problems.length > before || rawConn === undefined) return undefined;
+  if (ctx.problems.length > before || !connection) return undefined;
   const pipeline: Pipeline = { version: 1, file: ctx.file, connection };
   if (exp) pipeline.export = exp;
   if (ful) pipeline.fulfill = ful;
@@ -254,7 +254,7 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
   const entities = (x.entities as Record<string, RawObject> | undefined) ?? {};
   for (const [name, ent] of Object.entries(entities)) addMappedEntity(name, ent, drafts, ctx);
 
-  if (drafts.size === 0 && !ctx.locs.isBad(['export', 'entities'])) {
+  if (drafts.size === 0 && Object.keys(entities).length === 0 && !ctx.locs.isBad(['export', 'entities'])) {
     ctx.problems.atKey(ctx.locs.get(['export']), 'ERR_CONFIG_MISSING_KEY', 'export: no entity to export: add export.entities (e.g. Users: {columns: [id, userName]})');
   }
 

@@ -14,11 +14,13 @@ import { redact, safeUrl } from '../redact.js';
 import type { ConnectionConfig } from '../config/types.js';
 import { decideRetry, retryMode, retryPolicy, type HttpMethod, type RetryPolicy } from './retry.js';
 import { ScimHttpError, parseScimError, pathOnly, safeSnippet } from './errors.js';
-import { noAuth, type AuthProvider } from './auth/types.js';
+import type { AuthProvider } from './auth/types.js';
+import { createAuth } from './auth/index.js';
 import { tlsOptions } from './auth/tls.js';
 
 export { ScimHttpError, isScimHttpError, parseScimError } from './errors.js';
 export type { AuthProvider } from './auth/types.js';
+export { createAuth, noAuth } from './auth/index.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -76,6 +78,7 @@ export interface ScimClient {
 
 export interface ClientOptions {
   logger?: Logger;
+  /** Default: createAuth(conn), chosen from the connection's credentials. Pass `noAuth` for none. */
   auth?: AuthProvider;
   /** Injectable clock for retry waits (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -134,7 +137,7 @@ class GotScimClient implements ScimClient {
     this.base = scimBase(conn.server);
     this.identifier = conn.identifier;
     this.logger = opts.logger ?? silentLogger;
-    this.auth = opts.auth ?? noAuth;
+    this.auth = opts.auth ?? createAuth(conn, { logger: this.logger });
     this.sleep = opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.random = opts.random ?? Math.random;
     this.policy = retryPolicy(conn.retry);
@@ -351,8 +354,8 @@ function transportError(method: string, url: string, err: unknown, attempts: num
 }
 
 /**
- * A client for one connection. Without `opts.auth` requests carry no
- * Authorization header; commands pass `createAuth(conn)` from ./auth/index.js.
+ * A client for one connection; authentication is chosen from the connection's
+ * credentials unless `opts.auth` is given. Call after resolveConnectionSecrets().
  */
 export function createScimClient(conn: ConnectionConfig, opts: ClientOptions = {}): ScimClient {
   return new GotScimClient(conn, opts);

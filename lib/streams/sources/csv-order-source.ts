@@ -87,7 +87,9 @@ export async function* readOrders(opts: OrderSourceOptions): AsyncGenerator<Orde
 
 async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSourceOptions, firstSeq: number): AsyncGenerator<OrderRecord> {
   const fileName = basename(file.path);
-  const parser = parse({ info: true, raw: true, relax_column_count: true, skip_empty_lines: true, bom: true, skip_records_with_error: true });
+  // relax_quotes: a stray quote inside a cell is kept as text rather than
+  // derailing the rest of the file; an unclosed quote still fails its record.
+  const parser = parse({ info: true, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true, skip_records_with_error: true });
   // Malformed records are skipped by the parser and reported here; they are
   // merged back in line order so that each still gets its result row.
   const skipped: Array<{ line: number; error: ScimEtlError }> = [];

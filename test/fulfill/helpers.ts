@@ -1,0 +1,27 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh temp directory with the given files (name → content). */
+export function tempDir(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scim-etl-fulfill-'));
+  for (const [name, content] of Object.entries(files)) {
+    const p = join(dir, name);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, content);
+  }
+  return dir;
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Parses a results CSV (simple: our writer quotes only where needed) into row objects. */
+export async function readResults(path: string): Promise<Array<Record<string, string>>> {
+  const { parse } = await import('csv-parse/sync');
+  const { readFileSync } = await import('node:fs');
+  return parse(readFileSync(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+}

@@ -48,7 +48,10 @@ export async function readYamlMapping(
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = lineColAt(lc, e.pos[0]);
-      problems.add('ERR_YAML_SYNTAX', yamlMessage(e.message), { file, ...pos });
+      const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+      // `{` of `${VAR}` opens a flow mapping inside [ ] or { }: say how to write it.
+      const hint = /[[{]/.test(lineText) && lineText.includes('${') ? ' (inside [ ] or { }, quote values holding ${…}: "${VAR}")' : '';
+      problems.add('ERR_YAML_SYNTAX', yamlMessage(e.message) + hint, { file, ...pos });
     }
     return undefined;
   }

@@ -120,7 +120,7 @@ describe('fulfill command against the sandbox', function () {
 
   it('gives the same final state with single requests as with Bulk, across batch boundaries too', async () => {
     const states = [];
-    for (const settings of [{ serviceSupportBulk: true, bulkMaxOperation: 10 }, { serviceSupportBulk: true, bulkMaxOperation: 1 }, { serviceSupportBulk: false, concurrency: 3 }]) {
+    for (const settings of <Array<Record<string, number | boolean>>>[{ serviceSupportBulk: true, bulkMaxOperation: 10 }, { serviceSupportBulk: true, bulkMaxOperation: 1 }, { serviceSupportBulk: false, concurrency: 3 }]) {
       await start();
       const dir = tempDir();
       const file = pipelineWith(dir, { ...settings, orders: join(ROOT, 'samples/orders') });

@@ -9,7 +9,7 @@ import {
   loadPrivateKey,
   decryptValue,
   keyVaultSecretName,
-  SECRET_ATTRIBUTES,
+  KEY_VAULT_ATTRIBUTES,
 } from '../../lib/config/secrets/index.js';
 import { redact } from '../../lib/redact.js';
 import { pipeline, rsaKeys, rejection, captureLogger } from './helpers.js';
@@ -133,7 +133,7 @@ describe('secrets', () => {
       const kv = nock('https://myvault.vault.azure.net')
         .matchHeader('authorization', 'Bearer kv-access')
         .get(/^\/secrets\/Connections--Sec--[A-Za-z]+\?api-version=7\.4$/)
-        .times(SECRET_ATTRIBUTES.length)
+        .times(KEY_VAULT_ATTRIBUTES.length)
         .reply((uri) => {
           const attr = uri.split('--')[2]!.split('?')[0]!;
           seen.push(attr);
@@ -142,7 +142,7 @@ describe('secrets', () => {
       const { logger, lines } = captureLogger();
       const out = await resolveConnectionSecrets(pipeline({ login: 'pipeline-login', password: 'pipeline-pw', secrets: { azureKeyVault: vault } }), { env: {}, logger });
       expect(kv.isDone()).to.equal(true);
-      expect(seen.sort()).to.deep.equal([...SECRET_ATTRIBUTES].sort());
+      expect(seen.sort()).to.deep.equal([...KEY_VAULT_ATTRIBUTES].sort());
       expect(out.connection.server).to.equal('https://from-vault.example.test/scim');
       expect(out.connection.password).to.equal('vault-pw');
       expect(out.connection.login).to.equal('pipeline-login');
@@ -232,6 +232,13 @@ describe('secrets', () => {
       expect(scope.isDone()).to.equal(true);
       expect(out.connection).to.include({ login: 'svc-scim', password: 'ccp-password', server: 'https://scim.corp.test/api', oAuthToken: 'ccp-bearer-token' });
       expect(redact('ccp-password ccp-bearer-token')).to.equal('*** ***');
+    });
+
+    it('accepts the loader's attribute spellings (server, oAuth2Url) and keeps a full Address URL as is', async () => {
+      nock('https://ccp.corp.test').get(/Accounts/).query(true).reply(200, { Address: 'https://idp.corp.test/token/' });
+      const out = await resolveConnectionSecrets(pipeline({ secrets: { cyberArk: { ...ccp, objects: { oAuth2Url: 'tok-url' } } } }), { env: {} });
+      expect(out.connection.oAuth2Url).to.equal('https://idp.corp.test/token');
+      expect(out.connection.server).to.equal('https://scim.example.test/api');
     });
 
     it('encodes the query with %20 for spaces', async () => {

@@ -14,9 +14,22 @@ export const SECRET_ATTRIBUTES = [
   'ServiceSupportBulk',
   'Server',
   'OAuthToken',
+  'OAuth2Url',
 ] as const;
 
 export type SecretAttribute = (typeof SECRET_ATTRIBUTES)[number];
+
+/** What Azure Key Vault is asked for: the seed's table plus OAuthToken. */
+export const KEY_VAULT_ATTRIBUTES: readonly SecretAttribute[] = [
+  'ApplicationId',
+  'ApplicationKey',
+  'BulkMaxOperation',
+  'Login',
+  'Password',
+  'ServiceSupportBulk',
+  'Server',
+  'OAuthToken',
+];
 export type SecretValues = Partial<Record<SecretAttribute, string>>;
 
 /** Attribute names are matched case-insensitively, as the pipeline keys are. */
@@ -33,7 +46,7 @@ export function applySecretValues(pipeline: Pipeline, values: SecretValues, sour
   const fulfill = pipeline.fulfill ? { ...pipeline.fulfill } : undefined;
   for (const [attr, raw] of Object.entries(values) as Array<[SecretAttribute, string | undefined]>) {
     if (raw === undefined) continue;
-    const value = attr === 'Server' ? raw.trim().replace(/\/+$/, '') : raw;
+    const value = attr === 'Server' || attr === 'OAuth2Url' ? raw.trim().replace(/\/+$/, '') : raw;
     switch (attr) {
       case 'ApplicationId': connection.applicationId = value; break;
       case 'ApplicationKey': connection.applicationKey = value; break;
@@ -41,6 +54,7 @@ export function applySecretValues(pipeline: Pipeline, values: SecretValues, sour
       case 'Password': connection.password = value; break;
       case 'OAuthToken': connection.oAuthToken = value; break;
       case 'Server': connection.server = value; break;
+      case 'OAuth2Url': connection.oAuth2Url = value; break;
       case 'BulkMaxOperation': {
         const n = Number(value.trim());
         if (!Number.isInteger(n) || n < 1) {

@@ -8,7 +8,7 @@ import { ScimEtlError } from '../../errors.js';
 import { registerSecret, safeUrl } from '../../redact.js';
 import { safeSnippet } from '../../scim/errors.js';
 import type { SecretSources } from '../types.js';
-import { SECRET_ATTRIBUTES, type SecretValues } from './attributes.js';
+import { KEY_VAULT_ATTRIBUTES, type SecretValues } from './attributes.js';
 import { parseJson, storeRequest, type StoreHttp, type StoreReply } from './http.js';
 
 export type AzureKeyVaultSettings = NonNullable<SecretSources['azureKeyVault']>;
@@ -75,7 +75,7 @@ export async function readAzureKeyVault(cfg: AzureKeyVaultSettings, identifier: 
   const values: SecretValues = {};
   // Eight small reads: in parallel, the vault does not mind.
   await Promise.all(
-    SECRET_ATTRIBUTES.map(async (attr) => {
+    KEY_VAULT_ATTRIBUTES.map(async (attr) => {
       const name = keyVaultSecretName(identifier, attr);
       const url = `${vault}/secrets/${encodeURIComponent(name)}?api-version=${KEY_VAULT_API_VERSION}`;
       const reply = await storeRequest(http, url, { headers: { authorization: `Bearer ${token}` } });

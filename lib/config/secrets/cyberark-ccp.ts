@@ -4,7 +4,7 @@
  * is read once, and its fields fill the attributes:
  *   Login, ApplicationId                    ← UserName
  *   Password, ApplicationKey, OAuthToken    ← Content
- *   Server                                  ← Address (https:// added when it has no scheme)
+ *   Server, OAuth2Url                       ← Address (https:// added when it has no scheme)
  * as in the seed's appsettings.cyberark.agent.json, where Login, Password and
  * Server usually all point at one account.
  */
@@ -26,6 +26,7 @@ export const CCP_FIELD: Record<SecretAttribute, 'UserName' | 'Content' | 'Addres
   ApplicationKey: 'Content',
   OAuthToken: 'Content',
   Server: 'Address',
+  OAuth2Url: 'Address',
   BulkMaxOperation: undefined,
   ServiceSupportBulk: undefined,
 };
@@ -52,7 +53,7 @@ export async function readCyberArkCcp(cfg: CyberArkSettings, identifier: string,
     if (!attr || !CCP_FIELD[attr]) {
       throw new ScimEtlError(
         'ERR_SECRETS_CCP_ATTRIBUTE',
-        `connection ${identifier}: secrets.cyberArk.objects.${name}: not an attribute a CCP account can fill (use Login, Password, Server, ApplicationId, ApplicationKey or OAuthToken)`,
+        `connection ${identifier}: secrets.cyberArk.objects.${name}: not an attribute a CCP account can fill (use Login, Password, Server, ApplicationId, ApplicationKey, OAuthToken or OAuth2Url)`,
         { identifier, attribute: name },
         { category: 'config' },
       );
@@ -85,7 +86,7 @@ export async function readCyberArkCcp(cfg: CyberArkSettings, identifier: string,
       const raw = account[field];
       if (typeof raw !== 'string' || raw === '') throw ccpError(identifier, `object ${object} has no ${field} for ${attr}`, { object, field });
       let value = raw;
-      if (attr === 'Server' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) value = `https://${value}`;
+      if ((attr === 'Server' || attr === 'OAuth2Url') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) value = `https://${value}`;
       if (field === 'Content') registerSecret(value);
       values[attr] = value;
     }

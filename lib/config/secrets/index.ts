@@ -24,7 +24,7 @@ import type { StoreHttp } from './http.js';
 export { encryptValue, decryptValue, loadPublicKey, loadPrivateKey, isEncrypted, ENC_PREFIX } from './rsa.js';
 export { keyVaultSecretName } from './azure-key-vault.js';
 export { CCP_FIELD } from './cyberark-ccp.js';
-export { SECRET_ATTRIBUTES, type SecretAttribute, type SecretValues } from './attributes.js';
+export { SECRET_ATTRIBUTES, KEY_VAULT_ATTRIBUTES, type SecretAttribute, type SecretValues } from './attributes.js';
 
 export const PRIVATE_KEY_ENV = 'SCIM_ETL_PRIVATE_KEY';
 

@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { loadPipeline } from '../../config/load.js';
+import { resolveConnectionSecrets } from '../../config/secrets/index.js';
+import { registerSecret } from '../../redact.js';
 import { createAuth } from '../../scim/auth/index.js';
 import { createScimClient } from '../../scim/client.js';
 import { runFulfill } from '../../fulfill.js';
@@ -27,7 +29,7 @@ export const fulfillCommand: CommandModule<object, any> = {
   handler: async (args) => {
     const argv = args as unknown as FulfillArgs;
     const { ctx } = argv;
-    const pipeline = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
     const common = {
       ...(argv.orders?.length ? { orders: argv.orders } : {}),
       ...(argv.results ? { results: argv.results } : {}),
@@ -38,11 +40,15 @@ export const fulfillCommand: CommandModule<object, any> = {
       cwd: ctx.cwd,
     };
     if (argv.dryRun) {
-      // A dry run sends nothing at all, not even discovery: no credentials are used.
-      const report = await runFulfill(pipeline, { ...common, dryRun: true });
+      // A dry run sends nothing at all (no discovery, no vault lookups); the
+      // secrets written in the pipeline are still masked wherever they show.
+      const c = loaded.connection;
+      for (const s of [c.oAuthToken, c.password, c.applicationKey]) registerSecret(s);
+      const report = await runFulfill(loaded, { ...common, dryRun: true });
       ctx.setExitCode(report.exitCode);
       return;
     }
+    const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
     const auth = createAuth(pipeline.connection, { logger: ctx.logger });
     const client = createScimClient(pipeline.connection, { auth, logger: ctx.logger });
     try {

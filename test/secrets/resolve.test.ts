@@ -234,7 +234,7 @@ describe('secrets', () => {
       expect(redact('ccp-password ccp-bearer-token')).to.equal('*** ***');
     });
 
-    it('accepts the loader's attribute spellings (server, oAuth2Url) and keeps a full Address URL as is', async () => {
+    it('accepts the loader spellings of attribute names (server, oAuth2Url) and keeps a full Address URL as is', async () => {
       nock('https://ccp.corp.test').get(/Accounts/).query(true).reply(200, { Address: 'https://idp.corp.test/token/' });
       const out = await resolveConnectionSecrets(pipeline({ secrets: { cyberArk: { ...ccp, objects: { oAuth2Url: 'tok-url' } } } }), { env: {} });
       expect(out.connection.oAuth2Url).to.equal('https://idp.corp.test/token');

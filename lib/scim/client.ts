@@ -236,8 +236,12 @@ class GotScimClient implements ScimClient {
         await this.sleep(decision.delayMs, req.signal);
         continue;
       }
+      const location = reply.headers.location;
+      const redirected = reply.status >= 300 && reply.status < 400 && location
+        ? `the server redirects to ${safeUrl(pathOnly(String(location)))}: set connection.server to the final URL (redirects are not followed, so that credentials never go elsewhere)`
+        : undefined;
       throw new ScimHttpError({ method, path: req.path }, reply.status, parseScimError(reply.body), attempts, {
-        note: decision.reason,
+        note: redirected ?? decision.reason,
         body: reply.body?.toString('utf8'),
         headers: reply.headers,
         context: decision.retryAfterMs !== undefined ? { retryAfterMs: decision.retryAfterMs } : {},

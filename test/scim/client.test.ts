@@ -287,6 +287,14 @@ describe('scim client', () => {
       expect(err.responseHeaders['set-cookie']).to.deep.equal(['session=abcdef123']);
     });
 
+    it('does not follow a redirect and says where it points', async () => {
+      nock(SERVER).get('/v2/Users').reply(301, '', { location: 'https://new.example.test/scim/v2/Users?x=1' });
+      client = createScimClient(conn());
+      const err = await rejects(client.request({ path: 'Users' }));
+      expect(err.status).to.equal(301);
+      expect(err.message).to.include('redirects to https://new.example.test/scim/v2/Users').and.include('connection.server');
+    });
+
     it('401 without credentials is ERR_AUTH_REJECTED with a hint', async () => {
       nock(SERVER).get('/v2/Users').reply(401);
       client = createScimClient(conn());

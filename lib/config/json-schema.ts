@@ -21,11 +21,14 @@ type Json = Record<string, unknown>;
 const INTERPOLATED = '\\$\\{';
 
 export function buildJsonSchema(): Json {
+  const root = fieldSchema(pipelineSpec, '#');
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://github.com/scim-etl/scim-etl/schema/pipeline.schema.json',
     title: 'scim-etl pipeline',
-    ...fieldSchema(pipelineSpec, '#'),
+    ...root,
+    // Top-level x-… keys are ignored: a place for YAML anchors.
+    patternProperties: { ...(root.patternProperties as Json), '^[Xx]-': {} },
     required: ['connection'],
   };
 }

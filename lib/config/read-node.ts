@@ -36,10 +36,12 @@ export function readObject(ctx: ReadContext, node: Node, spec: ObjectSpec, path:
   const out: RawObject = {};
   const byLower = new Map(Object.keys(spec.fields).map((k) => [k.toLowerCase(), k]));
   const seen = new Map<string, { key: string; pos: LineCol }>();
-  for (const pair of (node as { items: Pair[] }).items) {
+  for (const pair of effectivePairs(ctx, node)) {
     const { name, pos: keyPos } = keyOf(ctx, pair);
     const canonical = byLower.get(name.toLowerCase());
     const keyLoc: Loc = { file: ctx.src.file, ...keyPos, at: () => keyPos, key: keyPos };
+    // Top-level `x-…` keys are the user's own (a place for YAML anchors), as in docker-compose.
+    if (!canonical && path.length === 0 && /^x-/i.test(name)) continue;
     if (!canonical) {
       const hint = closest(name, Object.keys(spec.fields));
       // The typo stands for the suggested key: do not also report that key as missing.
@@ -119,7 +121,7 @@ function readValue(ctx: ReadContext, raw: Node | null, spec: FieldSpec, path: Ke
 function readMap(ctx: ReadContext, node: Node, spec: Extract<FieldSpec, { type: 'map' }>, path: KeyPath, where: string): RawObject {
   const out: RawObject = {};
   const seen = new Map<string, { key: string; pos: LineCol }>();
-  for (const pair of (node as { items: Pair[] }).items) {
+  for (const pair of effectivePairs(ctx, node)) {
     const { name, pos } = keyOf(ctx, pair);
     const keyLoc: Loc = { file: ctx.src.file, ...pos, at: () => pos, key: pos };
     const first = seen.get(name.toLowerCase());
@@ -228,6 +230,35 @@ export function parseThreshold(v: unknown): Threshold | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*%$/.exec(s);
   if (m && Number(m[1]) <= 100) return { percent: Number(m[1]) };
   return undefined;
+}
+
+/**
+ * The mapping's pairs with YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`)
+ * expanded: merged pairs come after the explicit ones and only for keys the
+ * mapping does not set itself, so explicit keys win as YAML says.
+ */
+function effectivePairs(ctx: ReadContext, node: Node): Pair[] {
+  const items = (node as { items: Pair[] }).items;
+  // With `merge: true` yaml gives the `<<` key a symbol value.
+  const isMerge = (p: Pair) => isScalar(p.key) && (p.key.value === '<<' || typeof p.key.value === 'symbol');
+  if (!items.some(isMerge)) return items;
+  const explicit = items.filter((p) => !isMerge(p));
+  const taken = new Set(explicit.map((p) => keyOf(ctx, p).name.toLowerCase()));
+  const merged: Pair[] = [];
+  for (const m of items.filter(isMerge)) {
+    const v = resolveAlias(ctx, m.value as Node | null);
+    const sources = isSeq(v) ? v.items.map((i) => resolveAlias(ctx, i as Node)) : [v];
+    for (const src of sources) {
+      if (!isMap(src)) continue;
+      for (const p of effectivePairs(ctx, src)) {
+        const k = keyOf(ctx, p).name.toLowerCase();
+        if (taken.has(k)) continue;
+        taken.add(k);
+        merged.push(p);
+      }
+    }
+  }
+  return [...explicit, ...merged];
 }
 
 function keyOf(ctx: ReadContext, pair: Pair): { name: string; pos: LineCol } {

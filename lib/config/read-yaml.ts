@@ -44,7 +44,7 @@ export async function readYamlMapping(
   }
   const lc = new LineCounter();
   // uniqueKeys off: duplicates are found case-insensitively by the reader, with both positions.
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, strict: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, strict: true, merge: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = lineColAt(lc, e.pos[0]);
@@ -77,5 +77,7 @@ function decodeText(bytes: Buffer): string | undefined {
 
 /** yaml's messages sometimes end with a source excerpt; keep the first line. */
 function yamlMessage(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  if (/multiple documents/i.test(first)) return 'a pipeline file holds one YAML document: remove the second "---" or split the file';
+  return first;
 }

@@ -49,6 +49,8 @@ const EXPECTED: Record<string, string[]> = {
   'missing-settings-file.yaml': ['ERR_CONFIG_FILE_NOT_FOUND 4:17'],
   'section-not-a-mapping.yaml': ['ERR_CONFIG_TYPE 2:13'],
   'bad-entity-name.yaml': ['ERR_CONFIG_ENTITY_NAME 7:5'],
+  'multiple-documents.yaml': ['ERR_YAML_SYNTAX 3:1'],
+  'tab-indentation.yaml': ['ERR_YAML_SYNTAX 3:1'],
 };
 
 describe('bad pipelines corpus', () => {

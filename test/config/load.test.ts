@@ -263,6 +263,28 @@ export:
     expect(p.fulfill).to.equal(undefined);
   });
 
+  it('expands YAML merge keys (explicit keys win) and ignores top-level x- keys', async () => {
+    write(
+      'mk.yaml',
+      [
+        'x-defaults: &conn',
+        '  identifier: Base',
+        '  server: http://127.0.0.1:1',
+        '  pageSize: 10',
+        'connection:',
+        '  <<: *conn',
+        '  Identifier: Mine',
+        '  PageSize: nope',
+      ].join('\n') + '\n',
+    );
+    const { problems } = await check('mk.yaml');
+    // The explicit PageSize wins over the merged one, so its problem is on line 8.
+    expect(codes(problems)).to.deep.equal(['ERR_CONFIG_TYPE 8:13']);
+    write('mk2.yaml', 'x-a: &a {identifier: A}\nx-b: &b {server: "http://127.0.0.1:1"}\nconnection:\n  <<: [*a, *b]\n');
+    const p = await loadPipeline('mk2.yaml', { env: {}, cwd: dir });
+    expect(p.connection).to.include({ identifier: 'A', server: 'http://127.0.0.1:1' });
+  });
+
   it('follows YAML anchors and aliases', async () => {
     write(
       'a.yaml',

@@ -137,6 +137,20 @@ describe('fulfill command against the sandbox', function () {
     expect(states[0]!.groups['Tour Guides']).to.deep.equal(['ada.lovelace@example.com', 'alan.turing@example.com', 'bjensen@example.com']);
   });
 
+  it("respects the server's bulk maxPayloadSize and maxOperations, and maxMembersPerPatch", async () => {
+    await start({ bulk: { supported: true, maxOperations: 3, maxPayloadSize: 1500 } });
+    const dir = tempDir();
+    const r = await cli(['fulfill', pipelineWith(dir, { orders: join(ROOT, 'samples/orders'), serviceSupportBulk: true, bulkMaxOperation: 100, maxMembersPerPatch: 1 })], env, dir);
+    expect(r.code, r.stderr).to.equal(0);
+    // 6 user operations + 4 one-member PATCHes, never more than 3 per request nor 1500 bytes.
+    const bulks = sb.requests.filter((q) => q.method === 'POST' && q.path === '/v2/Bulk');
+    expect(bulks.length).to.be.greaterThanOrEqual(4);
+    expect(bulks.every((q) => q.status === 200)).to.equal(true);
+    const members = await readResults(join(dir, 'results/SCIMExport_members_Groups.csv'));
+    expect(members.map((m) => m.outcome)).to.deep.equal(['ok', 'ok', 'ok', 'ok']);
+    expect(sb.store.memberIds(TOUR_GUIDES)).to.include(sb.store.userIdByName('ada.lovelace@example.com'));
+  });
+
   for (const bulk of [true, false]) {
     it(`reports a failing operation on its own line only (${bulk ? 'Bulk' : 'single'})`, async () => {
       await start();
@@ -327,5 +341,31 @@ describe('fulfill command against the sandbox', function () {
       ['n2', 'skipped'],
     ]);
     expect(rows[2]!.detail).to.match(/^not sent: ERR_AUTH/);
+  });
+
+  it('refuses bad fulfill inputs with coded errors before sending anything', async () => {
+    await start();
+    const dir = tempDir();
+    const missing = await cli(['fulfill', pipelineWith(dir, {}), '--orders', 'nowhere'], env, dir);
+    expect(missing.code).to.equal(78);
+    expect(missing.stderr).to.match(/ERR_CONFIG_ORDERS_NOT_FOUND orders path .*nowhere does not exist/);
+
+    orders(dir, { 'A_Users.csv': `${USERS_HEADER}\n` });
+    const other = tempDir({ 'A_Users.csv': `${USERS_HEADER}\n` });
+    const dup = await cli(['fulfill', pipelineWith(dir, {}), '--orders', join(dir, 'orders'), other], env, dir);
+    expect(dup.code).to.equal(78);
+    expect(dup.stderr).to.match(/ERR_CONFIG_ORDERS_DUPLICATE/);
+
+    const noSection = join(dir, 'export-only.yaml');
+    writeFileSync(noSection, 'version: 1\nconnection:\n  identifier: T\n  server: http://127.0.0.1:1\n');
+    const none = await cli(['fulfill', noSection], env, dir);
+    expect(none.code).to.equal(78);
+    expect(none.stderr).to.match(/ERR_CONFIG_NO_FULFILL/);
+    expect(sb.requests).to.deep.equal([]);
+
+    // An empty order file still gets its (header-only) results file.
+    const empty = await cli(['fulfill', pipelineWith(dir, {})], env, dir);
+    expect(empty.code, empty.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'results/A_Users.csv'), 'utf8')).to.equal('orderId,command,id,status,outcome,scimType,detail,attempts\n');
   });
 });

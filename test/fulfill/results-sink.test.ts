@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ResultsWriter } from '../../lib/streams/sinks/results-sink.js';
+import type { LineOutcome, OrderLine } from '../../lib/fulfill/types.js';
+import { tempDir } from './helpers.js';
+
+const outcome = (seq: number, fileIndex: number, extra: Partial<LineOutcome> = {}): LineOutcome => ({ seq, fileIndex, orderId: `o${seq}`, command: 'insert', outcome: 'ok', attempts: 1, ...extra });
+
+describe('results writer', () => {
+  it('writes rows in order-line order whatever order outcomes arrive in, one file per order file', async () => {
+    const dir = tempDir();
+    const w = new ResultsWriter(dir, ['A_Users.csv', 'A_members_Groups.csv']);
+    await w.open();
+    for (const o of [outcome(2, 0, { id: 'x', status: 201 }), outcome(0, 0), outcome(3, 1, { outcome: 'failed', detail: 'ERR_X: a, "quoted" detail', scimType: 'uniqueness', status: 409 }), outcome(1, 0)]) await w.write(o);
+    await w.commit();
+    expect(readFileSync(join(dir, 'A_Users.csv'), 'utf8')).to.equal('orderId,command,id,status,outcome,scimType,detail,attempts\no0,insert,,,ok,,,1\no1,insert,,,ok,,,1\no2,insert,x,201,ok,,,1\n');
+    expect(readFileSync(join(dir, 'A_members_Groups.csv'), 'utf8')).to.equal('orderId,command,id,status,outcome,scimType,detail,attempts\no3,insert,,409,failed,uniqueness,"ERR_X: a, ""quoted"" detail",1\n');
+    expect(readdirSync(dir).sort()).to.deep.equal(['A_Users.csv', 'A_members_Groups.csv']);
+    expect(w.counts).to.deep.equal({ ok: 3, failed: 1, skipped: 0 });
+  });
+
+  it('fills lines without an outcome as skipped after a fatal error, keeping the outcomes it already has', async () => {
+    const dir = tempDir();
+    const w = new ResultsWriter(dir, ['R.csv']);
+    await w.open();
+    await w.write(outcome(0, 0));
+    await w.write(outcome(2, 0, { id: 'created' }));
+    async function* lines(): AsyncGenerator<OrderLine> {
+      for (let seq = 0; seq < 4; seq++) yield { seq, fileIndex: 0, file: 'R.csv', line: seq + 2, orderId: `o${seq}`, command: 'insert' };
+    }
+    await w.fillSkipped(lines(), 'ERR_AUTH_REJECTED credentials refused');
+    await w.commit();
+    const rows = readFileSync(join(dir, 'R.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows).to.deep.equal(['o0,insert,,,ok,,,1', 'o1,insert,,,skipped,,not sent: ERR_AUTH_REJECTED credentials refused,0', 'o2,insert,created,,ok,,,1', 'o3,insert,,,skipped,,not sent: ERR_AUTH_REJECTED credentials refused,0']);
+  });
+
+  it('leaves the previous results untouched and no temp file when aborted', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'R.csv'), 'previous\n');
+    const w = new ResultsWriter(dir, ['R.csv']);
+    await w.open();
+    await w.write(outcome(0, 0));
+    await w.abort();
+    expect(readdirSync(dir)).to.deep.equal(['R.csv']);
+    expect(readFileSync(join(dir, 'R.csv'), 'utf8')).to.equal('previous\n');
+  });
+
+  it('refuses a second outcome for the same line (a bug, not data)', async () => {
+    const w = new ResultsWriter(tempDir(), ['R.csv']);
+    await w.open();
+    await w.write(outcome(0, 0));
+    let code: string | undefined;
+    await w.write(outcome(0, 0)).catch((e) => (code = e.code));
+    expect(code).to.equal('ERR_INTERNAL_RESULTS');
+    await w.abort();
+  });
+});

@@ -1,5 +1,21 @@
 import type { CommandModule } from 'yargs';
-import { notAvailableYet } from './unavailable.js';
+import { EXIT, ScimEtlError } from '../../errors.js';
+import { loadPipeline } from '../../config/load.js';
+import { resolveConnectionSecrets } from '../../config/secrets/index.js';
+import { createAuth } from '../../scim/auth/index.js';
+import { createScimClient } from '../../scim/client.js';
+import { planTables, runExport, selectTables } from '../../export.js';
+import type { CommandContext } from '../context.js';
+
+interface ExportArgs {
+  ctx: CommandContext;
+  pipeline: string;
+  entity?: string[];
+  output?: string;
+  full?: boolean;
+  stdout?: boolean;
+  format?: 'csv' | 'ndjson';
+}
 
 export const exportCommand: CommandModule<object, any> = {
   command: 'export <pipeline>',
@@ -7,10 +23,42 @@ export const exportCommand: CommandModule<object, any> = {
   builder: (y) =>
     y
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
-      .option('entity', { type: 'string', array: true, describe: 'Only these entities (repeatable)' })
+      .option('entity', { type: 'string', array: true, describe: 'Only these entities or tables, e.g. Users, members_Groups (repeatable)' })
       .option('output', { type: 'string', describe: 'Output directory (overrides the pipeline)' })
       .option('full', { type: 'boolean', describe: 'Ignore the incremental cookie and reset it' })
       .option('stdout', { type: 'boolean', describe: 'Stream one table (--entity X) to stdout' })
       .option('format', { choices: ['csv', 'ndjson'] as const, describe: 'Output format' }),
-  handler: async () => notAvailableYet('export'),
+  handler: async (args) => {
+    const argv = args as unknown as ExportArgs;
+    const { ctx } = argv;
+    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    if (!loaded.export) {
+      throw new ScimEtlError('ERR_CONFIG_NO_EXPORT', `${argv.pipeline}: the pipeline has no export section`, { file: argv.pipeline }, { category: 'config' });
+    }
+    // Option problems are configuration problems: found before anything is sent.
+    selectTables(planTables(loaded), argv.entity, Boolean(argv.stdout));
+    const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
+    const auth = createAuth(pipeline.connection, { logger: ctx.logger });
+    const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
+    try {
+      const result = await runExport(pipeline, {
+        client,
+        entities: argv.entity,
+        output: argv.output === undefined ? undefined : resolveFrom(ctx.cwd, argv.output),
+        stdout: argv.stdout ? ctx.stdout : undefined,
+        format: argv.format,
+        full: argv.full,
+        signal: ctx.signal,
+        logger: ctx.logger,
+        progress: { stream: ctx.stderr, enabled: ctx.progress },
+      });
+      ctx.setExitCode(result.failed > 0 ? EXIT.failure : EXIT.ok);
+    } finally {
+      client.close();
+    }
+  },
 };
+
+function resolveFrom(cwd: string, p: string): string {
+  return p.startsWith('/') ? p : `${cwd.replace(/\/+$/, '')}/${p}`;
+}

@@ -6,7 +6,7 @@
  * memory, and the repeated-page check.
  */
 import { Readable } from 'node:stream';
-import { ScimEtlError } from '../../errors.js';
+import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ScimClient } from '../../scim/client.js';
 import type { ScimResource } from '../../types.js';
@@ -23,6 +23,8 @@ export interface ListStats {
   resources: number;
   /** Resources dropped because their id was already passed on. */
   duplicates: number;
+  /** Pages asked again after a broken body. */
+  retries?: number;
   /** totalResults of the first page, when the server said it. */
   total?: number;
 }
@@ -46,6 +48,11 @@ export interface ScimListSourceOptions {
   stats?: ListStats;
   /** Called after every page with what is known so far (for progress). */
   onPage?: (stats: ListStats) => void;
+  /**
+   * Repeats of a page whose body broke off or is not JSON (truncated). HTTP
+   * failures are retried by the client already. Default 2.
+   */
+  retries?: number;
 }
 
 interface NormalizedListOptions {
@@ -56,6 +63,7 @@ interface NormalizedListOptions {
   logger: Logger;
   stats: ListStats;
   onPage?: (stats: ListStats) => void;
+  retries: number;
 }
 
 const DEFAULT_PAGE_SIZE = 200;
@@ -72,6 +80,8 @@ export function normalizeListOptions(opts: ScimListSourceOptions): NormalizedLis
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw bad('concurrency must be an integer from 1 to 64', opts.concurrency);
   const paging = opts.paging ?? 'index';
   if (!['index', 'cursor', 'keyset'].includes(paging)) throw bad("paging must be 'index', 'cursor' or 'keyset'", opts.paging);
+  const retries = opts.retries ?? 2;
+  if (!Number.isInteger(retries) || retries < 0) throw bad('retries must be a non-negative integer', opts.retries);
 
   const base: SearchParams = {};
   if (opts.attributes && opts.attributes.length > 0) base.attributes = attributeList(['id', ...opts.attributes]);
@@ -91,7 +101,7 @@ export function normalizeListOptions(opts: ScimListSourceOptions): NormalizedLis
             onGap: (start, missing) => logger.debug(`${opts.endpoint}: page short by ${missing}, fetching from startIndex ${start}`),
           }));
   const stats = opts.stats ?? { pages: 0, resources: 0, duplicates: 0 };
-  return { endpoint: opts.endpoint, base, pager, signal: opts.signal ?? new AbortController().signal, logger, stats, onPage: opts.onPage };
+  return { endpoint: opts.endpoint, base, pager, signal: opts.signal ?? new AbortController().signal, logger, stats, onPage: opts.onPage, retries };
 }
 
 /** Comma-separated, each name once (case-insensitively), order kept. */
@@ -106,6 +116,12 @@ export function attributeList(names: readonly string[]): string {
     }
   }
   return out.join(',');
+}
+
+/** A body cut short: truncated JSON, or a stream error the client did not turn into an HTTP error. */
+function isBrokenBody(err: unknown): boolean {
+  if (isScimEtlError(err)) return err.code === 'ERR_SCIM_BAD_JSON';
+  return true;
 }
 
 /** The ids of a page, for the repeated-page check (null when a resource has none). */
@@ -124,9 +140,17 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   const seen = new IdSet();
   const fetch = async (params: SearchParams, signal: AbortSignal): Promise<ListPage> => {
     const searchParams = { ...o.base, ...params };
-    const res = await client.request({ path: o.endpoint, searchParams, signal });
-    o.stats.pages++;
-    return readListResponse(res.body, `GET ${o.endpoint}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await client.request({ path: o.endpoint, searchParams, signal });
+        o.stats.pages++;
+        return readListResponse(res.body, `GET ${o.endpoint}`);
+      } catch (err) {
+        if (signal.aborted || attempt >= o.retries || !isBrokenBody(err)) throw err;
+        o.stats.retries = (o.stats.retries ?? 0) + 1;
+        o.logger.debug(`${o.endpoint}: page at ${JSON.stringify(params)} broke off (${(err as Error).message}); asking again`);
+      }
+    }
   };
   let previous: Array<string | undefined> = [];
   let missingIds = 0;

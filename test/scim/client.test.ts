@@ -228,6 +228,21 @@ describe('scim client', () => {
       expect(scope.isDone()).to.equal(true);
     });
 
+    it('stops waiting and rejects with the abort reason when the signal fires during a retry wait', async () => {
+      const scope = nock(SERVER).get('/v2/Users').reply(503);
+      const controller = new AbortController();
+      const sleep = (_ms: number, signal?: AbortSignal) =>
+        new Promise<void>((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          controller.abort(new Error('interrupted'));
+        });
+      client = createScimClient(conn(), { sleep });
+      const err = await rejects(client.request({ path: 'Users', signal: controller.signal }));
+      expect(err.message).to.equal('interrupted');
+      expect(client.stats.requests).to.equal(1);
+      expect(scope.isDone()).to.equal(true);
+    });
+
     it('keeps the stats across requests', async () => {
       nock(SERVER).get('/v2/A').reply(502).get('/v2/A').reply(200, {}).get('/v2/B').reply(200, {});
       const { sleep } = fakeSleep();

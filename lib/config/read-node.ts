@@ -14,7 +14,7 @@ import type { Threshold } from './types.js';
 import { interpolate } from './interpolate.js';
 import { lineColAt, scalarLocator, type LineCol, type OffsetLocator } from './positions.js';
 import type { KeyPath, Loc, Locations, ProblemList } from './locations.js';
-import type { FieldSpec, ObjectSpec } from './spec.js';
+import { SECRET_ATTRIBUTES, type FieldSpec, type ObjectSpec } from './spec.js';
 import type { YamlSource } from './read-yaml.js';
 import { closest } from './suggest.js';
 
@@ -113,6 +113,9 @@ function readValue(ctx: ReadContext, raw: Node | null, spec: FieldSpec, path: Ke
       if (isNull) return undefined;
       const v = scalarValue(ctx, node, loc, where, spec.type === 'string');
       if (v === undefined) return undefined;
+      if (typeof v === 'string' && v.startsWith(ENC) && !encryptable(path, spec)) {
+        return bad('ERR_CONFIG_ENCRYPTED_VALUE', `${where} cannot be encrypted: it is needed to validate the pipeline; set it in the pipeline file`);
+      }
       return convert(v, spec, where, bad);
     }
   }
@@ -189,13 +192,15 @@ function scalarString(ctx: ReadContext, node: Node | null, loc: Loc, where: stri
   return r.value;
 }
 
+/** Only credentials and URLs may stay encrypted until run time; the rest is needed to validate. */
+function encryptable(path: KeyPath, spec: FieldSpec): boolean {
+  return spec.type === 'string' && !spec.enum && path.length === 2 && path[0] === 'connection' && (SECRET_ATTRIBUTES as readonly string[]).includes(String(path[1]));
+}
+
 type Bad = (code: string, message: string, offset?: number) => undefined;
 
 function convert(v: unknown, spec: FieldSpec, where: string, bad: Bad): unknown {
   const got = JSON.stringify(v);
-  if (typeof v === 'string' && v.startsWith(ENC) && spec.type !== 'string') {
-    return bad('ERR_CONFIG_ENCRYPTED_VALUE', `${where} cannot be encrypted: it is needed to validate the pipeline; set it in the pipeline file`);
-  }
   switch (spec.type) {
     case 'string': {
       const s = String(v);

@@ -254,7 +254,8 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
   const entities = (x.entities as Record<string, RawObject> | undefined) ?? {};
   for (const [name, ent] of Object.entries(entities)) addMappedEntity(name, ent, drafts, ctx);
 
-  if (drafts.size === 0 && Object.keys(entities).length === 0 && !ctx.locs.isBad(['export', 'entities'])) {
+  // Only when nothing else is wrong: a rejected entity is not also "no entity".
+  if (drafts.size === 0 && ctx.problems.length === 0) {
     ctx.problems.atKey(ctx.locs.get(['export']), 'ERR_CONFIG_MISSING_KEY', 'export: no entity to export: add export.entities (e.g. Users: {columns: [id, userName]})');
   }
 

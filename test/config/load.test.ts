@@ -362,6 +362,16 @@ export:
       expect(p.connection).to.include({ identifier: 'SCIMExport', server: 'enc:QUJD', password: 'enc:REVG', pageSize: 20 });
     });
 
+    it('refuses encrypted values that are needed to validate the pipeline', async () => {
+      writeFileSync(path.join(dir, 'appsettings.encrypted.agent.json'), '{"Connections": {"A": {\n  "Server": "QUJD",\n  "Filter": "R0hJ",\n  "ScimSyntax": "SktM"}}}\n');
+      write('s.yaml', 'connection:\n  settingsFile: appsettings.encrypted.agent.json\n');
+      const { problems } = await check('s.yaml');
+      expect(problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.code}`)).to.deep.equal([
+        'appsettings.encrypted.agent.json:3:13 ERR_CONFIG_ENCRYPTED_VALUE',
+        'appsettings.encrypted.agent.json:4:17 ERR_CONFIG_ENCRYPTED_VALUE',
+      ]);
+    });
+
     it('reports problems inside the settings file at their position there', async () => {
       writeFileSync(path.join(dir, 'appsettings.agent.json'), '{\n  "Connections": {\n    "A": {\n      "Server": "https://a/v2",\n      "PageSise": 5\n    }\n  }\n}\n');
       write('s.yaml', 'connection:\n  settingsFile: appsettings.agent.json\n');

@@ -50,6 +50,7 @@ const EXPECTED: Record<string, string[]> = {
   'section-not-a-mapping.yaml': ['ERR_CONFIG_TYPE 2:13'],
   'bad-entity-name.yaml': ['ERR_CONFIG_ENTITY_NAME 7:5'],
   'multiple-documents.yaml': ['ERR_YAML_SYNTAX 3:1'],
+  'missing-connection.yaml': ['ERR_CONFIG_MISSING_KEY 1:1'],
   'tab-indentation.yaml': ['ERR_YAML_SYNTAX 3:1'],
 };
 

@@ -36,7 +36,14 @@ const TITLES = ['Engineer', 'Director, "Special" Projects', 'Analyst', 'Manager'
 const CITIES = ['Zürich', 'São Paulo', 'Kraków', 'Montréal', 'Reykjavík', 'Paris', 'Tokyo', 'Lagos'];
 
 /** Strips accents and anything not usable in a mailbox name. */
+const mailboxes = new Map<string, string>();
 function mailbox(s: string): string {
+  let m = mailboxes.get(s);
+  if (m === undefined) mailboxes.set(s, (m = toMailbox(s)));
+  return m;
+}
+
+function toMailbox(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -46,10 +53,14 @@ function mailbox(s: string): string {
     .replace(/[^a-z0-9]+/g, '');
 }
 
+const hex8 = (n: number) => ((n >>> 0) + 0x100000000).toString(16).slice(1);
+
 function uuid(rnd: () => number): string {
-  let h = '';
-  for (let i = 0; i < 4; i++) h += ((rnd() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[(rnd() * 4) | 0]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const a = hex8(rnd() * 0x100000000);
+  const b = hex8(rnd() * 0x100000000);
+  const c = hex8(rnd() * 0x100000000);
+  const d = hex8(rnd() * 0x100000000);
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5)}-${'89ab'[(rnd() * 4) | 0]}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }
 
 const EPOCH = Date.UTC(2024, 0, 1);
@@ -59,56 +70,74 @@ export interface GeneratedGroup {
   members: MemberRef[];
 }
 
-/** Users, in order. Ids are deterministic UUIDs. */
-export function* generateUsers(opts: GenerateOptions): Generator<ScimResource> {
-  const rnd = prng(opts.seed ?? 1);
-  const ids: string[] = [];
-  const names: string[] = [];
-  for (let i = 0; i < opts.users; i++) {
-    const given = GIVEN[(rnd() * GIVEN.length) | 0]!;
-    const family = FAMILY[(rnd() * FAMILY.length) | 0]!;
-    const id = uuid(rnd);
-    const local = `${mailbox(given)}.${mailbox(family)}`;
-    // Every 7th userName keeps its non-ASCII letters (a valid, awkward identifier).
-    const userName = i % 7 === 3 ? `${given.toLowerCase().replace(/\s+/g, '')}.${i}@example.com` : `${local}.${i}@example.com`;
-    const displayName = i % 5 === 2 ? `${family}, ${given}` : `${given} ${family}`;
-    const created = EPOCH + i * 60_000 + ((rnd() * 30_000) | 0);
-    const lastModified = created + ((rnd() * 86_400_000 * 30) | 0);
-    const work = { value: `${local}.${i}@example.com`, type: 'work', primary: true };
-    const home = { value: `${local}${i}@home.example.org`, type: 'home' };
-    const emails = i % 3 === 0 ? [home, work] : i % 3 === 1 ? [work] : [home, work, { value: `${i}+"quoted"@example.net`, type: 'other' }];
-    const u: ScimResource = {
-      schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
-      id,
-      externalId: `E${String(i).padStart(7, '0')}`,
-      userName,
-      name: i % 11 === 5 ? { familyName: family } : { formatted: `${given} ${family}`, familyName: family, givenName: given },
-      displayName,
-      active: rnd() < 0.9,
-      emails,
-    };
-    const title = TITLES[(rnd() * TITLES.length) | 0]!;
-    if (title) u.title = title;
-    if (i % 4 === 1) u.phoneNumbers = [{ value: `+41 44 ${String(i % 1000).padStart(3, '0')} ${String(i % 100).padStart(2, '0')} 00`, type: 'work' }];
-    if (i % 6 === 0) {
-      const city = CITIES[(rnd() * CITIES.length) | 0]!;
-      u.addresses = [{ formatted: `${i} Main Street\n${city}`, streetAddress: `${i} Main Street`, locality: city, type: 'work', primary: true }];
-    }
-    const ext: Record<string, unknown> = { employeeNumber: String(100000 + i), department: DEPARTMENTS[(rnd() * DEPARTMENTS.length) | 0] };
-    if (i % 9 !== 4) ext.costCenter = `CC-${(rnd() * 90 + 10) | 0}`;
-    if (i > 0 && i % 10 !== 0) {
-      const m = (rnd() * Math.min(i, 50)) | 0;
-      ext.manager = { value: ids[m], displayName: names[m] };
-    }
-    u[ENTERPRISE_USER_SCHEMA] = ext;
-    u.meta = { created: new Date(created).toISOString(), lastModified: new Date(lastModified).toISOString() };
-    // Managers come from the first 50 users: remember only those.
-    if (i < 50) {
-      ids.push(id);
-      names.push(displayName);
-    }
-    yield u;
+/** Each user has its own PRNG stream, so user i can be rebuilt alone, at any time, in any order. */
+function userRng(seed: number, i: number): () => number {
+  return prng((Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed, 0x85ebca6b)) >>> 0);
+}
+
+export interface UserHeader {
+  id: string;
+  userName: string;
+  displayName: string;
+}
+
+/** What the store indexes for user i (id, userName) and shows in member lists, without building the user. */
+export function userHeader(seed: number, i: number): UserHeader {
+  return header(userRng(seed, i), i).h;
+}
+
+function header(rnd: () => number, i: number) {
+  const given = GIVEN[(rnd() * GIVEN.length) | 0]!;
+  const family = FAMILY[(rnd() * FAMILY.length) | 0]!;
+  const id = uuid(rnd);
+  const local = `${mailbox(given)}.${mailbox(family)}`;
+  // Every 7th userName keeps its non-ASCII letters (a valid, awkward identifier).
+  const userName = i % 7 === 3 ? `${given.toLowerCase().replace(/\s+/g, '')}.${i}@example.com` : `${local}.${i}@example.com`;
+  const displayName = i % 5 === 2 ? `${family}, ${given}` : `${given} ${family}`;
+  return { h: { id, userName, displayName }, given, family, local };
+}
+
+/** User i of a generated directory (meta.created / lastModified included; the store adds location and version). */
+export function generateUser(seed: number, i: number): ScimResource {
+  const rnd = userRng(seed, i);
+  const { h, given, family, local } = header(rnd, i);
+  const created = EPOCH + i * 60_000 + ((rnd() * 30_000) | 0);
+  const lastModified = created + ((rnd() * 86_400_000 * 30) | 0);
+  const work = { value: `${local}.${i}@example.com`, type: 'work', primary: true };
+  const home = { value: `${local}${i}@home.example.org`, type: 'home' };
+  const emails = i % 3 === 0 ? [home, work] : i % 3 === 1 ? [work] : [home, work, { value: `${i}+"quoted"@example.net`, type: 'other' }];
+  const u: ScimResource = {
+    schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+    id: h.id,
+    externalId: `E${String(i).padStart(7, '0')}`,
+    userName: h.userName,
+    name: i % 11 === 5 ? { familyName: family } : { formatted: `${given} ${family}`, familyName: family, givenName: given },
+    displayName: h.displayName,
+    active: rnd() < 0.9,
+    emails,
+  };
+  const title = TITLES[(rnd() * TITLES.length) | 0]!;
+  if (title) u.title = title;
+  if (i % 4 === 1) u.phoneNumbers = [{ value: `+41 44 ${String(i % 1000).padStart(3, '0')} ${String(i % 100).padStart(2, '0')} 00`, type: 'work' }];
+  if (i % 6 === 0) {
+    const city = CITIES[(rnd() * CITIES.length) | 0]!;
+    u.addresses = [{ formatted: `${i} Main Street\n${city}`, streetAddress: `${i} Main Street`, locality: city, type: 'work', primary: true }];
   }
+  const ext: Record<string, unknown> = { employeeNumber: String(100000 + i), department: DEPARTMENTS[(rnd() * DEPARTMENTS.length) | 0] };
+  if (i % 9 !== 4) ext.costCenter = `CC-${(rnd() * 90 + 10) | 0}`;
+  if (i > 0 && i % 10 !== 0) {
+    // Managers are among the first 50 users.
+    const m = userHeader(seed, (rnd() * Math.min(i, 50)) | 0);
+    ext.manager = { value: m.id, displayName: m.displayName };
+  }
+  u[ENTERPRISE_USER_SCHEMA] = ext;
+  u.meta = { resourceType: 'User', created: new Date(created).toISOString(), lastModified: new Date(lastModified).toISOString() };
+  return u;
+}
+
+/** Users, in order (eager form of generateUser, for tools that want them all). */
+export function* generateUsers(opts: GenerateOptions): Generator<ScimResource> {
+  for (let i = 0; i < opts.users; i++) yield generateUser(opts.seed ?? 1, i);
 }
 
 /**

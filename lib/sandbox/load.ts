@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ScimEtlError } from '../errors.js';
 import type { ScimResource } from '../types.js';
 import { ScimHttpError } from './scim-error.js';
-import { generateGroups, generateUsers } from './generate.js';
+import { generateGroups } from './generate.js';
 import type { SandboxStore } from './store.js';
 import type { SandboxData } from './types.js';
 import type { NormalizedOptions } from './options.js';
@@ -91,7 +91,7 @@ function insertOne(store: SandboxStore, type: 'Users' | 'Groups', raw: unknown, 
 
 /** Generated mode: users then groups, straight into the store. */
 export function loadGenerated(store: SandboxStore, gen: NonNullable<NormalizedOptions['generate']>): void {
-  for (const u of generateUsers(gen)) store.insert('Users', u, [], { keepMeta: true });
+  store.insertGenerated(gen.users, gen.seed);
   const userIds = store.ids('Users');
   for (const { group, members } of generateGroups(gen, userIds)) store.insert('Groups', group, members, { keepMeta: true });
 }

@@ -10,19 +10,53 @@ import { randomUUID } from 'node:crypto';
 import type { ScimResource } from '../types.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../scim/schemas.js';
 import { badRequest, ScimHttpError } from './scim-error.js';
+import { generateUser, userHeader, type UserHeader } from './generate.js';
 
 export type ResourceType = 'Users' | 'Groups';
 export type MemberType = 'User' | 'Group';
 
-export interface Entry {
-  type: ResourceType;
-  /** The stored resource without computed attributes (a user's `groups`, a group's `members`). */
-  res: ScimResource;
+/**
+ * One resource. Generated users are not kept as objects: `res` rebuilds them
+ * from (seed, index) until the first write stores a real object. That is
+ * what lets a million users fit in memory and load in seconds.
+ */
+export class Entry {
   /** Groups only: member id → member type, in insertion order. */
   members?: Map<string, MemberType>;
-  /** Serialized full resource; undefined when stale or never built. */
+  /** Serialized full resource; undefined when stale, never built, or not worth caching. */
   json?: string;
-  version: number;
+  version = 1;
+  private stored?: ScimResource;
+
+  constructor(
+    readonly type: ResourceType,
+    readonly id: string,
+    res: ScimResource | undefined,
+    /** Generated users: the store that rebuilds them and their index (fields, not an object: a million of them). */
+    private readonly owner?: SandboxStore,
+    private readonly index = -1,
+  ) {
+    this.stored = res;
+  }
+
+  /** The stored resource without computed attributes (a user's `groups`, a group's `members`). Do not mutate. */
+  get res(): ScimResource {
+    return this.stored ?? this.owner!.buildGenerated(this, this.index);
+  }
+  set res(v: ScimResource) {
+    this.stored = v;
+  }
+
+  /** Still rebuilt on demand (never written). */
+  get lazy(): boolean {
+    return this.stored === undefined;
+  }
+
+  /** What member lists show for it, without building a lazy user. */
+  display(): string | undefined {
+    if (this.stored === undefined) return this.owner!.generatedHeader(this.index).displayName;
+    return (this.stored.displayName as string | undefined) ?? (this.stored.userName as string | undefined);
+  }
 }
 
 export interface MemberRef {
@@ -60,8 +94,10 @@ export class SandboxStore {
   private readonly tables: Record<ResourceType, Table> = { Users: new Table(), Groups: new Table() };
   /** lower-cased userName → id */
   private readonly userNames = new Map<string, string>();
-  /** member id → ids of the groups it is a direct member of */
-  private readonly memberOf = new Map<string, string[]>();
+  /** member id → id(s) of the groups it is a direct member of (a lone string saves an array per user) */
+  private readonly memberOf = new Map<string, string | string[]>();
+  /** Seed of generated users (see Entry). */
+  private genSeed = 1;
   private readonly now: () => number;
   private lastStamp = 0;
 
@@ -90,6 +126,12 @@ export class SandboxStore {
   }
   get groups(): ScimResource[] {
     return this.tables.Groups.ids.map((id) => this.materialize(this.tables.Groups.byId.get(id)!));
+  }
+
+  /** All entries of a type in insertion order (`e.id`, `e.res`). O(n). */
+  list(type: ResourceType): Entry[] {
+    const t = this.tables[type];
+    return t.ids.map((id) => t.byId.get(id)!);
   }
 
   /** One resource as served, or undefined. */
@@ -123,13 +165,14 @@ export class SandboxStore {
 
   /** Ids of the groups a user (or group) is a direct member of. */
   groupIdsOf(memberId: string): readonly string[] {
-    return this.memberOf.get(memberId) ?? [];
+    const v = this.memberOf.get(memberId);
+    return v === undefined ? [] : typeof v === 'string' ? [v] : v;
   }
 
   /** The full resource as served (computed attributes included). Large groups: all members materialized. */
   materialize(e: Entry, withMembers = true): ScimResource {
     if (e.type === 'Users') {
-      const groups = this.groupsAttr(e.res.id!);
+      const groups = this.groupsAttr(e.id);
       if (!groups) return e.res;
       const { meta, ...rest } = e.res;
       return { ...rest, groups, meta } as ScimResource;
@@ -145,13 +188,13 @@ export class SandboxStore {
   json(e: Entry): string {
     if (e.json !== undefined) return e.json;
     const text = JSON.stringify(this.materialize(e));
-    if (!(e.members && e.members.size > LARGE_GROUP)) e.json = text;
+    // Lazy users are cheap to rebuild; caching a million of them would cost gigabytes.
+    if (!e.lazy && !(e.members && e.members.size > LARGE_GROUP)) e.json = text;
     return text;
   }
 
   memberObject(id: string, type: MemberType): Record<string, string> {
-    const target = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.res;
-    const display = target ? ((target.displayName as string | undefined) ?? (target.userName as string | undefined)) : undefined;
+    const display = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.display();
     const m: Record<string, string> = { value: id, $ref: `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}` };
     if (display !== undefined) m.display = display;
     m.type = type;
@@ -159,8 +202,8 @@ export class SandboxStore {
   }
 
   private groupsAttr(userId: string): Record<string, string>[] | undefined {
-    const gids = this.memberOf.get(userId);
-    if (!gids || gids.length === 0) return undefined;
+    const gids = this.groupIdsOf(userId);
+    if (gids.length === 0) return undefined;
     return gids.map((gid) => {
       const g = this.tables.Groups.byId.get(gid)!.res;
       const o: Record<string, string> = { value: gid, $ref: `${this.baseUrl}/v2/Groups/${gid}` };
@@ -185,14 +228,14 @@ export class SandboxStore {
     res.id = id;
     const stamp = this.stamp();
     const meta = (opts.keepMeta && input.meta) || {};
-    const entry: Entry = { type, res, version: 1 };
+    const entry = new Entry(type, id, res);
     res.meta = {
       resourceType: RESOURCE_TYPE[type],
       created: meta.created ?? stamp,
       lastModified: meta.lastModified ?? meta.created ?? stamp,
       location: `${this.baseUrl}/v2/${type}/${id}`,
     };
-    this.order(res);
+    entry.res = this.order(res);
     if (type === 'Users') this.claimUserName(res.userName as string, id);
     else entry.members = new Map();
     this.setVersion(entry);
@@ -200,6 +243,33 @@ export class SandboxStore {
     this.tables[type].byId.set(id, entry);
     if (type === 'Groups') for (const m of members) this.addMember(entry, m);
     return entry;
+  }
+
+  /** Adds generated users 0..count-1 of `seed` as lazy entries (see Entry). */
+  insertGenerated(count: number, seed: number): void {
+    if (this.tables.Users.ids.length && this.genSeed !== seed) throw new Error('generated users of two seeds cannot share a store');
+    this.genSeed = seed;
+    const t = this.tables.Users;
+    for (let i = 0; i < count; i++) {
+      const h = userHeader(seed, i);
+      const e = new Entry('Users', h.id, undefined, this, i);
+      this.claimUserName(h.userName, h.id);
+      t.ids.push(h.id);
+      t.byId.set(h.id, e);
+    }
+  }
+
+  /** Rebuilds generated user `index` with the fields the store owns (location, version). */
+  buildGenerated(e: Entry, index: number): ScimResource {
+    const u = generateUser(this.genSeed, index);
+    const meta = u.meta!;
+    meta.location = `${this.baseUrl}/v2/Users/${e.id}`;
+    if (this.etag) meta.version = this.etagOf(e);
+    return u;
+  }
+
+  generatedHeader(index: number): UserHeader {
+    return userHeader(this.genSeed, index);
   }
 
   /** POST: server assigns the id. */
@@ -228,9 +298,10 @@ export class SandboxStore {
    * validated, and optionally its whole member list.
    */
   commit(e: Entry, next: ScimResource, members?: MemberRef[]): void {
-    const id = e.res.id!;
+    const id = e.id;
     next.id = id;
-    const oldName = e.res.userName as string | undefined;
+    const current = e.res;
+    const oldName = current.userName as string | undefined;
     const newName = next.userName as string | undefined;
     if (e.type === 'Users') {
       if (typeof newName !== 'string' || !newName.trim()) throw badRequest('userName is required');
@@ -242,10 +313,9 @@ export class SandboxStore {
     } else if (typeof next.displayName !== 'string' || !next.displayName) {
       throw badRequest('displayName is required');
     }
-    const displayChanged = e.res.displayName !== next.displayName || oldName !== newName;
-    next.meta = { ...e.res.meta };
-    this.order(next);
-    e.res = next;
+    const displayChanged = current.displayName !== next.displayName || oldName !== newName;
+    next.meta = { ...current.meta };
+    e.res = this.order(next);
     if (members) {
       for (const mid of [...e.members!.keys()]) this.removeMember(e, mid);
       for (const m of members) this.addMember(e, m);
@@ -258,7 +328,7 @@ export class SandboxStore {
   delete(type: ResourceType, id: string): void {
     const e = this.mustGet(type, id);
     if (e.type === 'Groups') for (const mid of [...e.members!.keys()]) this.removeMember(e, mid, false);
-    for (const gid of [...(this.memberOf.get(id) ?? [])]) {
+    for (const gid of [...this.groupIdsOf(id)]) {
       const g = this.tables.Groups.byId.get(gid);
       if (g) {
         this.removeMember(g, id);
@@ -276,8 +346,9 @@ export class SandboxStore {
     const type = this.memberType(ref);
     g.members!.set(ref.value, type);
     const list = this.memberOf.get(ref.value);
-    if (list) list.push(g.res.id!);
-    else this.memberOf.set(ref.value, [g.res.id!]);
+    if (list === undefined) this.memberOf.set(ref.value, g.id);
+    else if (typeof list === 'string') this.memberOf.set(ref.value, [list, g.id]);
+    else list.push(g.id);
     g.json = undefined;
     this.dropJson(ref.value);
     return true;
@@ -286,8 +357,10 @@ export class SandboxStore {
   removeMember(g: Entry, memberId: string, dropJson = true): boolean {
     if (!g.members!.delete(memberId)) return false;
     const list = this.memberOf.get(memberId);
-    if (list) {
-      const i = list.indexOf(g.res.id!);
+    if (typeof list === 'string') {
+      if (list === g.id) this.memberOf.delete(memberId);
+    } else if (list) {
+      const i = list.indexOf(g.id);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.memberOf.delete(memberId);
     }
@@ -298,7 +371,10 @@ export class SandboxStore {
 
   /** A write happened: new lastModified and version, cached JSON dropped. */
   touch(e: Entry): void {
-    e.res.meta = { ...e.res.meta, lastModified: this.stamp() };
+    const res = e.res;
+    // A lazy user becomes a stored one at its first write.
+    e.res = res;
+    res.meta = { ...res.meta, lastModified: this.stamp() };
     e.version++;
     this.setVersion(e);
     e.json = undefined;
@@ -352,12 +428,12 @@ export class SandboxStore {
   }
 
   private invalidateRelated(e: Entry): void {
-    for (const gid of this.memberOf.get(e.res.id!) ?? []) this.dropJson(gid);
+    for (const gid of this.groupIdsOf(e.id)) this.dropJson(gid);
     if (e.members) for (const mid of e.members.keys()) this.dropJson(mid);
   }
 
   private setVersion(e: Entry): void {
-    if (this.etag) e.res.meta = { ...e.res.meta, version: this.etagOf(e) };
+    if (this.etag && !e.lazy) e.res.meta = { ...e.res.meta, version: this.etagOf(e) };
   }
 
   /** Strips what clients may not set, checks what they must, fills `schemas`. */
@@ -383,12 +459,12 @@ export class SandboxStore {
     return res;
   }
 
-  /** Key order as servers print it: schemas, id first, meta last. */
-  private order(res: ScimResource): void {
+  /** Key order as servers print it: schemas, id first, meta last (a new object: `delete` would slow V8 down). */
+  private order(res: ScimResource): ScimResource {
     const { schemas, id, meta, ...rest } = res;
-    for (const k of Object.keys(res)) delete res[k];
-    Object.assign(res, { schemas, id, ...rest });
-    if (meta) res.meta = meta;
+    const out: ScimResource = { schemas, id, ...rest };
+    if (meta) out.meta = meta;
+    return out;
   }
 
   private stamp(): string {

@@ -1,9 +1,131 @@
+/**
+ * `scim-etl sandbox`: a local SCIM 2.0 server with sample or generated data.
+ * Resolves when the server stops (SIGINT/SIGTERM through ctx.signal).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { notAvailableYet } from './unavailable.js';
+import type { CommandContext } from '../context.js';
+import { ScimEtlError } from '../../errors.js';
+import { startSandbox, parseFaultArg, type SandboxOptions, type FaultSpec } from '../../sandbox/index.js';
+import { DIALECT_NAMES } from '../../sandbox/dialects.js';
+
+interface SandboxArgs {
+  ctx: CommandContext;
+  port: number;
+  host: string;
+  data?: string;
+  users?: number;
+  groups?: number;
+  members?: number;
+  seed?: number;
+  token: string;
+  basic?: string;
+  dialect: string;
+  maxResults?: number;
+  defaultCount?: number;
+  bulk: boolean;
+  bulkMaxOperations?: number;
+  bulkMaxPayloadSize?: number;
+  patch: boolean;
+  etag: boolean;
+  omitEmptyResources?: boolean;
+  tooMany?: number;
+  fault?: string[];
+}
+
+/** The packaged sample directory, from the source tree or from dist/. */
+export function defaultDataFile(): string | undefined {
+  for (const rel of ['../../../samples/directory.json', '../../../../samples/directory.json']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function optionError(message: string, option: string): ScimEtlError {
+  return new ScimEtlError('ERR_SANDBOX_OPTION', message, { option }, { category: 'config' });
+}
+
+/** CLI arguments → SandboxOptions (checked again by startSandbox). */
+export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOptions {
+  const o: SandboxOptions = { port: a.port, host: a.host, token: a.token, dialect: a.dialect as SandboxOptions['dialect'] };
+  if (a.users !== undefined || a.groups !== undefined) {
+    o.generate = { users: a.users ?? 0, groups: a.groups ?? 0 };
+    if (a.members !== undefined) o.generate.members = a.members;
+    if (a.seed !== undefined) o.generate.seed = a.seed;
+    if (a.data !== undefined) o.data = a.data;
+  } else {
+    if (a.members !== undefined || a.seed !== undefined) throw optionError('--members and --seed need --users (generated mode)', 'members');
+    const file = a.data ?? defaultDataFile();
+    if (file) o.data = file;
+  }
+  if (a.basic !== undefined) {
+    const colon = a.basic.indexOf(':');
+    if (colon <= 0) throw optionError("--basic must be 'login:password'", 'basic');
+    o.basic = { login: a.basic.slice(0, colon), password: a.basic.slice(colon + 1) };
+  }
+  if (a.maxResults !== undefined) o.maxResults = a.maxResults;
+  if (a.defaultCount !== undefined) o.defaultCount = a.defaultCount;
+  o.bulk = { supported: a.bulk };
+  if (a.bulkMaxOperations !== undefined) o.bulk.maxOperations = a.bulkMaxOperations;
+  if (a.bulkMaxPayloadSize !== undefined) o.bulk.maxPayloadSize = a.bulkMaxPayloadSize;
+  o.patch = a.patch;
+  o.etag = a.etag;
+  if (a.omitEmptyResources) o.omitEmptyResources = true;
+  if (a.tooMany !== undefined) o.tooManyLimit = a.tooMany;
+  const faults: FaultSpec[] = (a.fault ?? []).flatMap((f) => parseFaultArg(String(f)));
+  if (faults.length) o.faults = faults;
+  return o;
+}
 
 export const sandboxCommand: CommandModule<object, any> = {
   command: 'sandbox',
   describe: 'Start a local SCIM 2.0 server on 127.0.0.1 with sample or generated data',
-  builder: (y) => y,
-  handler: async () => notAvailableYet('sandbox'),
+  builder: (y) =>
+    y
+      .option('port', { type: 'number', default: 8080, describe: 'Port to listen on (0: any free port)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on (keep 127.0.0.1 unless you mean it)' })
+      .option('data', { type: 'string', describe: 'Directory JSON file {"Users":[…],"Groups":[…]} (default: the packaged samples/directory.json)' })
+      .option('users', { type: 'number', describe: 'Generate N users instead of loading a file' })
+      .option('groups', { type: 'number', describe: 'Generate M groups' })
+      .option('members', { type: 'number', describe: 'Members of the one large generated group (default min(N, 1000))' })
+      .option('seed', { type: 'number', describe: 'Seed of the generator (same seed, same data)' })
+      .option('token', { type: 'string', default: 'sandbox-token', describe: 'Bearer token the server accepts' })
+      .option('basic', { type: 'string', describe: "Also accept HTTP Basic 'login:password'" })
+      .option('dialect', { choices: DIALECT_NAMES as string[], default: 'RFC', describe: 'Server dialect' })
+      .option('max-results', { type: 'number', describe: 'filter.maxResults: largest page served (default 1000)' })
+      .option('default-count', { type: 'number', describe: 'Page size when the client names no count (default 100)' })
+      .option('bulk', { type: 'boolean', default: true, describe: 'Serve /Bulk (--no-bulk: advertise and answer 501)' })
+      .option('bulk-max-operations', { type: 'number', describe: 'Bulk maxOperations (default 1000)' })
+      .option('bulk-max-payload-size', { type: 'number', describe: 'Bulk maxPayloadSize in bytes (default 1048576)' })
+      .option('patch', { type: 'boolean', default: true, describe: 'Serve PATCH (--no-patch: advertise and answer 501)' })
+      .option('etag', { type: 'boolean', default: true, describe: 'ETags and If-Match (--no-etag to turn off)' })
+      .option('omit-empty-resources', { type: 'boolean', describe: 'Leave "Resources" out of empty list replies' })
+      .option('too-many', { type: 'number', describe: "400 tooMany when a filter matches more than this many resources" })
+      .option('fault', { type: 'string', array: true, describe: "Inject a fault (repeatable): JSON, or kind[@route][,key=value…], e.g. '429@GET /v2/Users,times=2,retryAfter=date'" }),
+  handler: async (raw) => {
+    const argv = raw as unknown as SandboxArgs;
+    const { ctx } = argv;
+    const opts = sandboxOptionsFromArgs(argv);
+    opts.logger = ctx.logger;
+    if (opts.host !== '127.0.0.1' && opts.host !== 'localhost' && opts.host !== '::1') {
+      ctx.logger.warn(`the sandbox listens on ${opts.host}: anyone who can reach it can read and change its data with the token`);
+    }
+    const started = Date.now();
+    const sb = await startSandbox(opts);
+    const what = opts.generate ? `${sb.store.userCount} generated users, ${sb.store.groupCount} groups` : `${sb.store.userCount} users, ${sb.store.groupCount} groups from ${opts.data ?? 'nothing'}`;
+    // The token is printed on purpose (it is the sandbox's own); the logger would mask it.
+    ctx.stderr.write(`scim-etl sandbox: ${what}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.url}/v2)\n`);
+    ctx.stderr.write(`  token:  ${opts.token}\n`);
+    if (opts.basic) ctx.stderr.write(`  basic:  ${opts.basic.login}:<password>\n`);
+    ctx.stderr.write('Stop with Ctrl-C.\n');
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await sb.stop();
+    ctx.logger.info('scim-etl sandbox: stopped');
+  },
 };

@@ -164,6 +164,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   await writer.open();
   const ctx: ExecContext = {
     client: opts.client!,
+    fatal: {},
     capabilities: { patch: caps.patch, etag: caps.etag },
     onConflict: cfg.onConflict,
     style,
@@ -177,11 +178,15 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   stages.push(createResultsSink(writer));
   try {
     await pump(stages as unknown as [Readable, Writable]);
+    // A fatal error met by a sink was latched: the lines after it are already `skipped`.
+    if (ctx.fatal.error) report.fatal = ctx.fatal.error;
   } catch (err) {
-    const fatal = isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err });
+    // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
+    const fatal = ctx.fatal.error ?? (isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err }));
     report.fatal = fatal;
     try {
-      await writer.fillSkipped(orderLines(sourceOpts), `${fatal.code} ${redact(fatal.message)}`);
+      const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
+      await writer.fillSkipped(orderLines(again), `${fatal.code} ${redact(fatal.message)}`);
     } catch {
       // The orders cannot be read again: no partial results file rather than one missing lines.
       await writer.abort();

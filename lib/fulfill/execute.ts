@@ -56,8 +56,15 @@ export class InsertRegistry {
   }
 }
 
+/** The first fatal error of a run: once set, sinks stop sending and report the remaining lines `skipped`. */
+export interface FatalLatch {
+  error?: ScimEtlError;
+}
+
 export interface ExecContext {
   client: ScimRequester;
+  /** Shared by the sinks of one run. */
+  fatal: FatalLatch;
   capabilities: Capabilities;
   onConflict: ConflictPolicy;
   style: RequestStyle;
@@ -70,6 +77,33 @@ export interface ExecContext {
 export function isFatal(err: unknown): boolean {
   if (!isScimEtlError(err)) return true;
   return err.category === 'auth' || err.category === 'internal' || err.code === 'ERR_ABORTED';
+}
+
+/** Records a fatal error (the first one wins) as a ScimEtlError. */
+export function latchFatal(latch: FatalLatch, err: unknown): ScimEtlError {
+  if (!latch.error) {
+    latch.error = isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err });
+  }
+  return latch.error;
+}
+
+/** Outcomes for the lines of an operation that was not carried out because the run stopped. */
+export function notSentOutcomes(op: PlannedOp, fatal: ScimEtlError): LineOutcome[] {
+  return op.lines.map((line) => outcomeOf(line, { outcome: 'skipped', detail: `not sent: ${fatal.code} ${fatal.message}` }));
+}
+
+/**
+ * executeOp for the sinks: a fatal error latches and turns the operation's
+ * lines into `skipped`; after that, nothing more is sent.
+ */
+export async function executeOrSkip(op: PlannedOp, ctx: ExecContext): Promise<LineOutcome[]> {
+  if (ctx.fatal.error) return notSentOutcomes(op, ctx.fatal.error);
+  try {
+    return await executeOp(op, ctx);
+  } catch (err) {
+    if (op.kind === 'insert') ctx.inserts.settle(op.bulkId, undefined);
+    return notSentOutcomes(op, latchFatal(ctx.fatal, err));
+  }
 }
 
 /** The failed outcome of a line for an error a request met. */

@@ -343,6 +343,29 @@ describe('fulfill command against the sandbox', function () {
     expect(rows[2]!.detail).to.match(/^not sent: ERR_AUTH/);
   });
 
+  it('after a fatal error in Bulk mode keeps the outcomes of sent batches and skips the rest', async () => {
+    await start();
+    sb.setFaults([{ route: 'POST /v2/Bulk', kind: 'expireToken', after: 1, times: 100 }]);
+    const dir = tempDir();
+    orders(dir, {
+      'T_Users.csv': [USERS_HEADER, 'insert,,n1,n1@example.com,A', 'insert,,n2,n2@example.com,B', 'insert,,n3,n3@example.com,C'].join('\n') + '\n',
+      'T_members_Groups.csv': `command,value,MemberId\nadd,${SALES},@n1\n`,
+    });
+    const r = await cli(['fulfill', pipelineWith(dir, { serviceSupportBulk: true, bulkMaxOperation: 1 })], env, dir);
+    expect(r.code).to.equal(1);
+    const rows = await readResults(join(dir, 'results/T_Users.csv'));
+    expect(rows.map((x) => [x.orderId, x.outcome])).to.deep.equal([
+      ['n1', 'ok'],
+      ['n2', 'skipped'],
+      ['n3', 'skipped'],
+    ]);
+    const members = await readResults(join(dir, 'results/T_members_Groups.csv'));
+    expect(members.map((x) => x.outcome)).to.deep.equal(['skipped']);
+    expect(members[0]!.detail).to.match(/^not sent: ERR_AUTH/);
+    // Nothing was sent after the refusal: the first batch, then the second one and the client's one retry after a 401.
+    expect(sb.requests.filter((q) => q.path === '/v2/Bulk').map((q) => q.status)).to.deep.equal([200, 401, 401]);
+  });
+
   it('refuses bad fulfill inputs with coded errors before sending anything', async () => {
     await start();
     const dir = tempDir();

@@ -15,10 +15,12 @@ import { getAttr } from '../../scim/filter.js';
 import { parseScimError } from '../../scim/errors.js';
 import { bulkOperationOf, plannedRequest, resolveMembers, BULK_REQUEST_SCHEMA, type BulkOperation } from '../../fulfill/requests.js';
 import {
-  executeOp,
+  executeOrSkip,
   failedOutcome,
   idOf,
   isFatal,
+  latchFatal,
+  notSentOutcomes,
   notFoundOnDelete,
   putForUpdate,
   resolveConflict,
@@ -48,7 +50,7 @@ export function createBulkSink(opts: BulkSinkOptions): Transform {
         this.push(item.outcome);
         return done();
       }
-      sendBatch(item.ops, opts).then(
+      sendBatchOrSkip(item.ops, opts).then(
         (outcomes) => {
           for (const o of outcomes) this.push(o);
           done();
@@ -59,9 +61,26 @@ export function createBulkSink(opts: BulkSinkOptions): Transform {
   });
 }
 
-/** Sends one batch and returns one outcome per order line of its operations. */
-export async function sendBatch(ops: readonly PlannedOp[], ctx: ExecContext): Promise<LineOutcome[]> {
-  const out: LineOutcome[] = [];
+/**
+ * sendBatch, except that a fatal error latches (ctx.fatal) and the batch's
+ * lines without an outcome come out `skipped`, as do all later batches.
+ */
+export async function sendBatchOrSkip(ops: readonly PlannedOp[], ctx: ExecContext): Promise<LineOutcome[]> {
+  if (ctx.fatal.error) return ops.flatMap((op) => notSentOutcomes(op, ctx.fatal.error!));
+  const done: LineOutcome[] = [];
+  try {
+    return await sendBatch(ops, ctx, done);
+  } catch (err) {
+    const fatal = latchFatal(ctx.fatal, err);
+    const have = new Set(done.map((o) => o.seq));
+    for (const op of ops) if (op.kind === 'insert') ctx.inserts.settle(op.bulkId, undefined);
+    const rest = ops.flatMap((op) => notSentOutcomes(op, fatal)).filter((o) => !have.has(o.seq));
+    return [...done, ...rest];
+  }
+}
+
+/** Sends one batch and returns one outcome per order line of its operations (collected in `out`). */
+export async function sendBatch(ops: readonly PlannedOp[], ctx: ExecContext, out: LineOutcome[] = []): Promise<LineOutcome[]> {
   const inBatch = new Set(ops.filter((o) => o.kind === 'insert').map((o) => (o as Extract<PlannedOp, { kind: 'insert' }>).bulkId));
   const sent: Sent[] = [];
 
@@ -160,7 +179,7 @@ export async function sendBatch(ops: readonly PlannedOp[], ctx: ExecContext): Pr
       followUps.push(async () => {
         if (s.batchRefs.some((ref) => !createdInBatch.has(ref))) {
           const carried = new Set(s.lines);
-          return executeOp({ ...op, members: op.members.filter((m) => carried.has(m.line.seq)), lines: lines }, ctx);
+          return executeOrSkip({ ...op, members: op.members.filter((m) => carried.has(m.line.seq)), lines: lines }, ctx);
         }
         return lines.map((line) => bulkFailure(line, r.status, info, attempts));
       });

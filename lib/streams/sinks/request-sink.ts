@@ -2,11 +2,13 @@
  * PlanItem → LineOutcome by single requests, at most `concurrency` in flight
  * over the client's keep-alive pool. Outcomes leave in completion order; the
  * results sink puts them back in order-line order. A fatal error (refused
- * credentials, abort) fails the stream; every other error fails its lines only.
+ * credentials, abort) is latched in `ctx.fatal`: the requests in flight finish,
+ * nothing more is sent and the remaining lines come out `skipped`. Every
+ * other error fails its own lines only.
  */
 import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
-import { executeOp, type ExecContext } from '../../fulfill/execute.js';
+import { executeOrSkip, type ExecContext } from '../../fulfill/execute.js';
 import type { LineOutcome, PlanItem } from '../../fulfill/types.js';
 
 export interface RequestSinkOptions extends ExecContext {
@@ -28,10 +30,11 @@ export function createRequestSink(opts: RequestSinkOptions): Transform {
   let failure: unknown;
 
   const start = (stream: Transform, item: Extract<PlanItem, { kind: 'op' }>) => {
-    const p: Promise<void> = executeOp(item.op, opts).then(
+    const p: Promise<void> = executeOrSkip(item.op, opts).then(
       (outcomes: LineOutcome[]) => {
         for (const o of outcomes) stream.push(o);
       },
+      // Only a bug gets here (executeOrSkip latches fatal errors).
       (err: unknown) => {
         failure ??= err;
       },

@@ -49,6 +49,13 @@ export class Locations {
     }
   }
 
+  /** True when some value below `path` (not `path` itself) was recorded. */
+  hasUnder(path: KeyPath): boolean {
+    const prefix = join(path) + '\u0000';
+    for (const k of this.byPath.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
   isBad(path: KeyPath): boolean {
     return Boolean(this.get(path)?.bad);
   }

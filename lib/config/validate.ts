@@ -232,7 +232,7 @@ interface EntityDraft {
   /** The setting that first named the entity, and where (for "no columns"). */
   from: string;
   nameLoc?: Loc;
-  filter?: { text: string; at: (offset: number) => Loc | undefined; offset: (o: number) => number; from: string };
+  filter?: { text: string; loc: Loc | undefined; offset: (o: number) => number; from: string };
   columns?: { items: Array<{ text: string; loc: Loc | undefined; offset: (o: number) => number }>; from: string };
   incremental: boolean;
   members: boolean;
@@ -254,8 +254,8 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
   const entities = (x.entities as Record<string, RawObject> | undefined) ?? {};
   for (const [name, ent] of Object.entries(entities)) addMappedEntity(name, ent, drafts, ctx);
 
-  // Only when nothing else is wrong: a rejected entity is not also "no entity".
-  if (drafts.size === 0 && ctx.problems.length === 0) {
+  // An entity that was written but rejected is not also "no entity".
+  if (drafts.size === 0 && !ctx.locs.hasUnder(['export', 'entities'])) {
     ctx.problems.atKey(ctx.locs.get(['export']), 'ERR_CONFIG_MISSING_KEY', 'export: no entity to export: add export.entities (e.g. Users: {columns: [id, userName]})');
   }
 
@@ -297,7 +297,7 @@ function addSeedEntities(text: string, path: KeyPath, membership: boolean, draft
     if (spec.filter) {
       const f = spec.filter;
       if (draft.filter) dup('filter', draft.filter.from, spec.name);
-      else draft.filter = { text: f.text, at: () => loc, offset: (o) => pieceOffset(f, o), from: setting };
+      else draft.filter = { text: f.text, loc, offset: (o) => pieceOffset(f, o), from: setting };
     }
     if (spec.columns) {
       if (draft.columns) dup('columns', draft.columns.from, spec.name);
@@ -325,8 +325,7 @@ function addMappedEntity(name: string, ent: RawObject, drafts: Map<string, Entit
   if (typeof ent.filter === 'string') {
     if (draft.filter) dup('filter', draft.filter.from);
     else {
-      const loc = ctx.locs.get([...P, 'filter']);
-      draft.filter = { text: ent.filter, at: () => loc, offset: (o) => o, from: where };
+      draft.filter = { text: ent.filter, loc: ctx.locs.get([...P, 'filter']), offset: (o) => o, from: where };
     }
   }
   if (Array.isArray(ent.columns)) {
@@ -365,7 +364,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
     try {
       filterAst = parseFilter(f.text);
     } catch (err) {
-      reportParseError(err, f.at(0), f.offset, `${f.from}: filter of ${draft.name}`, ctx);
+      reportParseError(err, f.loc, f.offset, `${f.from}: filter of ${draft.name}`, ctx);
     }
   }
   const columns: ColumnPath[] = [];

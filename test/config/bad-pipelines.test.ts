@@ -51,6 +51,7 @@ const EXPECTED: Record<string, string[]> = {
   'bad-entity-name.yaml': ['ERR_CONFIG_ENTITY_NAME 7:5'],
   'multiple-documents.yaml': ['ERR_YAML_SYNTAX 3:1'],
   'missing-connection.yaml': ['ERR_CONFIG_MISSING_KEY 1:1'],
+  'export-without-entities.yaml': ['ERR_CONFIG_MISSING_KEY 3:1'],
   'tab-indentation.yaml': ['ERR_YAML_SYNTAX 3:1'],
 };
 

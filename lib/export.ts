@@ -152,6 +152,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   }
 
   const conn = pipe.connection;
+  if (!opts.incremental) {
+    for (const e of new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name))) {
+      logger.warn(`${e}: incremental export is not available in this version; running a complete export`);
+    }
+  }
   const results: TableResult[] = [];
   for (const plan of tables) {
     if (signal.aborted) break;

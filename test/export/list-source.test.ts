@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { scimListSource, listResources, type ListStats } from '../../lib/streams/sources/scim-list-source.js';
 import type { ScimRequest, ScimResponse } from '../../lib/scim/client.js';
 import type { ScimResource } from '../../lib/types.js';
+import { ScimEtlError } from '../../lib/errors.js';
+import { ScimHttpError } from '../../lib/scim/errors.js';
 
 type Params = Record<string, string | number | undefined>;
 
@@ -215,5 +217,35 @@ describe('scimListSource', () => {
       err = e;
     }
     expect(err?.code).to.equal('ERR_EXPORT_BAD_LIST');
+  });
+});
+
+describe('scimListSource: broken page bodies', () => {
+  it('asks again a page whose JSON is truncated (ERR_SCIM_BAD_JSON) or whose body broke off, without duplicate rows', async () => {
+    const data = users(25);
+    const serve = listServer(data);
+    const client = fakeClient((p, call) => {
+      if (call === 2) throw new ScimEtlError('ERR_SCIM_BAD_JSON', 'not valid JSON');
+      if (call === 3) throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      return serve(p);
+    });
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, stats }));
+    expect(got.map((r) => r.id)).to.deep.equal(data.map((u) => u.id));
+    expect(stats.retries).to.equal(2);
+  });
+
+  it('does not ask again after an HTTP error the client already retried', async () => {
+    const client = fakeClient(() => {
+      throw new ScimHttpError({ method: 'GET', path: 'Users' }, 500, {}, 3);
+    });
+    let err: any;
+    try {
+      await collect(scimListSource(client, { endpoint: 'Users' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_SCIM_HTTP');
+    expect(client.calls.length).to.equal(1);
   });
 });

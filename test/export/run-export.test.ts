@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { loadPipeline } from '../../lib/config/load.js';
+import { runExport, planTables, selectTables, type ExportClient } from '../../lib/export.js';
+import { Logger } from '../../lib/log.js';
+import { formatProgress, formatDuration, createProgress } from '../../lib/progress.js';
+import type { ScimRequest } from '../../lib/scim/client.js';
+import type { Pipeline } from '../../lib/config/types.js';
+
+const users = Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, userName: `user${i}` }));
+
+function client(onPage?: (start: number) => void): ExportClient & { paths: string[] } {
+  const paths: string[] = [];
+  return {
+    paths,
+    stats: { requests: 0, retries: 0 },
+    async request<T>(req: ScimRequest) {
+      paths.push(req.path);
+      const start = Number(req.searchParams?.startIndex ?? 1);
+      onPage?.(start);
+      if (req.signal?.aborted) throw req.signal.reason;
+      const body = { totalResults: users.length, Resources: users.slice(start - 1, start - 1 + Number(req.searchParams?.count)) };
+      return { status: 200, headers: {}, body: body as T, attempts: 1 };
+    },
+    async requestStream() {
+      throw new Error('not used');
+    },
+  };
+}
+
+describe('runExport', () => {
+  let dir: string;
+  let pipe: Pipeline;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scim-etl-run-'));
+    const file = join(dir, 'p.yaml');
+    await writeFile(
+      file,
+      `version: 1
+connection:
+  identifier: R
+  server: http://127.0.0.1:9
+  pageSize: 10
+export:
+  output: out
+  entities:
+    Users:
+      columns: [id, userName]
+      incremental: true
+    Groups:
+      columns: [id]
+      members: true
+`,
+    );
+    pipe = await loadPipeline(file, { env: {} });
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('plans one table per entity plus membership tables, and selects them by name', () => {
+    const plans = planTables(pipe);
+    expect(plans.map((p) => p.name)).to.deep.equal(['Users', 'Groups', 'members_Groups']);
+    expect(selectTables(plans, ['groups'], false).map((p) => p.name)).to.deep.equal(['Groups', 'members_Groups']);
+    expect(selectTables(plans, ['MEMBERS_groups'], true).map((p) => p.name)).to.deep.equal(['members_Groups']);
+    expect(selectTables(plans, ['Groups'], true).map((p) => p.name)).to.deep.equal(['Groups']);
+    expect(() => selectTables(plans, undefined, true)).to.throw().with.property('code', 'ERR_OPTION_STDOUT');
+    expect(() => selectTables(plans, ['Roles'], false)).to.throw().with.property('code', 'ERR_OPTION_ENTITY');
+  });
+
+  it('writes the selected table, warns that incremental is not available, and returns the counts', async () => {
+    const err = new PassThrough();
+    let logs = '';
+    err.on('data', (c) => (logs += c));
+    const res = await runExport(pipe, { client: client(), entities: ['Users'], logger: new Logger({ stream: err }) });
+    expect(res.failed).to.equal(0);
+    expect(res.tables).to.have.length(1);
+    expect(res.tables[0]).to.include({ table: 'Users', ok: true, rows: 30, pages: 3, retries: 0, duplicates: 0, file: join(dir, 'out', 'R_Users.csv') });
+    expect((await readFile(join(dir, 'out', 'R_Users.csv'), 'utf8')).split('\r\n')).to.have.length(32);
+    expect(logs).to.match(/warn: Users: incremental export is not available/);
+  });
+
+  it('stops on abort, removes the temp file and keeps the previous file', async () => {
+    const ac = new AbortController();
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'out'));
+    await writeFile(join(dir, 'out', 'R_Users.csv'), 'previous');
+    const c = client((start) => {
+      if (start === 21) ac.abort(new Error('interrupted'));
+    });
+    let error: any;
+    try {
+      await runExport(pipe, { client: c, signal: ac.signal });
+    } catch (e) {
+      error = e;
+    }
+    expect(error?.code).to.equal('ERR_EXPORT_ABORTED');
+    expect(await readdir(join(dir, 'out'))).to.deep.equal(['R_Users.csv']);
+    expect(await readFile(join(dir, 'out', 'R_Users.csv'), 'utf8')).to.equal('previous');
+    expect(c.paths.every((p) => p === 'Users')).to.equal(true);
+  });
+});
+
+describe('progress', () => {
+  it('formats fetched / total, rate and ETA', () => {
+    expect(formatProgress('X_Users.csv', 1200, 5000, 2000)).to.equal('X_Users.csv  1,200 / 5,000  24%  600/s  ETA 6s');
+    expect(formatProgress('X_members_Groups.csv', 10, undefined, 0)).to.equal('X_members_Groups.csv  10  0/s');
+    expect(formatDuration(59)).to.equal('59s');
+    expect(formatDuration(61)).to.equal('1m01s');
+    expect(formatDuration(3700)).to.equal('1h01m');
+  });
+
+  it('redraws at most once per interval (injected clock) and writes nothing when disabled', () => {
+    let t = 0;
+    let text = '';
+    const stream = { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WritableStream;
+    const p = createProgress({ stream, enabled: true, label: 'T', now: () => t, intervalMs: 1000 });
+    p.update(1, 10);
+    t = 500;
+    p.update(5, 10);
+    t = 1500;
+    p.update(10, 10);
+    p.finish();
+    expect(text.trim().split('\n')).to.deep.equal(['T  1 / 10  10%  0/s', 'T  10 / 10  100%  7/s']);
+    let none = '';
+    createProgress({ stream: { write: (s: string) => ((none += s), true) } as unknown as NodeJS.WritableStream, enabled: false, label: 'T' }).update(1, 2);
+    expect(none).to.equal('');
+  });
+});

@@ -105,9 +105,14 @@ function parseQuery(query: SeedPiece, problems: SeedFilterProblem[]): SeedPiece 
   return filter;
 }
 
-/** Decodes %XX sequences (UTF-8) keeping offsets; '+' stays '+' (it is common in timestamps). */
+/**
+ * Decodes %XX sequences (UTF-8) keeping offsets. A filter with no space at all
+ * was fully URL-encoded, so its '+' are spaces too (`active+eq+true`); in one
+ * written with spaces a '+' is a plus (a timestamp's offset).
+ */
 function percentDecode(p: SeedPiece): SeedPiece {
-  if (!/%[0-9a-fA-F]{2}/.test(p.text)) return p;
+  const plusIsSpace = !/\s/.test(p.text) && p.text.includes('+');
+  if (!/%[0-9a-fA-F]{2}/.test(p.text) && !plusIsSpace) return p;
   let text = '';
   const offsets: number[] = [];
   let i = 0;
@@ -128,7 +133,7 @@ function percentDecode(p: SeedPiece): SeedPiece {
       }
       continue;
     }
-    text += p.text[i];
+    text += plusIsSpace && p.text[i] === '+' ? ' ' : p.text[i];
     offsets.push(p.offsets[i]!);
     i++;
   }

@@ -61,6 +61,13 @@ describe('parseSeedFilter', () => {
     expect(f.offsets[7]).to.equal(text.indexOf('eq'));
   });
 
+  it("reads '+' as a space only in a fully URL-encoded filter", () => {
+    expect(parseSeedFilter('Users|?filter=active+eq+%22true%22').entities[0]!.filter!.text).to.equal('active eq "true"');
+    expect(parseSeedFilter('Users|?filter=meta.lastModified gt "2024-01-01T00:00:00+01:00"').entities[0]!.filter!.text).to.equal(
+      'meta.lastModified gt "2024-01-01T00:00:00+01:00"',
+    );
+  });
+
   it('accepts a bare filter without ?filter=', () => {
     expect(parseSeedFilter('Users|active eq true').entities[0]!.filter!.text).to.equal('active eq true');
   });

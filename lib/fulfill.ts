@@ -14,7 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline as pump } from 'node:stream/promises';
 import { Transform, Writable, type Readable } from 'node:stream';
-import { EXIT, ScimEtlError, isScimEtlError } from './errors.js';
+import { EXIT, ScimEtlError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
 import type { Pipeline, Threshold } from './config/types.js';
@@ -25,7 +25,7 @@ import { createBulkSink } from './streams/sinks/bulk-sink.js';
 import { createRequestSink } from './streams/sinks/request-sink.js';
 import { createResultsSink, ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
 import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
-import { InsertRegistry, type ExecContext } from './fulfill/execute.js';
+import { InsertRegistry, asFatal, type ExecContext } from './fulfill/execute.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './fulfill/requests.js';
 import type { BatchItem, OrderLine, PlanItem, ScimRequester } from './fulfill/types.js';
 
@@ -100,7 +100,12 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const dryRun = Boolean(opts.dryRun);
 
   if (!dryRun && !opts.client) throw new ScimEtlError('ERR_INTERNAL_NO_CLIENT', 'runFulfill needs a SCIM client unless dryRun');
-  const caps: ServerCapabilities = dryRun ? defaultCapabilities() : await discoverCapabilities(opts.client!, logger, opts.signal);
+  let caps: ServerCapabilities;
+  try {
+    caps = dryRun ? defaultCapabilities() : await discoverCapabilities(opts.client!, logger, opts.signal);
+  } catch (err) {
+    throw asFatal(err, opts.signal);
+  }
   const bulkOn = cfg.serviceSupportBulk && caps.bulk.supported !== false;
   if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
@@ -182,7 +187,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     if (ctx.fatal.error) report.fatal = ctx.fatal.error;
   } catch (err) {
     // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
-    const fatal = ctx.fatal.error ?? (isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err }));
+    const fatal = ctx.fatal.error ?? asFatal(err, opts.signal);
     report.fatal = fatal;
     try {
       const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };

@@ -79,11 +79,16 @@ export function isFatal(err: unknown): boolean {
   return err.category === 'auth' || err.category === 'internal' || err.code === 'ERR_ABORTED';
 }
 
+/** Any thrown value as a ScimEtlError: an interrupt (aborted signal) gets its own code, anything else unknown is a bug. */
+export function asFatal(err: unknown, signal?: AbortSignal): ScimEtlError {
+  if (isScimEtlError(err)) return err;
+  if (signal?.aborted) return new ScimEtlError('ERR_FULFILL_INTERRUPTED', 'interrupted', {}, { cause: err });
+  return new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err });
+}
+
 /** Records a fatal error (the first one wins) as a ScimEtlError. */
-export function latchFatal(latch: FatalLatch, err: unknown): ScimEtlError {
-  if (!latch.error) {
-    latch.error = isScimEtlError(err) ? err : new ScimEtlError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), {}, { cause: err });
-  }
+export function latchFatal(latch: FatalLatch, err: unknown, signal?: AbortSignal): ScimEtlError {
+  latch.error ??= asFatal(err, signal);
   return latch.error;
 }
 
@@ -102,7 +107,7 @@ export async function executeOrSkip(op: PlannedOp, ctx: ExecContext): Promise<Li
     return await executeOp(op, ctx);
   } catch (err) {
     if (op.kind === 'insert') ctx.inserts.settle(op.bulkId, undefined);
-    return notSentOutcomes(op, latchFatal(ctx.fatal, err));
+    return notSentOutcomes(op, latchFatal(ctx.fatal, err, ctx.signal));
   }
 }
 

@@ -71,7 +71,7 @@ export async function sendBatchOrSkip(ops: readonly PlannedOp[], ctx: ExecContex
   try {
     return await sendBatch(ops, ctx, done);
   } catch (err) {
-    const fatal = latchFatal(ctx.fatal, err);
+    const fatal = latchFatal(ctx.fatal, err, ctx.signal);
     const have = new Set(done.map((o) => o.seq));
     for (const op of ops) if (op.kind === 'insert') ctx.inserts.settle(op.bulkId, undefined);
     const rest = ops.flatMap((op) => notSentOutcomes(op, fatal)).filter((o) => !have.has(o.seq));

@@ -114,6 +114,8 @@ export function scimBase(server: string): string {
 
 interface Reply {
   status: number;
+  /** The Authorization header this attempt carried (to invalidate exactly that token on a 401). */
+  authorization?: string;
   headers: Headers;
   /** Complete body (request(), or any non-2xx reply). */
   body?: Buffer;
@@ -218,7 +220,7 @@ class GotScimClient implements ScimClient {
         if (this.auth.kind !== 'none' && !refreshed) {
           // A token may have expired or been revoked early: fetch a new one, try once more.
           refreshed = true;
-          this.auth.invalidate();
+          this.auth.invalidate(reply.authorization);
           continue;
         }
         throw this.authRejected(method, url, reply, attempts, refreshed);
@@ -263,7 +265,7 @@ class GotScimClient implements ScimClient {
 
     if (!streaming) {
       const res = (await this.http(url, { ...options, responseType: 'buffer' })) as Response<Buffer>;
-      return { status: res.statusCode, headers: res.headers, body: res.body };
+      return { status: res.statusCode, headers: res.headers, body: res.body, authorization };
     }
     const stream = this.http.stream(url, options);
     // A listener so that an error before the consumer attaches does not crash
@@ -273,8 +275,8 @@ class GotScimClient implements ScimClient {
       stream.once('response', resolve);
       stream.once('error', reject);
     });
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, stream };
-    return { status: res.statusCode, headers: res.headers, body: await readLimited(stream, MAX_ERROR_BODY) };
+    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, stream, authorization };
+    return { status: res.statusCode, headers: res.headers, body: await readLimited(stream, MAX_ERROR_BODY), authorization };
   }
 
   private authRejected(method: string, url: string, reply: Reply, attempts: number, refreshed: boolean): ScimEtlError {

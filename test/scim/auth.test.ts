@@ -203,6 +203,27 @@ describe('scim auth', () => {
       expect(tokens.isDone() && api.isDone()).to.equal(true);
     });
 
+    it('parallel requests refused with the same old token renew it once', async () => {
+      const tokens = nock('https://auth.example.test')
+        .post('/token2').reply(200, { access_token: 'old', expires_in: 3600 })
+        .post('/token2').reply(200, { access_token: 'new', expires_in: 3600 });
+      const api = nock(SERVER)
+        .get('/v2/Users').times(2).matchHeader('authorization', 'Bearer old').reply(401)
+        // This refusal arrives after the token was renewed: it must not throw the new one away.
+        .get('/v2/Users').matchHeader('authorization', 'Bearer old').delay(60).reply(401)
+        .get('/v2/Users').times(3).matchHeader('authorization', 'Bearer new').reply(200, {});
+      const c = conn({ applicationId: 'a', applicationKey: 'k', oAuth2Url: 'https://auth.example.test/token2' });
+      client = createScimClient(c);
+      const auth = createAuth(c);
+      await auth.header(); // a first token, shared below
+      client.close();
+      client = createScimClient(c, { auth });
+      const all = await Promise.all([1, 2, 3].map(() => client!.request({ path: 'Users' })));
+      expect(all.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+      expect(tokens.isDone() && api.isDone()).to.equal(true);
+      expect(nock.pendingMocks()).to.deep.equal([]);
+    });
+
     it('a second 401 is ERR_AUTH_REJECTED naming the connection and host', async () => {
       nock(SERVER).get('/v2/Users').times(2).reply(401, { detail: 'Invalid token' });
       const c = conn({ oAuthToken: 'static-token-value' });

@@ -85,8 +85,8 @@ class OAuth2Auth implements AuthProvider {
     return this.pending;
   }
 
-  invalidate(): void {
-    this.token = undefined;
+  invalidate(rejected?: string): void {
+    if (rejected === undefined || this.token?.header === rejected) this.token = undefined;
   }
 
   private async fetch(signal?: AbortSignal): Promise<string> {

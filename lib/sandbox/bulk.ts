@@ -83,6 +83,7 @@ export function runBulk(body: unknown, ops: ResourceOps, o: NormalizedOptions): 
   const { ops: list, failOnErrors } = parseBulk(body, o);
   const ids = new Map<string, string>();
   const results: Array<Obj | undefined> = new Array(list.length);
+  const failed = new Set<string>();
   let errors = 0;
   let pending = list.map((_, i) => i);
   // Forward references: retry waiting operations while something new was created.
@@ -95,20 +96,26 @@ export function runBulk(body: unknown, ops: ResourceOps, o: NormalizedOptions): 
         results[i] = runOne(list[i]!, ops, ids);
         progressed = true;
       } catch (err) {
-        if (err instanceof Unresolved && list.some((op) => op.bulkId === err.bulkId && op.method === 'POST' && !ids.has(err.bulkId))) {
-          waiting.push(i);
-          continue;
+        let cause = err;
+        if (err instanceof Unresolved) {
+          if (failed.has(err.bulkId)) cause = new ScimHttpError(409, `bulkId '${err.bulkId}' refers to an operation that failed`, 'invalidValue');
+          else if (list.some((op) => op.bulkId === err.bulkId && op.method === 'POST')) {
+            // Defined by a POST not run yet: try again after the others.
+            waiting.push(i);
+            continue;
+          }
         }
         errors++;
         progressed = true;
-        results[i] = failure(list[i]!, err);
+        if (list[i]!.bulkId && list[i]!.method === 'POST') failed.add(list[i]!.bulkId!);
+        results[i] = failure(list[i]!, cause);
       }
     }
     if (!progressed) {
       for (const i of waiting) {
         if (errors >= failOnErrors) break;
         errors++;
-        results[i] = failure(list[i]!, new ScimHttpError(409, `operation references a bulkId that could not be resolved (circular or failed)`, 'invalidValue'));
+        results[i] = failure(list[i]!, new ScimHttpError(409, `circular bulkId reference in ${list[i]!.method} ${list[i]!.path}${list[i]!.bulkId ? ` (bulkId '${list[i]!.bulkId}')` : ''}`, 'invalidValue'));
       }
       break;
     }

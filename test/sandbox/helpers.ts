@@ -23,7 +23,8 @@ export interface Res {
 export class Client {
   constructor(
     readonly sb: Sandbox,
-    readonly auth: string | undefined = `Bearer ${TOKEN}`,
+    /** null: no Authorization header */
+    readonly auth: string | null = `Bearer ${TOKEN}`,
   ) {}
 
   async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {

@@ -38,7 +38,7 @@ describe('scim-etl encrypt', () => {
   it('a missing key file exits 78', async () => {
     const { code, stderr } = await cli(['encrypt', '--key', path.join(keys.dir, 'missing.pem')]);
     expect(code).to.equal(78);
-    expect(stderr).to.include('ERR_CONFIG_TLS_FILE');
+    expect(stderr).to.include('ERR_SECRETS_KEY').and.include('missing.pem');
   });
 
   it('works end to end as a process: stdin in, enc: on stdout, nothing on stderr', () => {

@@ -94,10 +94,11 @@ describe('secrets', () => {
       expect(err.message).to.include('not base64');
     });
 
-    it('ERR_CONFIG_TLS_FILE / ERR_SECRETS_KEY for a missing or wrong key file', async () => {
+    it('ERR_SECRETS_KEY (exit 78) for a missing or wrong key file', async () => {
       const p = pipeline({ password: encryptValue(pub, 'x1234') });
       const missing = await rejection(resolveConnectionSecrets(p, { env: {}, privateKeyPath: join(keys.dir, 'nope.pem') }));
-      expect(missing.code).to.equal('ERR_CONFIG_TLS_FILE');
+      expect(missing.code).to.equal('ERR_SECRETS_KEY');
+      expect(missing.exitCode).to.equal(78);
       expect(missing.message).to.include('ENOENT');
       const garbage = join(keys.dir, 'garbage.pem');
       writeFileSync(garbage, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');

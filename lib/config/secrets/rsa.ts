@@ -20,7 +20,7 @@ export function maxPlaintextBytes(key: KeyObject): number {
 }
 
 function loadKey(path: string, kind: 'public' | 'private', setting: string): KeyObject {
-  const pem = readPem(path, setting);
+  const pem = readPem(path, setting, 'ERR_SECRETS_KEY');
   try {
     // A private key also yields its public half, so `encrypt --key private.pem` works too.
     const key = kind === 'public' ? createPublicKey(pem) : createPrivateKey(pem);

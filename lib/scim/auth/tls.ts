@@ -13,16 +13,16 @@ export interface TlsOptions {
   rejectUnauthorized: boolean;
 }
 
-/** Read a PEM bundle; a missing or non-PEM file is a configuration error (exit 78). */
-export function readPem(path: string, setting: string): string {
+/** Read a PEM file; a missing or non-PEM file is a configuration error (exit 78). */
+export function readPem(path: string, setting: string, code = 'ERR_CONFIG_TLS_FILE'): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ScimEtlError('ERR_CONFIG_TLS_FILE', `${setting}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { setting, path }, { cause: err });
+    throw new ScimEtlError(code, `${setting}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { setting, path }, { cause: err, category: 'config' });
   }
   if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
-    throw new ScimEtlError('ERR_CONFIG_TLS_FILE', `${setting}: ${path} is not a PEM file (no -----BEGIN line)`, { setting, path });
+    throw new ScimEtlError(code, `${setting}: ${path} is not a PEM file (no -----BEGIN line)`, { setting, path }, { category: 'config' });
   }
   return text;
 }

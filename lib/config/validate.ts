@@ -5,6 +5,7 @@
  * sources, and every filter and column path parsed locally so that a typo is
  * reported at its line and column before any request is sent.
  */
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isScimEtlError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -111,7 +112,7 @@ function buildConnection(c: RawObject, ctx: BuildContext): ConnectionConfig {
     const v = c[k] as string | undefined;
     if (v !== undefined && v !== '') conn[k] = v;
   }
-  if (c.ca !== undefined) conn.ca = resolvePath(ctx.file, c.ca as string);
+  if (c.ca !== undefined) conn.ca = existingFile(c.ca as string, ['connection', 'ca'], ctx);
   return conn;
 }
 
@@ -176,7 +177,7 @@ function checkHttpUrl(value: string, loc: Loc | undefined, what: string, ctx: Bu
 function buildSecrets(s: RawObject, ctx: BuildContext): SecretSources {
   const P = ['connection', 'secrets'];
   const out: SecretSources = {};
-  if (s.privateKey !== undefined) out.privateKey = resolvePath(ctx.file, s.privateKey as string);
+  if (s.privateKey !== undefined) out.privateKey = existingFile(s.privateKey as string, [...P, 'privateKey'], ctx);
   const akv = s.azureKeyVault as RawObject | undefined;
   if (akv) {
     const req = requireKeys(akv, [...P, 'azureKeyVault'], ['url', 'tenantId', 'clientId', 'clientSecret'], ctx);
@@ -217,7 +218,7 @@ function buildSecrets(s: RawObject, ctx: BuildContext): SecretSources {
     }
     if (req) {
       out.cyberArk = { url: ca.url as string, appId: ca.appId as string, safe: ca.safe as string, objects };
-      for (const k of ['ca', 'cert', 'key'] as const) if (ca[k] !== undefined) out.cyberArk[k] = resolvePath(ctx.file, ca[k] as string);
+      for (const k of ['ca', 'cert', 'key'] as const) if (ca[k] !== undefined) out.cyberArk[k] = existingFile(ca[k] as string, [...cp, k], ctx);
     }
   }
   return out;
@@ -472,6 +473,19 @@ function requireKeys(obj: RawObject, path: KeyPath, keys: string[], ctx: BuildCo
 
 function isEncrypted(v: string): boolean {
   return v.startsWith('enc:');
+}
+
+/** A certificate or key the run will read: a missing one is a configuration problem, found now. */
+function existingFile(p: string, path: KeyPath, ctx: BuildContext): string {
+  const abs = resolvePath(ctx.file, p);
+  let ok = false;
+  try {
+    ok = statSync(abs).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) ctx.problems.at(ctx.locs.get(path), 'ERR_CONFIG_FILE_NOT_FOUND', `${path.join('.')}: no such file ${JSON.stringify(p)} (relative paths start at the pipeline's directory)`);
+  return abs;
 }
 
 /** Relative paths in a pipeline are relative to the pipeline file, not to the current directory. */

@@ -52,6 +52,7 @@ const EXPECTED: Record<string, string[]> = {
   'multiple-documents.yaml': ['ERR_YAML_SYNTAX 3:1'],
   'missing-connection.yaml': ['ERR_CONFIG_MISSING_KEY 1:1'],
   'export-without-entities.yaml': ['ERR_CONFIG_MISSING_KEY 3:1'],
+  'missing-ca-file.yaml': ['ERR_CONFIG_FILE_NOT_FOUND 5:7'],
   'tab-indentation.yaml': ['ERR_YAML_SYNTAX 3:1'],
 };
 

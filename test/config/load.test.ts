@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkPipelineFile, loadPipeline } from '../../lib/config/load.js';
@@ -296,6 +296,8 @@ export:
 
   describe('secret sources', () => {
     it('lets a Key Vault provide the server and normalises CyberArk object names', async () => {
+      mkdirSync(path.join(dir, 'keys'));
+      write('keys/agent.pem', '-----BEGIN PRIVATE KEY-----\n');
       write(
         'v.yaml',
         `connection:

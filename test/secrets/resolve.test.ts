@@ -208,6 +208,16 @@ describe('secrets', () => {
       expect(err.message).to.include('"ten"');
     });
 
+    it('a stored ServiceSupportBulk that is not true/false → ERR_SECRETS_VALUE', async () => {
+      tokenOk();
+      nock('https://myvault.vault.azure.net')
+        .get(/\/secrets\//).query(true).times(8)
+        .reply((uri) => (uri.includes('ServiceSupportBulk') ? [200, { value: 'yes' }] : [404, {}]));
+      const err = await rejection(resolveConnectionSecrets(pipeline({ secrets: { azureKeyVault: vault } }), { env: {} }));
+      expect(err.code).to.equal('ERR_SECRETS_VALUE');
+      expect(err.message).to.include('ServiceSupportBulk').and.include('"yes"');
+    });
+
     it('missing vault settings → ERR_CONFIG_MISSING_KEY before any request', async () => {
       const err = await rejection(
         resolveConnectionSecrets(pipeline({ secrets: { azureKeyVault: { url: 'https://v', tenantId: 't', clientId: '', clientSecret: undefined as unknown as string } } }), { env: {} }),
@@ -272,6 +282,13 @@ describe('secrets', () => {
       const err = await rejection(resolveConnectionSecrets(pipeline({ secrets: { cyberArk: { ...ccp, objects: { PageSize: 'x' } } } }), { env: {} }));
       expect(err.code).to.equal('ERR_SECRETS_CCP_ATTRIBUTE');
       expect(err.exitCode).to.equal(78);
+    });
+
+    it('a client certificate file that cannot be read → ERR_CONFIG_TLS_FILE (exit 78) before any request', async () => {
+      const err = await rejection(resolveConnectionSecrets(pipeline({ secrets: { cyberArk: { ...ccp, cert: '/nonexistent/client.pem' } } }), { env: {} }));
+      expect(err.code).to.equal('ERR_CONFIG_TLS_FILE');
+      expect(err.exitCode).to.equal(78);
+      expect(err.message).to.include('connection.secrets.cyberArk.cert');
     });
 
     it('an account without the needed field → ERR_SECRETS_CCP', async () => {

@@ -180,7 +180,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
   if (bulkOn) stages.push(batching(), createBulkSink(ctx));
   else stages.push(createRequestSink({ ...ctx, concurrency: cfg.concurrency }));
-  stages.push(createResultsSink(writer));
+  stages.push(createResultsSink(writer, logger));
   try {
     await pump(stages as unknown as [Readable, Writable]);
     // A fatal error met by a sink was latched: the lines after it are already `skipped`.
@@ -202,7 +202,9 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   report.files.forEach((f, i) => (f.results = written[i]));
   report.counts = { ...writer.counts };
   report.exitCode = report.fatal ? EXIT.failure : report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
-  logger.info(`fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`);
+  const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
+  if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`);
+  else logger.info(summary);
   return report;
 }
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
+import type { Logger } from '../../log.js';
 import type { LineOutcome, OrderLine } from '../../fulfill/types.js';
 
 export const RESULT_COLUMNS = ['orderId', 'command', 'id', 'status', 'outcome', 'scimType', 'detail', 'attempts'] as const;
@@ -152,11 +153,14 @@ function outputError(dir: string, err: unknown): ScimEtlError {
   return new ScimEtlError('ERR_FULFILL_RESULTS_WRITE', `cannot write results in ${dir}: ${e.code ?? e.message}`, { path: dir }, { cause: err });
 }
 
-/** The writer as the pipeline's last stage. */
-export function createResultsSink(writer: ResultsWriter): Writable {
+/** The writer as the pipeline's last stage; failed lines are also logged (debug: one line each). */
+export function createResultsSink(writer: ResultsWriter, logger?: Logger): Writable {
   return new Writable({
     objectMode: true,
     write(o: LineOutcome, _enc, done) {
+      if (o.outcome === 'failed' && logger?.enabled('debug')) {
+        logger.debug(`order ${o.orderId} (${o.command}) failed`, { status: o.status, scimType: o.scimType, detail: o.detail });
+      }
       writer.write(o).then(() => done(), done);
     },
   });

@@ -98,6 +98,11 @@ describe('fulfill command against the sandbox', function () {
     expect(sb.store.memberIds(TOUR_GUIDES).sort()).to.deep.equal(['2819c223-7f76-453a-919d-413861904646', ada.id!, alan.id!].sort());
     expect(sb.store.memberIds(SALES)).to.include('b3c4d5e6-1111-4a2b-9c3d-000000000006');
 
+    // The results files, byte for byte, against samples/expected/ (created ids vary: masked).
+    for (const name of ['SCIMExport_Users.csv', 'SCIMExport_members_Groups.csv']) {
+      const got = readFileSync(join(dir, 'results', name), 'utf8').replace(ada.id!, '<created>').replace(alan.id!, '<created>');
+      expect(got, name).to.equal(readFileSync(join(ROOT, 'samples/expected/fulfill-users', name), 'utf8'));
+    }
     const users = await readResults(join(dir, 'results/SCIMExport_Users.csv'));
     expect(users.map((u) => [u.orderId, u.command, u.status, u.outcome, u.attempts])).to.deep.equal([
       ['ada', 'insert', '201', 'ok', '1'],

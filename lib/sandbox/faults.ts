@@ -48,13 +48,21 @@ export class FaultInjector {
     return this.active.length;
   }
 
-  /** The faults that fire on this request (`route` = "METHOD /path"), counting it. */
-  fire(route: string): FiredFault[] {
+  /**
+   * The faults that fire on this request (`route` = "METHOD /path"), counting
+   * it. `applies` says whether a fault can act on this request at all (a paging
+   * fault on a single-resource GET cannot); those are not counted.
+   */
+  fire(route: string, applies: (spec: FaultSpec) => boolean = () => true): FiredFault[] {
     const out: FiredFault[] = [];
     for (const f of this.active) {
-      if (!f.match(route)) continue;
+      if (!f.match(route) || !applies(f.spec)) continue;
       f.seen++;
-      if (f.seen <= f.after || f.fired >= f.times) continue;
+      if (f.seen <= f.after || f.fired >= f.times) {
+        // Virtual inserts stay inserted: later pages keep the shift.
+        if (f.spec.kind === 'shiftItems' && f.shift > 0) out.push({ spec: f.spec, shift: f.shift });
+        continue;
+      }
       f.fired++;
       if (f.spec.kind === 'shiftItems') f.shift++;
       out.push({ spec: f.spec, shift: f.shift });

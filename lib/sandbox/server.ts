@@ -14,7 +14,7 @@ import { serviceProviderConfig, resourceTypes, schemas, listOf } from './discove
 import { FaultInjector, type FiredFault } from './faults.js';
 import type { SandboxStore, ResourceType } from './store.js';
 import type { NormalizedOptions } from './options.js';
-import type { RequestLogEntry } from './types.js';
+import type { FaultSpec, RequestLogEntry } from './types.js';
 
 const LOG_CAP = 10_000;
 
@@ -58,7 +58,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     let body: unknown;
     const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
-    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`).filter((f) => applies(f, p, body)) : [];
+    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(spec, p, body)) : [];
     let mangle: Mangle;
     for (const f of fired) {
       fault = f.spec.kind;
@@ -85,8 +85,8 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
 }
 
 /** Paging faults only touch list requests; repeat/shift only pages after the first. */
-function applies(f: FiredFault, p: Parsed, body: unknown): boolean {
-  const k = f.spec.kind;
+function applies(spec: FaultSpec, p: Parsed, body: unknown): boolean {
+  const k = spec.kind;
   if (k !== 'ignoreCount' && k !== 'capCount' && k !== 'repeatPage' && k !== 'shiftItems') return true;
   const isList = (p.method === 'GET' && /^\/v2\/(Users|Groups)\/?$/i.test(p.path)) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
   if (!isList) return false;

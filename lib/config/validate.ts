@@ -329,7 +329,14 @@ function addMappedEntity(name: string, ent: RawObject, drafts: Map<string, Entit
       draft.filter = { text: ent.filter, loc: ctx.locs.get([...P, 'filter']), offset: (o) => o, from: where };
     }
   }
-  if (Array.isArray(ent.columns)) {
+  const single = Array.isArray(ent.columns) && ent.columns.length === 1 && !ctx.locs.get([...P, 'columns', 0]) ? (ent.columns[0] as string) : undefined;
+  if (single !== undefined && /^\S+(\s+\S+)+$/.test(single.trim()) && !single.includes('[')) {
+    // `columns: id userName` is one (invalid) path; say what was meant.
+    const loc = ctx.locs.get([...P, 'columns']);
+    ctx.problems.at(loc, 'ERR_CONFIG_TYPE', `${where}.columns is one string with spaces: write a list, [${single.trim().split(/\s+/).join(', ')}]`);
+    if (loc) loc.bad = true;
+    draft.columns = { from: where, items: [] };
+  } else if (Array.isArray(ent.columns)) {
     if (draft.columns) dup('columns', draft.columns.from);
     else {
       const listLoc = ctx.locs.get([...P, 'columns']);

@@ -285,6 +285,13 @@ export:
     expect(p.connection).to.include({ identifier: 'A', server: 'http://127.0.0.1:1' });
   });
 
+  it('explains columns written as one string with spaces', async () => {
+    write('sp.yaml', 'connection: {identifier: X, server: "http://127.0.0.1:1"}\nexport:\n  entities:\n    Users:\n      columns: id userName\n');
+    const { problems } = await check('sp.yaml');
+    expect(codes(problems)).to.deep.equal(['ERR_CONFIG_TYPE 5:16']);
+    expect(problems[0]!.message).to.include('write a list, [id, userName]');
+  });
+
   it('follows YAML anchors and aliases', async () => {
     write(
       'a.yaml',

@@ -117,6 +117,11 @@ describe('csv order source', () => {
     expect(recs[1]).to.deep.include({ kind: 'member', command: 'remove', group: 'g1', member: '@o1', entity: 'Groups' });
   });
 
+  it('refuses a value filter that does not say what a new element holds, and one on a single-valued attribute', async () => {
+    const recs = await read({ 'X_Users.csv': 'command,id,"emails[type ne ""work""]:value","name[givenName eq ""A""]:familyName"\ninsert,,a@x,\ninsert,,,B\ninsert,,,\n' });
+    expect(recs.map(codeOf)).to.deep.equal(['ERR_ORDER_UNWRITABLE_COLUMN', 'ERR_ORDER_UNKNOWN_ATTRIBUTE', 'user']);
+  });
+
   it('accepts columns of a schema it does not know, untyped', async () => {
     const recs = await read({ 'X_Users.csv': 'command,id,urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User:type\ninsert,,multi\n' });
     expect(recs.map(codeOf)).to.deep.equal(['user']);

@@ -24,6 +24,7 @@ import { toScimAttribute } from './scim/path.js';
 import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
 import { membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
+import { choosePaging } from './streams/sources/choose-paging.js';
 import { tableFormatter, type TableFormat } from './streams/sinks/csv-table-sink.js';
 import { atomicFile } from './streams/sinks/atomic-file.js';
 
@@ -67,7 +68,7 @@ export interface ExportOptions {
   logger?: Logger;
   /** Progress on this stream when enabled. */
   progress?: { stream: NodeJS.WritableStream & { isTTY?: boolean }; enabled: boolean };
-  /** Paging strategy for resource tables (default index). */
+  /** Paging strategy for resource tables. Default: read from the server's ServiceProviderConfig (cursor when advertised, else index). */
   paging?: PagingMethod;
   now?: () => number;
 }
@@ -157,9 +158,19 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       logger.warn(`${e}: incremental export is not available in this version; running a complete export`);
     }
   }
+  let paging = opts.paging;
+  let pageSize = conn.pageSize;
+  if (paging === undefined && tables.length > 0) {
+    const choice = await choosePaging(opts.client, conn.pageSize, { signal, logger });
+    paging = choice.paging;
+    pageSize = choice.pageSize;
+  }
   const results: TableResult[] = [];
   for (const plan of tables) {
     if (signal.aborted) break;
+    // Refused credentials or a bad setting would fail every other table the same way.
+    const fatal = results.find((r) => r.error && (r.error.category === 'auth' || r.error.category === 'config'));
+    if (fatal) break;
     const file = opts.stdout ? undefined : join(outDir, tableFileName(conn.identifier, plan.name, format));
     const label = tableFileName(conn.identifier, plan.name, format);
     const started = now();
@@ -175,9 +186,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         endpoint: plan.entity.name,
         attributes: plan.entity.columns.map(toScimAttribute),
         filter,
-        pageSize: conn.pageSize,
+        pageSize,
         concurrency: conn.concurrency,
-        paging: opts.paging,
+        paging,
         signal,
         logger,
         stats,
@@ -190,7 +201,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         endpoint: plan.entity.name,
         attribute: plan.attribute,
         filter,
-        pageSize: conn.pageSize,
+        pageSize,
         signal,
         logger,
         stats,
@@ -237,10 +248,13 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       logger.info('exported', { ...fields, ...(file ? { file } : {}) });
     }
   }
-  const failed = results.filter((r) => !r.ok).length;
+  const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
   if (failed === 0 && opts.incremental && !opts.stdout) await opts.incremental.committed(results);
   if (signal.aborted && results.length < tables.length) {
     throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${results.length} of ${tables.length} table(s); unfinished tables were not written`, {});
+  }
+  if (results.length < tables.length) {
+    logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);
   }
   return { tables: results, failed };
 }

@@ -9,6 +9,9 @@ import { Logger } from '../../lib/log.js';
 import { formatProgress, formatDuration, createProgress } from '../../lib/progress.js';
 import type { ScimRequest } from '../../lib/scim/client.js';
 import type { Pipeline } from '../../lib/config/types.js';
+import { choosePaging, pagingFromConfig } from '../../lib/streams/sources/choose-paging.js';
+import { ScimEtlError } from '../../lib/errors.js';
+import { ScimHttpError } from '../../lib/scim/errors.js';
 
 const users = Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, userName: `user${i}` }));
 
@@ -98,7 +101,7 @@ export:
     expect(error?.code).to.equal('ERR_EXPORT_ABORTED');
     expect(await readdir(join(dir, 'out'))).to.deep.equal(['R_Users.csv']);
     expect(await readFile(join(dir, 'out', 'R_Users.csv'), 'utf8')).to.equal('previous');
-    expect(c.paths.every((p) => p === 'Users')).to.equal(true);
+    expect(c.paths.filter((p) => p !== 'ServiceProviderConfig')).to.deep.equal(['Users', 'Users', 'Users']);
   });
 });
 
@@ -126,5 +129,40 @@ describe('progress', () => {
     let none = '';
     createProgress({ stream: { write: (s: string) => ((none += s), true) } as unknown as NodeJS.WritableStream, enabled: false, label: 'T' }).update(1, 2);
     expect(none).to.equal('');
+  });
+});
+
+describe('choosePaging', () => {
+  it('takes cursor paging when the server advertises it as default or only method, and caps the page size', () => {
+    expect(pagingFromConfig({ pagination: { cursor: true, index: true, defaultPaginationMethod: 'cursor', maxPageSize: 100 } }, 200)).to.include({ paging: 'cursor', pageSize: 100 });
+    expect(pagingFromConfig({ pagination: { cursor: true, index: false } }, 200)).to.include({ paging: 'cursor', pageSize: 200 });
+    expect(pagingFromConfig({ pagination: { cursor: true, index: true, defaultPaginationMethod: 'index' } }, 200)).to.include({ paging: 'index' });
+    expect(pagingFromConfig({ patch: { supported: true } }, 50)).to.include({ paging: 'index', pageSize: 50 });
+    expect(pagingFromConfig(undefined, 50)).to.include({ paging: 'index' });
+  });
+
+  it('tries the plural path, falls back to index paging, and stops on refused credentials', async () => {
+    const asked: string[] = [];
+    const make = (answer: (path: string) => unknown) => ({
+      async request<T>(req: ScimRequest) {
+        asked.push(req.path);
+        const a = answer(req.path);
+        if (a instanceof Error) throw a;
+        return { status: 200, headers: {}, body: a as T, attempts: 1 };
+      },
+    });
+    const notFound = (path: string) => new ScimHttpError({ method: 'GET', path }, 404, {}, 1);
+    const plural = make((p) => (p === 'ServiceProviderConfigs' ? { pagination: { cursor: true, index: false } } : notFound(p)));
+    expect(await choosePaging(plural, 200)).to.include({ paging: 'cursor' });
+    expect(asked).to.deep.equal(['ServiceProviderConfig', 'ServiceProviderConfigs']);
+    expect(await choosePaging(make(notFound), 200)).to.include({ paging: 'index', pageSize: 200 });
+    const refused = make(() => new ScimEtlError('ERR_AUTH_REJECTED', 'credentials rejected', {}, { category: 'auth' }));
+    let err: any;
+    try {
+      await choosePaging(refused, 200);
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_AUTH_REJECTED');
   });
 });

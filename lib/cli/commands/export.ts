@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, ScimEtlError } from '../../errors.js';
 import { loadPipeline } from '../../config/load.js';
@@ -44,7 +45,7 @@ export const exportCommand: CommandModule<object, any> = {
       const result = await runExport(pipeline, {
         client,
         entities: argv.entity,
-        output: argv.output === undefined ? undefined : resolveFrom(ctx.cwd, argv.output),
+        output: argv.output === undefined ? undefined : resolve(ctx.cwd, argv.output),
         stdout: argv.stdout ? ctx.stdout : undefined,
         format: argv.format,
         full: argv.full,
@@ -58,7 +59,3 @@ export const exportCommand: CommandModule<object, any> = {
     }
   },
 };
-
-function resolveFrom(cwd: string, p: string): string {
-  return p.startsWith('/') ? p : `${cwd.replace(/\/+$/, '')}/${p}`;
-}

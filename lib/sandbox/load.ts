@@ -1,6 +1,7 @@
 /** Fills the store from a data file, a data object or the generator. */
 import { readFile } from 'node:fs/promises';
 import { ScimEtlError } from '../errors.js';
+import { jsonErrorOffset, lineCol } from './json-position.js';
 import type { ScimResource } from '../types.js';
 import { ScimHttpError } from './scim-error.js';
 import { generateGroups } from './generate.js';
@@ -24,23 +25,9 @@ export async function readDataFile(file: string): Promise<SandboxData> {
     return JSON.parse(text) as SandboxData;
   } catch (err) {
     const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const lc = /line (\d+) column (\d+)/.exec(msg);
-    let line: number | undefined;
-    let col: number | undefined;
-    if (lc) {
-      line = Number(lc[1]);
-      col = Number(lc[2]);
-    } else if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      line = before.split('\n').length;
-      col = before.length - before.lastIndexOf('\n');
-    } else {
-      // "Unexpected end of JSON input": the problem is at the end.
-      line = text.split('\n').length;
-      col = text.length - text.lastIndexOf('\n');
-    }
-    throw dataError(`invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)/, '')}`, { file, line, col });
+    const at = jsonErrorOffset(text);
+    const { line, col } = lineCol(text, at < 0 ? text.length : at);
+    throw dataError(`invalid JSON: ${shortMessage(msg)}`, { file, line, col });
   }
 }
 
@@ -94,4 +81,9 @@ export function loadGenerated(store: SandboxStore, gen: NonNullable<NormalizedOp
   store.insertGenerated(gen.users, gen.seed);
   const userIds = store.ids('Users');
   for (const { group, members } of generateGroups(gen, userIds)) store.insert('Groups', group, members, { keepMeta: true });
+}
+
+/** Node's message without the echo of the input (which may be long). */
+function shortMessage(msg: string): string {
+  return msg.replace(/, ".*$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)/, '');
 }

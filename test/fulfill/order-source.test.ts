@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { readOrders, classifyOrderFile, orderFiles } from '../../lib/streams/sources/csv-order-source.js';
 import { BUILTIN_SCHEMAS } from '../../lib/scim/schemas.js';
+import { parseColumnPath } from '../../lib/scim/path.js';
+import { typeCell } from '../../lib/fulfill/columns.js';
 import type { OrderRecord } from '../../lib/fulfill/types.js';
 import { collect, tempDir } from './helpers.js';
 
@@ -78,12 +80,27 @@ describe('csv order source', () => {
     expect(bad.error.context).to.include({ line: 6, col: 4 });
   });
 
-  it('checks integer, dateTime and JSON cells by schema type', async () => {
+  it('takes JSON for a whole complex or multi-valued attribute', async () => {
     const recs = await read({
-      'X_Users.csv': 'command,id,name,emails\ninsert,,"{""givenName"":""A""}","[{""value"":""a@x""}]"\ninsert,,{bad,\n',
+      'X_Users.csv': 'command,id,name,emails\nupdate,u1,"{""givenName"":""A""}","[{""value"":""a@x""}]"\nupdate,u1,{bad,\n',
     });
     expect(recs.map(codeOf)).to.deep.equal(['user', 'ERR_ORDER_BAD_VALUE']);
     expect((recs[0] as Extract<OrderRecord, { kind: 'user' }>).cells.map((c) => c.value)).to.deep.equal([{ givenName: 'A' }, [{ value: 'a@x' }]]);
+  });
+
+  it('types integer, decimal and dateTime cells and refuses what does not parse', () => {
+    const info = (type: 'integer' | 'decimal' | 'dateTime') => ({ path: parseColumnPath('x'), multiValued: false, attribute: { name: 'x', type, multiValued: false, required: false, caseExact: false, mutability: 'readWrite' as const, returned: 'default' as const, uniqueness: 'none' as const } });
+    expect(typeCell(info('integer'), '42')).to.equal(42);
+    expect(typeCell(info('decimal'), '4.5')).to.equal(4.5);
+    expect(typeCell(info('dateTime'), '2024-05-01T12:00:00Z')).to.equal('2024-05-01T12:00:00Z');
+    for (const [type, text] of [['integer', '4.5'], ['decimal', 'abc'], ['dateTime', '2024-05-01'], ['dateTime', '2024-13-45T99:00:00Z']] as const) {
+      expect(() => typeCell(info(type), text), `${type} ${text}`).to.throw().with.property('code', 'ERR_ORDER_BAD_VALUE');
+    }
+  });
+
+  it('refuses an insert without the attributes the User schema requires', async () => {
+    const recs = await read({ 'X_Users.csv': 'command,id,userName,title\ninsert,,,Boss\ninsert,,u,\nupdate,u1,,Boss\n' });
+    expect(recs.map(codeOf)).to.deep.equal(['ERR_ORDER_MISSING_REQUIRED', 'user', 'user']);
   });
 
   it('fails every line of a file whose header is bad, one record per line', async () => {
@@ -119,11 +136,11 @@ describe('csv order source', () => {
 
   it('refuses a value filter that does not say what a new element holds, and one on a single-valued attribute', async () => {
     const recs = await read({ 'X_Users.csv': 'command,id,"emails[type ne ""work""]:value","name[givenName eq ""A""]:familyName"\ninsert,,a@x,\ninsert,,,B\ninsert,,,\n' });
-    expect(recs.map(codeOf)).to.deep.equal(['ERR_ORDER_UNWRITABLE_COLUMN', 'ERR_ORDER_UNKNOWN_ATTRIBUTE', 'user']);
+    expect(recs.map(codeOf)).to.deep.equal(['ERR_ORDER_UNWRITABLE_COLUMN', 'ERR_ORDER_UNKNOWN_ATTRIBUTE', 'ERR_ORDER_MISSING_REQUIRED']);
   });
 
   it('accepts columns of a schema it does not know, untyped', async () => {
-    const recs = await read({ 'X_Users.csv': 'command,id,urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User:type\ninsert,,multi\n' });
+    const recs = await read({ 'X_Users.csv': 'command,id,userName,urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User:type\ninsert,,u,multi\n' });
     expect(recs.map(codeOf)).to.deep.equal(['user']);
   });
 });

@@ -15,7 +15,7 @@ import { parse, type CsvError } from 'csv-parse';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { KNOWN_SCHEMAS, parseColumnPath } from '../../scim/path.js';
-import type { SchemaDefinition } from '../../scim/schemas.js';
+import { findSchema, USER_SCHEMA, type SchemaDefinition } from '../../scim/schemas.js';
 import { describeColumn, typeCell, type ColumnInfo } from '../../fulfill/columns.js';
 import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../fulfill/types.js';
 
@@ -66,6 +66,8 @@ interface Header {
   value: number;
   memberId: number;
   attributes: Array<{ index: number; info: ColumnInfo }>;
+  /** Writable attributes the core schema requires (userName): an insert must give them. */
+  required: string[];
   width: number;
 }
 
@@ -145,7 +147,7 @@ function startLine(endLine: number, raw: string): number {
 
 function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions): Header {
   const find = (name: string) => cells.findIndex((c) => c.trim().toLowerCase() === name.toLowerCase());
-  const header: Header = { command: find('command'), id: -1, orderId: find('orderId'), value: -1, memberId: -1, attributes: [], width: cells.length };
+  const header: Header = { command: find('command'), id: -1, orderId: find('orderId'), value: -1, memberId: -1, attributes: [], required: [], width: cells.length };
   const where = { file: file.path, line: 1 };
   if (header.command < 0) {
     throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `no 'command' column in the header (got ${JSON.stringify(cells.join(','))})`, where);
@@ -172,6 +174,8 @@ function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions)
     }
     header.attributes.push({ index, info: describeColumn(path, opts.schemas) });
   });
+  const core = findSchema(opts.schemas, USER_SCHEMA);
+  header.required = (core?.attributes ?? []).filter((a) => a.required && a.mutability !== 'readOnly').map((a) => a.name);
   return header;
 }
 
@@ -231,6 +235,10 @@ function toRecord(
         return { kind: 'invalid', line, error: new ScimEtlError(err.code, err.message, { file: file.path, line: lineNo, col: index + 1 }) };
       }
     }
+  }
+  if (command === 'insert') {
+    const missing = header.required.filter((name) => !typed.some((c) => !c.path.schema && c.path.attr.toLowerCase() === name.toLowerCase()));
+    if (missing.length) return invalid('ERR_ORDER_MISSING_REQUIRED', `insert needs ${missing.map((m) => `'${m}'`).join(', ')} (required by the User schema)`);
   }
   return { kind: 'user', line, command: command as UserCommand, entity: 'Users', ...(id ? { id } : {}), cells: typed };
 }

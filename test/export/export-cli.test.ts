@@ -185,6 +185,14 @@ ${entities}`,
       expect(summary).to.have.keys('time', 'level', 'msg', 'table', 'rows', 'pages', 'retries', 'duplicates', 'seconds', 'file');
     });
 
+    it('a server that shifts items, read with concurrent pages', async () => {
+      await sandbox({ ...generated, faults: [{ kind: 'shiftItems' }] });
+      const r = await exportIds({ CONCURRENCY: '4' });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(new Set(r.ids).size).to.equal(r.ids.length);
+      expect([...r.ids].sort()).to.deep.equal(allIds());
+    });
+
     it('a server that repeats a page: ERR_EXPORT_REPEATED_PAGE, exit 1, no file', async () => {
       await sandbox({ ...generated, faults: [{ kind: 'repeatPage' }] });
       const r = await exportIds();

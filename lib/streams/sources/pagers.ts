@@ -56,7 +56,7 @@ export function indexPager(opts: IndexPagerOptions): Pager {
       yield first;
       const step = first.resources.length;
       let next = 1 + step;
-      const total = first.totalResults;
+      let total = first.totalResults;
       if (step === 0 || (total !== undefined && next > total)) return;
 
       if (total === undefined || concurrency === 1) {
@@ -71,6 +71,8 @@ export function indexPager(opts: IndexPagerOptions): Pager {
         }
       }
 
+      // Known from here on; it may grow while we read (items inserted meanwhile).
+      let known: number = total;
       const queue: Planned[] = [];
       let planFrom = next;
       const plan = (start: number, span: number, front = false): void => {
@@ -85,7 +87,7 @@ export function indexPager(opts: IndexPagerOptions): Pager {
         else queue.push(p);
       };
       const fill = () => {
-        while (queue.length < concurrency && planFrom <= total) {
+        while (queue.length < concurrency && planFrom <= known) {
           plan(planFrom, step);
           planFrom += step;
         }
@@ -97,8 +99,9 @@ export function indexPager(opts: IndexPagerOptions): Pager {
           const page = await head.promise;
           const got = page.resources.length;
           if (got === 0) return;
+          if (page.totalResults !== undefined && page.totalResults > known) known = page.totalResults;
           // What this request should have covered, given the planned step.
-          const expected = Math.min(head.span, total - head.start + 1);
+          const expected = Math.min(head.span, known - head.start + 1);
           if (got < expected) {
             opts.onGap?.(head.start + got, expected - got);
             plan(head.start + got, expected - got, true);

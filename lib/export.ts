@@ -202,6 +202,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         attribute: plan.attribute,
         filter,
         pageSize,
+        retryDelayMs: conn.retry.backoffMs,
         signal,
         logger,
         stats,

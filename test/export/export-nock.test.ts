@@ -1,6 +1,6 @@
 /**
- * Cursor paging (RFC 9865) end to end. The sandbox serves index paging only,
- * so this server is nock.
+ * Behaviours the sandbox does not serve (yet), end to end through the CLI
+ * against nock: RFC 9865 cursor paging, CyberArk Containers' privilegedData.
  */
 import { expect } from 'chai';
 import nock from 'nock';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { cli } from '../helpers/io.js';
 
-describe('scim-etl export with cursor paging (nock)', () => {
+describe('scim-etl export against nock servers', () => {
   let dir: string;
   before(() => {
     nock.disableNetConnect();
@@ -64,5 +64,52 @@ export:
     expect(scope.isDone()).to.equal(true);
     const rows = parse(await readFile(join(dir, 'out', 'C_Users.csv'), 'utf8'), { columns: true });
     expect(rows).to.deep.equal(users);
+  });
+
+  it('writes <identifier>_privilegedData_Containers.csv from CyberArk containers', async () => {
+    const token = 'cyberark-token-5521';
+    const containers = [
+      { id: 'SafeA', name: 'Safe A', privilegedData: [{ value: '52_88', display: 'root@db1', $ref: 'x' }, { value: '52_89' }] },
+      { id: 'SafeB', name: 'Safe B', privilegedData: [] },
+      { id: 'Safe, "C"', name: 'Safe C', privilegedData: [{ value: '60_1' }] },
+    ];
+    const scope = nock('http://cyberark.test')
+      .get('/v2/ServiceProviderConfig')
+      .reply(404)
+      .get('/v2/ServiceProviderConfigs')
+      .reply(200, { bulk: { supported: false }, filter: { supported: true, maxResults: 1000 } })
+      .get('/v2/Containers')
+      .query({ attributes: 'id,name', startIndex: '1', count: '200' })
+      .reply(200, { totalResults: 3, Resources: containers.map(({ id, name }) => ({ id, name })) })
+      .get('/v2/Containers')
+      .query({ attributes: 'id,privilegedData', startIndex: '1', count: '200' })
+      .reply(200, { totalResults: 3, Resources: containers });
+    const file = join(dir, 'p.yaml');
+    await writeFile(
+      file,
+      `version: 1
+connection:
+  identifier: CyberArkExport
+  server: http://cyberark.test
+  scimSyntax: CyberArk
+  oAuthToken: \${TOKEN}
+export:
+  output: out
+  entities:
+    Containers:
+      columns: [id, name]
+      privilegedData: true
+`,
+    );
+    const res = await cli(['export', file], { env: { TOKEN: token } });
+    expect(res.code, res.stderr).to.equal(0);
+    expect(scope.isDone()).to.equal(true);
+    const text = await readFile(join(dir, 'out', 'CyberArkExport_privilegedData_Containers.csv'), 'utf8');
+    expect(parse(text, { columns: true })).to.deep.equal([
+      { value: 'SafeA', MemberId: '52_88' },
+      { value: 'SafeA', MemberId: '52_89' },
+      { value: 'Safe, "C"', MemberId: '60_1' },
+    ]);
+    expect(text.split('\r\n')[0]).to.equal('value,MemberId');
   });
 });

@@ -224,7 +224,12 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         await pipeline([...stages, writer!], { signal });
       }
     } catch (err) {
-      error = asExportError(err, plan, signal);
+      if (opts.stdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
+        // The reader closed the pipe (`… | head`): it wants no more rows; not a failure.
+        logger.debug(`${plan.name}: stdout closed by the reader; stopped`);
+      } else {
+        error = asExportError(err, plan, signal);
+      }
       // pipeline() settles before the writer's async clean-up; wait for the temp file to go.
       if (writer && !writer.closed) await new Promise((r) => writer.once('close', r));
     }

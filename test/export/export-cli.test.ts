@@ -335,6 +335,29 @@ ${entities}`,
       expect(res.stderr).to.match(/exported table=SCIMExport_Users\.csv rows=8 pages=1 retries=0 duplicates=0 seconds=/);
     });
 
+    it('refuses a pipeline without an export section: ERR_CONFIG_NO_EXPORT, exit 78', async () => {
+      await sandbox();
+      const res = await cli(['export', join(root, 'pipelines/fulfill-users.yaml')], { env: env() });
+      expect(res.code).to.equal(78);
+      expect(res.stderr).to.include('ERR_CONFIG_NO_EXPORT');
+      expect(sb!.requests).to.deep.equal([]);
+    });
+
+    it('refuses an unknown --format with a usage error, exit 78', async () => {
+      const res = await cli(['export', join(root, 'pipelines/export-users-groups.yaml'), '--format', 'xml']);
+      expect(res.code).to.equal(78);
+      expect(res.stderr).to.match(/format/);
+    });
+
+    it('reports an output path that is not a directory: ERR_EXPORT_OUTPUT, exit 1', async () => {
+      await sandbox();
+      await writeFile(join(dir, 'afile'), 'x');
+      const res = await cli(['export', join(root, 'pipelines/export-users-groups.yaml'), '--output', join(dir, 'afile')], { env: env() });
+      expect(res.code).to.equal(1);
+      expect(res.stderr).to.match(/ERR_EXPORT_OUTPUT .*afile/);
+      expect(res.stderr).not.to.match(/\bat .*\.ts:\d+/);
+    });
+
     it('reports an invalid pipeline with exit 78 before any request', async () => {
       await sandbox();
       const p = await pipelineFile(`    Users:

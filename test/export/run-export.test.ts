@@ -84,6 +84,30 @@ export:
     expect(logs).to.match(/warn: Users: incremental export is not available/);
   });
 
+  it('writes one table to a stdout stream, and treats a reader that closes the pipe as done', async () => {
+    const { Writable } = await import('node:stream');
+    let text = '';
+    const stdout = new Writable({
+      write(chunk, _e, done) {
+        text += chunk;
+        done();
+      },
+    });
+    const ok = await runExport(pipe, { client: client(), entities: ['Users'], stdout, paging: 'index' });
+    expect(ok.failed).to.equal(0);
+    expect(text.split('\r\n')[0]).to.equal('id,userName');
+    expect(text.split('\r\n')).to.have.length(32);
+    expect(stdout.writableEnded).to.equal(false);
+
+    const closed = new Writable({
+      write(_c, _e, done) {
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const res = await runExport(pipe, { client: client(), entities: ['Users'], stdout: closed, paging: 'index' });
+    expect(res.failed).to.equal(0);
+  });
+
   it('stops on abort, removes the temp file and keeps the previous file', async () => {
     const ac = new AbortController();
     const { mkdir } = await import('node:fs/promises');

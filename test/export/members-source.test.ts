@@ -138,6 +138,12 @@ describe('membersSource', () => {
     ]);
   });
 
+  it('skips an owner deleted between the listing and its own fetch (404)', async () => {
+    const serve = groupServer(sampleGroups);
+    const client = fakeStreamClient((req) => (req.path === 'Groups/g1' ? new ScimHttpError({ method: 'GET', path: req.path }, 404, {}, 1) : serve(req)));
+    expect(await collect(membersSource(client, { endpoint: 'Groups', mode: 'separate' }))).to.deep.equal([{ value: 'g4', MemberId: 'u3' }]);
+  });
+
   it('switches to separate fetching when a big list page fails with a server error (auto)', async () => {
     let failed = 0;
     const serve = groupServer(sampleGroups);

@@ -278,7 +278,16 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   /** One owner's links on their own: `GET <endpoint>/<id>?attributes=<attr>`. */
   async function* ownerLinks(id: string): AsyncGenerator<MemberRow> {
     if (seen.has(id)) return;
-    yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', id);
+    try {
+      yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', id);
+    } catch (err) {
+      // Deleted between the listing and now: it has no links any more.
+      if (isScimEtlError(err) && err.context.status === 404) {
+        o.logger.warn(`${o.endpoint}/${id}: gone since it was listed (404); no links written for it`);
+        return;
+      }
+      throw err;
+    }
   }
 
   let start = 1;

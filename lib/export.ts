@@ -256,8 +256,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   }
   const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
   if (failed === 0 && opts.incremental && !opts.stdout) await opts.incremental.committed(results);
-  if (signal.aborted && results.length < tables.length) {
-    throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${results.length} of ${tables.length} table(s); unfinished tables were not written`, {});
+  if (signal.aborted) {
+    const done = results.filter((r) => r.ok).length;
+    throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted: ${done} of ${tables.length} table(s) written; the unfinished ones were left as they were`, {});
   }
   if (results.length < tables.length) {
     logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);

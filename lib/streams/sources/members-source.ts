@@ -115,18 +115,69 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
   };
 }
 
-/** Streams the walk events of one reply. Errors of the body or of the JSON surface here. */
-async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined): AsyncGenerator<WalkEvent> {
+/**
+ * Streams the walk events of one reply, in batches. Tokens are walked in the
+ * parser's 'data' handler (an await per token would cost more than the
+ * parsing); the parser is paused while a few batches wait to be consumed, so
+ * backpressure reaches the socket. Errors of the body or of the JSON surface
+ * after the events read before them.
+ */
+async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined): AsyncGenerator<WalkEvent[]> {
   const res = await client.requestStream(req);
   const tokens = Parser.parser({ packValues: true, streamValues: false });
-  // pipeline() destroys the parser with the body's error, so for-await sees it.
+  // pipeline() destroys the parser with the body's error, so it reaches us.
   pipeline(res.body as NodeJS.ReadableStream & Readable, tokens, () => undefined);
   const walker = new MemberWalker(shape, attribute);
-  for await (const token of tokens as AsyncIterable<JsonToken>) {
+  const queue: WalkEvent[][] = [];
+  let batch: WalkEvent[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const flush = () => {
+    if (batch.length > 0) {
+      queue.push(batch);
+      batch = [];
+    }
+    wake?.();
+  };
+  tokens.on('data', (token: JsonToken) => {
     const ev = walker.step(token);
-    if (ev) yield ev;
+    if (!ev) return;
+    batch.push(ev);
+    if (batch.length >= EVENT_BATCH) {
+      flush();
+      if (queue.length >= MAX_QUEUED_BATCHES) tokens.pause();
+    }
+  });
+  tokens.once('end', () => {
+    ended = true;
+    flush();
+  });
+  tokens.once('error', (err) => {
+    failure = err;
+    ended = true;
+    flush();
+  });
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        if (queue.length < MAX_QUEUED_BATCHES && tokens.isPaused() && !ended) tokens.resume();
+        yield next;
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (ended) return;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    tokens.destroy();
   }
 }
+
+const EVENT_BATCH = 512;
+const MAX_QUEUED_BATCHES = 4;
 
 /** What one reply (list page or single owner) told, once read to the end. */
 interface ReplySummary {
@@ -199,8 +250,8 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
           state.partialWritten = written;
           return { value: id!, MemberId: value };
         };
-        for await (const ev of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined)) {
-          switch (ev.t) {
+        for await (const events of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined)) {
+          for (const ev of events) switch (ev.t) {
             case 'total':
               summary.total = ev.n;
               break;

@@ -249,3 +249,40 @@ describe('scimListSource: broken page bodies', () => {
     expect(client.calls.length).to.equal(1);
   });
 });
+
+describe('scimListSource: deep paging refused (Salesforce)', () => {
+  it('carries on with id gt "<last id>" when the server refuses a deep startIndex', async () => {
+    const data = users(25).map((u, i) => ({ ...u, id: `005${String(i).padStart(3, '0')}` }));
+    const client = fakeClient((p) => {
+      const m = /id gt "([^"]+)"/.exec(String(p.filter ?? ''));
+      if (!m && Number(p.startIndex) > 11) {
+        throw new ScimHttpError({ method: 'GET', path: 'Users' }, 400, { detail: 'Start index too big. Please filter with id gt to get more records.' }, 1);
+      }
+      const rest = m ? data.filter((u) => u.id > m[1]!) : data.slice(Number(p.startIndex) - 1);
+      return { totalResults: data.length, Resources: rest.slice(0, Number(p.count)) };
+    });
+    const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, filter: 'active eq true' }));
+    expect(got.map((r) => r.id)).to.deep.equal(data.map((u) => u.id));
+    expect(client.calls.map((c) => c.filter)).to.deep.equal([
+      'active eq true',
+      'active eq true',
+      'active eq true',
+      '(active eq true) and id gt "005019"',
+      '(active eq true) and id gt "005024"',
+    ]);
+  });
+
+  it('does not take other 400 errors for a deep-paging refusal', async () => {
+    const client = fakeClient((p) => {
+      if (Number(p.startIndex) > 1) throw new ScimHttpError({ method: 'GET', path: 'Users' }, 400, { scimType: 'invalidFilter', detail: 'bad filter' }, 1);
+      return { totalResults: 20, Resources: users(10) };
+    });
+    let err: any;
+    try {
+      await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.context.status).to.equal(400);
+  });
+});

@@ -140,6 +140,8 @@ export interface KeysetPagerOptions {
   pageSize: number;
   /** The entity's own filter, combined with `id gt` (always parenthesised: Salesforce has no and/or precedence). */
   filter?: string;
+  /** Start after this id (when taking over from index paging). */
+  after?: string;
 }
 
 /** `filter=(<filter>) and id gt "<last id>"`, startIndex always 1, until an empty page. */
@@ -147,7 +149,7 @@ export function keysetPager(opts: KeysetPagerOptions): Pager {
   return {
     name: 'keyset',
     async *pages(fetch, signal) {
-      let last: string | undefined;
+      let last: string | undefined = opts.after;
       for (;;) {
         const keyset = last === undefined ? undefined : `id gt ${quoteLiteral(last)}`;
         const filter = keyset && opts.filter ? `(${opts.filter}) and ${keyset}` : (keyset ?? opts.filter);

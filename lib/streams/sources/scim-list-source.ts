@@ -57,6 +57,8 @@ export interface ScimListSourceOptions {
 
 interface NormalizedListOptions {
   endpoint: string;
+  pageSize: number;
+  filter?: string;
   base: SearchParams;
   pager: Pager;
   signal: AbortSignal;
@@ -101,7 +103,7 @@ export function normalizeListOptions(opts: ScimListSourceOptions): NormalizedLis
             onGap: (start, missing) => logger.debug(`${opts.endpoint}: page short by ${missing}, fetching from startIndex ${start}`),
           }));
   const stats = opts.stats ?? { pages: 0, resources: 0, duplicates: 0 };
-  return { endpoint: opts.endpoint, base, pager, signal: opts.signal ?? new AbortController().signal, logger, stats, onPage: opts.onPage, retries };
+  return { endpoint: opts.endpoint, pageSize, filter: opts.filter, base, pager, signal: opts.signal ?? new AbortController().signal, logger, stats, onPage: opts.onPage, retries };
 }
 
 /** Comma-separated, each name once (case-insensitively), order kept. */
@@ -154,13 +156,32 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   };
   let previous: Array<string | undefined> = [];
   let missingIds = 0;
-  for await (const page of o.pager.pages(fetch, o.signal)) {
+  let pager = o.pager;
+  let lastId: string | undefined;
+  for (;;) {
+    try {
+      for await (const page of pager.pages(fetch, o.signal)) {
+        for (const r of page.resources) if (typeof r.id === 'string') lastId = r.id;
+        yield* pageResources(page);
+      }
+      break;
+    } catch (err) {
+      // Salesforce-like servers refuse a deep startIndex and point to `id gt`: carry on by keyset.
+      if (pager.name !== 'index' || lastId === undefined || !isDeepPagingRefusal(err)) throw err;
+      o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); continuing with id gt ${JSON.stringify(lastId)} (keyset paging)`);
+      pager = keysetPager({ pageSize: o.pageSize, filter: o.filter, after: lastId });
+    }
+  }
+  if (missingIds > 0) o.logger.warn(`${o.endpoint}: ${missingIds} resource(s) without an id (kept, not de-duplicated)`);
+  if (o.stats.duplicates > 0) o.logger.debug(`${o.endpoint}: ${o.stats.duplicates} duplicate resource(s) dropped`);
+
+  function* pageResources(page: ListPage): Generator<ScimResource> {
     if (o.stats.total === undefined && page.totalResults !== undefined) o.stats.total = page.totalResults;
     const ids = pageIds(page);
     if (sameIds(ids, previous)) {
       throw new ScimEtlError(
         'ERR_EXPORT_REPEATED_PAGE',
-        `${o.endpoint}: the server returned the same page twice (${ids.length} resources starting with id ${JSON.stringify(ids[0])}); it probably ignores ${o.pager.name === 'index' ? 'startIndex' : o.pager.name === 'cursor' ? 'cursor' : 'the id filter'}. Export stopped so that no rows are missed silently.`,
+        `${o.endpoint}: the server returned the same page twice (${ids.length} resources starting with id ${JSON.stringify(ids[0])}); it probably ignores ${pager.name === 'index' ? 'startIndex' : pager.name === 'cursor' ? 'cursor' : 'the id filter'}. Export stopped so that no rows are missed silently.`,
         { endpoint: o.endpoint, pages: o.stats.pages },
       );
     }
@@ -178,8 +199,13 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
     }
     o.onPage?.(o.stats);
   }
-  if (missingIds > 0) o.logger.warn(`${o.endpoint}: ${missingIds} resource(s) without an id (kept, not de-duplicated)`);
-  if (o.stats.duplicates > 0) o.logger.debug(`${o.endpoint}: ${o.stats.duplicates} duplicate resource(s) dropped`);
+}
+
+/** A 400 that says the start index is too big (Salesforce: "Start index too big… filter with id gt"). */
+export function isDeepPagingRefusal(err: unknown): boolean {
+  if (!isScimEtlError(err) || err.context.status !== 400) return false;
+  const text = `${(err as { detail?: string }).detail ?? ''} ${err.message}`;
+  return /start\s*index|\bid gt\b/i.test(text);
 }
 
 /** Object-mode Readable of ScimResource; pulls pages only as fast as it is read. */

@@ -97,6 +97,17 @@ function header(rnd: () => number, i: number) {
   return { h: { id, userName, displayName }, given, family, local };
 }
 
+/** Managers are among the first 50 users of a seed: their headers are built once. */
+const managers = new Map<number, UserHeader[]>();
+function managerHeader(seed: number, m: number): UserHeader {
+  let list = managers.get(seed);
+  if (!list) {
+    list = Array.from({ length: 50 }, (_, k) => userHeader(seed, k));
+    managers.set(seed, list);
+  }
+  return list[m]!;
+}
+
 /** User i of a generated directory (meta.created / lastModified included; the store adds location and version). */
 export function generateUser(seed: number, i: number): ScimResource {
   const rnd = userRng(seed, i);
@@ -127,7 +138,7 @@ export function generateUser(seed: number, i: number): ScimResource {
   if (i % 9 !== 4) ext.costCenter = `CC-${(rnd() * 90 + 10) | 0}`;
   if (i > 0 && i % 10 !== 0) {
     // Managers are among the first 50 users.
-    const m = userHeader(seed, (rnd() * Math.min(i, 50)) | 0);
+    const m = managerHeader(seed, (rnd() * Math.min(i, 50)) | 0);
     ext.manager = { value: m.id, displayName: m.displayName };
   }
   u[ENTERPRISE_USER_SCHEMA] = ext;

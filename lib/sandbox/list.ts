@@ -156,8 +156,7 @@ export function* resourceChunks(store: SandboxStore, e: Entry, p: Projection): G
   let first = true;
   let buf = '';
   for (const [id, type] of e.members) {
-    let m: Record<string, string> = store.memberObject(id, type);
-    if (share !== 'all') m = Object.fromEntries(Object.entries(m).filter(([k]) => share.has(k.toLowerCase())));
+    const m = store.memberObject(id, type, share === 'all' ? undefined : share);
     buf += (first ? '' : ',') + JSON.stringify(m);
     first = false;
     if (buf.length > 32_768) {

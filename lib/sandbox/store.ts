@@ -193,11 +193,16 @@ export class SandboxStore {
     return text;
   }
 
-  memberObject(id: string, type: MemberType): Record<string, string> {
-    const display = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.display();
-    const m: Record<string, string> = { value: id, $ref: `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}` };
-    if (display !== undefined) m.display = display;
-    m.type = type;
+  /** A member as served; `only` (lower-case names) limits the fields built, e.g. to skip `display` lookups. */
+  memberObject(id: string, type: MemberType, only?: ReadonlySet<string>): Record<string, string> {
+    const m: Record<string, string> = {};
+    if (!only || only.has('value')) m.value = id;
+    if (!only || only.has('$ref')) m.$ref = `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}`;
+    if (!only || only.has('display')) {
+      const display = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.display();
+      if (display !== undefined) m.display = display;
+    }
+    if (!only || only.has('type')) m.type = type;
     return m;
   }
 

@@ -14,6 +14,7 @@ const RT_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 export function serviceProviderConfig(o: NormalizedOptions, base: string): Record<string, unknown> {
   const schemes: Record<string, unknown>[] = [];
   if (o.token !== undefined) schemes.push({ type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: 'Authentication with a bearer token', primary: true });
+  if (o.oauth) schemes.push({ type: 'oauth2', name: 'OAuth 2.0', description: 'Client credentials or password grant at /oauth2/token', specUri: 'https://www.rfc-editor.org/rfc/rfc6749', primary: schemes.length === 0 });
   if (o.basic) schemes.push({ type: 'httpbasic', name: 'HTTP Basic', description: 'Authentication with login and password', primary: schemes.length === 0 });
   return {
     schemas: [SPC_SCHEMA],

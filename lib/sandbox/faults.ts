@@ -80,7 +80,8 @@ export interface FiredFault {
 function routeMatcher(route: FaultSpec['route']): (r: string) => boolean {
   if (route === undefined || route === '') return () => true;
   if (route instanceof RegExp) return (r) => route.test(r);
-  const m = /^\/(.+)\/([a-z]*)$/.exec(route);
+  // "/…/flags" is a regular expression; "/oauth2/token" (no valid flags) is a plain path.
+  const m = /^\/(.+)\/([dgimsuy]*)$/.exec(route);
   if (m) {
     const re = new RegExp(m[1]!, m[2]);
     return (r) => re.test(r);
@@ -112,6 +113,11 @@ export function validateFault(raw: unknown, where = 'fault'): FaultSpec {
     throw faultError(where, `retryAfter must be seconds >= 0 or "date", got ${JSON.stringify(f.retryAfter)}`);
   }
   if (f.route !== undefined && typeof f.route !== 'string' && !(f.route instanceof RegExp)) throw faultError(where, `route must be a string or RegExp, got ${JSON.stringify(f.route)}`);
+  try {
+    routeMatcher(f.route as FaultSpec['route']);
+  } catch (err) {
+    throw faultError(where, `route ${JSON.stringify(f.route)} is not a valid regular expression: ${(err as Error).message}`);
+  }
   if ((kind === 'ignoreCount' || kind === 'capCount') && f.pageSize !== undefined && (f.pageSize as number) < 1) throw faultError(where, 'pageSize must be >= 1');
   return f as unknown as FaultSpec;
 }

@@ -12,6 +12,7 @@ import { SandboxStore } from './store.js';
 import { FaultInjector } from './faults.js';
 import { createSandboxServer, type ServerState } from './server.js';
 import { loadData, loadGenerated, readDataFile } from './load.js';
+import { TokenIssuer } from './oauth.js';
 import type { Sandbox, SandboxOptions, RequestLogEntry, FaultSpec } from './types.js';
 
 export type { Sandbox, SandboxOptions, SandboxData, FaultSpec, FaultKind, RequestLogEntry, BulkOptions, DialectName } from './types.js';
@@ -36,6 +37,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     counts: new Map(),
     ready: new Promise<void>((r) => (markReady = r)),
   };
+  if (o.oauth) state.issuer = new TokenIssuer(o.oauth);
   const server = createSandboxServer(state);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -65,6 +67,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     store,
     requests: state.requests,
     counts: state.counts,
+    get tokensIssued() {
+      return state.issuer?.count ?? 0;
+    },
     setFaults(f: FaultSpec[]) {
       state.faults.set(f);
     },

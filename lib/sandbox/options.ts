@@ -12,6 +12,7 @@ export interface NormalizedOptions {
   generate?: { users: number; groups: number; members: number; seed: number };
   token?: string;
   basic?: { login: string; password: string };
+  oauth?: NonNullable<SandboxOptions['oauth']>;
   profile: DialectProfile;
   maxResults: number;
   defaultCount: number;
@@ -85,6 +86,14 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
   if (generate) norm.generate = generate;
   if (o.token !== undefined) norm.token = o.token;
   if (o.basic) norm.basic = { login: o.basic.login, password: o.basic.password };
+  if (o.oauth !== undefined) {
+    const a = o.oauth;
+    if (!a || typeof a.clientId !== 'string' || !a.clientId || typeof a.clientSecret !== 'string' || !a.clientSecret) {
+      throw optionError('oauth', '{clientId, clientSecret} non-empty strings', a && { clientId: a.clientId, clientSecret: '***' });
+    }
+    if ((a.login === undefined) !== (a.password === undefined)) throw optionError('oauth', 'login and password together', { login: a.login, password: a.password === undefined ? undefined : '***' });
+    norm.oauth = { ...a, expiresIn: int('oauth.expiresIn', a.expiresIn, 1, 3600) };
+  }
   if (o.tooManyLimit !== undefined) norm.tooManyLimit = int('tooManyLimit', o.tooManyLimit, 1, 0);
   return norm;
 }

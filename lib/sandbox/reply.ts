@@ -15,6 +15,8 @@ export interface Reply {
   body?: string;
   /** A JSON body in pieces, for large answers. */
   chunks?: Iterable<string>;
+  /** Default application/scim+json. */
+  contentType?: string;
 }
 
 export const jsonReply = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({
@@ -31,7 +33,7 @@ const BATCH = 64 * 1024;
 export async function sendReply(res: ServerResponse, reply: Reply, mangle?: Mangle): Promise<void> {
   const headers: Record<string, string> = { ...reply.headers };
   const hasBody = reply.body !== undefined || reply.chunks !== undefined;
-  if (hasBody) headers['Content-Type'] = SCIM_CONTENT_TYPE;
+  if (hasBody) headers['Content-Type'] = reply.contentType ?? SCIM_CONTENT_TYPE;
   if (mangle) {
     // Faults need the whole body to cut it; faulted replies are small in practice.
     const full = reply.body ?? [...(reply.chunks ?? [])].join('');

@@ -15,6 +15,7 @@ import { FaultInjector, type FiredFault } from './faults.js';
 import type { SandboxStore, ResourceType } from './store.js';
 import type { NormalizedOptions } from './options.js';
 import type { FaultSpec, RequestLogEntry } from './types.js';
+import type { TokenIssuer } from './oauth.js';
 
 const LOG_CAP = 10_000;
 
@@ -26,6 +27,7 @@ export interface ServerState {
   counts: Map<string, number>;
   /** Resolves once the data is loaded; requests wait for it. */
   ready: Promise<void>;
+  issuer?: TokenIssuer;
 }
 
 interface Parsed {
@@ -54,19 +56,32 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
   let status = 500;
   try {
     await state.ready;
-    authenticate(state.o, req);
+    // The token endpoint has its own authentication; faults still apply to it.
+    const oauth = state.issuer !== undefined && (p.path === '/oauth2/token' || p.path === '/.well-known/oauth-authorization-server');
+    let bearer: string | undefined;
     let body: unknown;
-    const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
-    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(spec, p, body)) : [];
+    if (!oauth) {
+      bearer = authenticate(state, req);
+      const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
+    }
+    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(spec, p, body, oauth)) : [];
     let mangle: Mangle;
     for (const f of fired) {
       fault = f.spec.kind;
       if (f.spec.kind === 'slow') await delay(f.spec.delayMs ?? 1000);
-      else if (f.spec.kind === 'expireToken') throw new ScimHttpError(401, 'the access token has expired', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-      else if (f.spec.kind === '429' || f.spec.kind === '503') throw throttle(f);
+      else if (f.spec.kind === 'expireToken') {
+        // An issued token is revoked for good: the client must get a new one.
+        if (bearer && state.issuer) state.issuer.revoke(bearer);
+        throw new ScimHttpError(401, 'the access token has expired', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      } else if (f.spec.kind === '429' || f.spec.kind === '503') throw throttle(f);
       else if (f.spec.kind === '500') throw new ScimHttpError(500, 'injected server error');
       else if (f.spec.kind === 'reset' || f.spec.kind === 'truncate') mangle = f.spec.kind;
+    }
+    if (oauth) {
+      const reply = await oauthRoute(state.issuer!, state.store.baseUrl, p, req);
+      status = reply.status;
+      return await sendReply(res, reply, mangle);
     }
     const reply = route(state, ops, p, req, body, fired);
     status = reply.status;
@@ -85,8 +100,9 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
 }
 
 /** Paging faults only touch list requests; repeat/shift only pages after the first. */
-function applies(spec: FaultSpec, p: Parsed, body: unknown): boolean {
+function applies(spec: FaultSpec, p: Parsed, body: unknown, oauth: boolean): boolean {
   const k = spec.kind;
+  if (oauth && k === 'expireToken') return false;
   if (k !== 'ignoreCount' && k !== 'capCount' && k !== 'repeatPage' && k !== 'shiftItems') return true;
   const isList = (p.method === 'GET' && /^\/v2\/(Users|Groups)\/?$/i.test(p.path)) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
   if (!isList) return false;
@@ -210,24 +226,45 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Bearer and/or Basic as configured; nothing configured means an open server. */
-function authenticate(o: NormalizedOptions, req: IncomingMessage): void {
-  if (o.token === undefined && !o.basic) return;
+async function oauthRoute(issuer: TokenIssuer, base: string, p: Parsed, req: IncomingMessage): Promise<Reply> {
+  if (p.path.startsWith('/.well-known')) {
+    if (p.method !== 'GET') throw methodNotAllowed(p);
+    return issuer.metadata(base);
+  }
+  if (p.method !== 'POST') throw methodNotAllowed(p);
+  return issuer.token(req, await readText(req, 64 * 1024));
+}
+
+/** Bearer (static or issued) and/or Basic as configured; nothing configured means an open server. Returns the bearer token used. */
+function authenticate(state: ServerState, req: IncomingMessage): string | undefined {
+  const o = state.o;
+  if (o.token === undefined && !o.basic && !state.issuer) return undefined;
   const auth = header(req, 'authorization') ?? '';
   const space = auth.indexOf(' ');
   const scheme = (space < 0 ? auth : auth.slice(0, space)).toLowerCase();
   const cred = space < 0 ? '' : auth.slice(space + 1).trim();
-  if (scheme === 'bearer' && o.token !== undefined && safeEqual(cred, o.token)) return;
+  if (scheme === 'bearer' && o.token !== undefined && safeEqual(cred, o.token)) return cred;
+  if (scheme === 'bearer' && state.issuer?.accepts(cred)) return cred;
   if (scheme === 'basic' && o.basic) {
     const decoded = Buffer.from(cred, 'base64').toString('utf8');
-    if (safeEqual(decoded, `${o.basic.login}:${o.basic.password}`)) return;
+    if (safeEqual(decoded, `${o.basic.login}:${o.basic.password}`)) return undefined;
   }
-  const challenges = [o.token !== undefined ? 'Bearer realm="scim-etl sandbox"' : '', o.basic ? 'Basic realm="scim-etl sandbox"' : ''].filter(Boolean).join(', ');
+  const challenges = [o.token !== undefined || state.issuer ? 'Bearer realm="scim-etl sandbox"' : '', o.basic ? 'Basic realm="scim-etl sandbox"' : ''].filter(Boolean).join(', ');
   throw new ScimHttpError(401, auth ? 'invalid credentials' : 'authentication required', undefined, { 'WWW-Authenticate': challenges });
 }
 
 /** Reads a JSON body up to `limit` bytes: 413 above it, 400 invalidSyntax on bad JSON. */
-function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = await readText(req, limit);
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the body is not valid JSON: ${(err as Error).message}`, 'invalidSyntax');
+  }
+}
+
+function readText(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -240,13 +277,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     req.on('error', reject);
     req.on('end', () => {
       if (over) return reject(new ScimHttpError(413, `the request body (${size} bytes) exceeds the limit of ${limit} bytes`, 'tooLarge'));
-      const text = Buffer.concat(parts).toString('utf8');
-      if (!text.trim()) return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(badRequest(`the body is not valid JSON: ${(err as Error).message}`, 'invalidSyntax'));
-      }
+      resolve(Buffer.concat(parts).toString('utf8'));
     });
   });
 }

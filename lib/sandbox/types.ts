@@ -73,8 +73,14 @@ export interface SandboxOptions {
   generate?: { users: number; groups: number; members?: number; seed?: number };
   /** Bearer token required when set. */
   token?: string;
-  /** Basic auth accepted when set. With neither token nor basic, requests are not authenticated. */
+  /** Basic auth accepted when set. With neither token, basic nor oauth, requests are not authenticated. */
   basic?: { login: string; password: string };
+  /**
+   * An OAuth2 token endpoint at POST /oauth2/token (discoverable at
+   * /.well-known/oauth-authorization-server): client credentials grant, and the
+   * password grant when login/password are set. Issued tokens are accepted as Bearer.
+   */
+  oauth?: { clientId: string; clientSecret: string; login?: string; password?: string; expiresIn?: number };
   dialect?: DialectName;
   /** filter.maxResults: cap on `count` (default 1000). */
   maxResults?: number;
@@ -106,5 +112,7 @@ export interface Sandbox {
   requests: RequestLogEntry[];
   /** Requests per `"METHOD /v2/Resource"` route since start (unbounded counter). */
   counts: Map<string, number>;
+  /** Access tokens issued by the OAuth2 endpoint (with the `oauth` option). */
+  readonly tokensIssued: number;
   stop(): Promise<void>;
 }

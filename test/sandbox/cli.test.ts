@@ -55,6 +55,8 @@ describe('scim-etl sandbox (CLI)', () => {
       expect((await fetch(`${cli.url}/v2/Groups`, { headers: bearer })).status).to.equal(503);
       const groups = await (await fetch(`${cli.url}/v2/Groups`, { headers: bearer })).json();
       expect(groups.Resources[0].members).to.have.length(20);
+      // no --oauth: no token endpoint
+      expect((await fetch(`${cli.url}/.well-known/oauth-authorization-server`, { headers: bearer })).status).to.equal(404);
     } finally {
       cli.stop();
       expect(await cli.done).to.equal(0);
@@ -63,7 +65,7 @@ describe('scim-etl sandbox (CLI)', () => {
   });
 
   it('exits 78 with a coded message on bad options', async () => {
-    for (const args of [['--basic', 'nocolon'], ['--fault', 'explode'], ['--members', '5'], ['--data', '/nonexistent/dir.json'], ['--port', '70000']]) {
+    for (const args of [['--basic', 'nocolon'], ['--oauth', 'nocolon'], ['--oauth-user', 'a:b'], ['--fault', 'explode'], ['--members', '5'], ['--data', '/nonexistent/dir.json'], ['--port', '70000']]) {
       const cli = await startCli(args);
       expect(cli.url, args.join(' ')).to.equal(undefined);
       expect(await cli.done, args.join(' ')).to.equal(78);
@@ -79,5 +81,25 @@ describe('scim-etl sandbox (CLI)', () => {
     expect(gen.generate).to.deep.equal({ users: 10, groups: 2 });
     expect(gen).to.not.have.property('data');
     expect(sandboxOptionsFromArgs({ ...base, bulk: false, bulkMaxOperations: 3 }).bulk).to.deep.equal({ supported: false, maxOperations: 3 });
+  });
+});
+
+describe('scim-etl sandbox --oauth (CLI)', () => {
+  it('serves a token endpoint for the client and user given', async () => {
+    const cli = await startCli(['--oauth', 'app:sec', '--oauth-user', 'svc:pw', '--token-lifetime', '60']);
+    try {
+      const r = await fetch(`${cli.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&username=svc&password=pw&client_id=app&client_secret=sec',
+      });
+      const t = await r.json();
+      expect(t.expires_in).to.equal(60);
+      expect((await fetch(`${cli.url}/v2/Users`, { headers: { Authorization: `Bearer ${t.access_token}` } })).status).to.equal(200);
+    } finally {
+      cli.stop();
+      expect(await cli.done).to.equal(0);
+    }
+    expect(cli.stderr()).to.contain('oauth2: ');
   });
 });

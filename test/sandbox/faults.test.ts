@@ -154,6 +154,7 @@ describe('sandbox: fault injection', () => {
     expect(() => sb.setFaults([{ kind: '429', times: -1 }])).to.throw(/times must be a number/);
     expect(() => sb.setFaults([{ kind: '429', retryAfter: 'soon' as never }])).to.throw(/retryAfter/);
     expect(() => sb.setFaults([{ kind: '429', colour: 'red' } as never])).to.throw(/unknown key 'colour'/);
+    expect(() => sb.setFaults([{ kind: '429', route: '/Users(/' }])).to.throw(/not a valid regular expression/).with.property('code', 'ERR_SANDBOX_FAULT');
   });
 });
 

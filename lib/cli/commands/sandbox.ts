@@ -21,6 +21,9 @@ interface SandboxArgs {
   seed?: number;
   token: string;
   basic?: string;
+  oauth?: string;
+  oauthUser?: string;
+  tokenLifetime?: number;
   dialect: string;
   maxResults?: number;
   defaultCount?: number;
@@ -65,6 +68,20 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
     if (colon <= 0) throw optionError("--basic must be 'login:password'", 'basic');
     o.basic = { login: a.basic.slice(0, colon), password: a.basic.slice(colon + 1) };
   }
+  if (a.oauth !== undefined) {
+    const colon = a.oauth.indexOf(':');
+    if (colon <= 0) throw optionError("--oauth must be 'clientId:clientSecret'", 'oauth');
+    o.oauth = { clientId: a.oauth.slice(0, colon), clientSecret: a.oauth.slice(colon + 1) };
+    if (a.oauthUser !== undefined) {
+      const c = a.oauthUser.indexOf(':');
+      if (c <= 0) throw optionError("--oauth-user must be 'login:password'", 'oauth-user');
+      o.oauth.login = a.oauthUser.slice(0, c);
+      o.oauth.password = a.oauthUser.slice(c + 1);
+    }
+    if (a.tokenLifetime !== undefined) o.oauth.expiresIn = a.tokenLifetime;
+  } else if (a.oauthUser !== undefined || a.tokenLifetime !== undefined) {
+    throw optionError('--oauth-user and --token-lifetime need --oauth', 'oauth');
+  }
   if (a.maxResults !== undefined) o.maxResults = a.maxResults;
   if (a.defaultCount !== undefined) o.defaultCount = a.defaultCount;
   o.bulk = { supported: a.bulk };
@@ -93,6 +110,9 @@ export const sandboxCommand: CommandModule<object, any> = {
       .option('seed', { type: 'number', describe: 'Seed of the generator (same seed, same data)' })
       .option('token', { type: 'string', default: 'sandbox-token', describe: 'Bearer token the server accepts' })
       .option('basic', { type: 'string', describe: "Also accept HTTP Basic 'login:password'" })
+      .option('oauth', { type: 'string', describe: "Serve an OAuth2 token endpoint (POST /oauth2/token) for client 'clientId:clientSecret'" })
+      .option('oauth-user', { type: 'string', describe: "Also accept the password grant for 'login:password'" })
+      .option('token-lifetime', { type: 'number', describe: 'expires_in of issued tokens, seconds (default 3600)' })
       .option('dialect', { choices: DIALECT_NAMES as string[], default: 'RFC', describe: 'Server dialect' })
       .option('max-results', { type: 'number', describe: 'filter.maxResults: largest page served (default 1000)' })
       .option('default-count', { type: 'number', describe: 'Page size when the client names no count (default 100)' })
@@ -120,6 +140,7 @@ export const sandboxCommand: CommandModule<object, any> = {
     ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.url}/v2)\n`);
     ctx.stderr.write(`  token:  ${opts.token}\n`);
     if (opts.basic) ctx.stderr.write(`  basic:  ${opts.basic.login}:<password>\n`);
+    if (opts.oauth) ctx.stderr.write(`  oauth2: ${sb.url}/oauth2/token for client ${opts.oauth.clientId}${opts.oauth.login ? ` and user ${opts.oauth.login}` : ''}\n`);
     ctx.stderr.write('Stop with Ctrl-C.\n');
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();

@@ -130,7 +130,12 @@ function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>): Obj {
   const m = /^\/(Users|Groups)(?:\/([^/?]+))?\/?$/i.exec(path);
   if (!m) throw new ScimHttpError(404, `no such resource path ${path}`);
   const type = (m[1]!.toLowerCase() === 'users' ? 'Users' : 'Groups') as ResourceType;
-  const id = m[2] ? decodeURIComponent(m[2]) : undefined;
+  let id: string | undefined;
+  try {
+    id = m[2] ? decodeURIComponent(m[2]) : undefined;
+  } catch {
+    throw new ScimHttpError(404, `no such resource path ${path}`);
+  }
   const out: Obj = { method: op.method };
   if (op.bulkId) out.bulkId = op.bulkId;
   if (op.method === 'POST') {
@@ -141,8 +146,9 @@ function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>): Obj {
   }
   if (!id) throw new ScimHttpError(400, `${op.method} needs a resource path such as /Users/{id}`, 'invalidPath');
   if (op.method === 'DELETE') {
+    const location = ops.locationOf(type, id);
     ops.delete(type, id, op.version);
-    return { ...out, location: `${path}`, status: '204' };
+    return { ...out, location, status: '204' };
   }
   const e = op.method === 'PUT' ? ops.replace(type, id, data, op.version) : ops.patch(type, id, data, op.version);
   return { ...out, location: e.res.meta?.location, ...(e.res.meta?.version ? { version: e.res.meta.version } : {}), status: '200' };

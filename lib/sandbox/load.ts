@@ -45,12 +45,12 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
   const groups = pick('Groups') ?? [];
   if (!Array.isArray(users)) throw dataError('data.Users must be an array', where);
   if (!Array.isArray(groups)) throw dataError('data.Groups must be an array', where);
-  users.forEach((u, i) => insertOne(store, 'Users', u, [], `Users[${i}]`, where));
+  users.forEach((u, i) => insertOne(store, 'Users', u, `Users[${i}]`, where));
   // Groups may hold groups defined later in the file: create all, then add members.
   const pending: Array<[ScimResource, unknown, string]> = [];
   groups.forEach((g, i) => {
     const { members, ...rest } = (g ?? {}) as ScimResource & { members?: unknown };
-    insertOne(store, 'Groups', rest as ScimResource, [], `Groups[${i}]`, where);
+    insertOne(store, 'Groups', rest as ScimResource, `Groups[${i}]`, where);
     pending.push([rest as ScimResource, members, `Groups[${i}]`]);
   });
   for (const [g, members, at] of pending) {
@@ -67,10 +67,10 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
   }
 }
 
-function insertOne(store: SandboxStore, type: 'Users' | 'Groups', raw: unknown, members: [], at: string, where: Record<string, unknown>): void {
+function insertOne(store: SandboxStore, type: 'Users' | 'Groups', raw: unknown, at: string, where: Record<string, unknown>): void {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw dataError(`${at} must be an object`, { ...where, at });
   try {
-    store.insert(type, raw as ScimResource, members, { keepMeta: true });
+    store.insert(type, raw as ScimResource, [], { keepMeta: true });
   } catch (err) {
     throw dataError(`${at}: ${err instanceof ScimHttpError ? err.detail : (err as Error).message}`, { ...where, at });
   }

@@ -22,6 +22,11 @@ export class ResourceOps {
     return this.o.profile.extensionSchemas;
   }
 
+  /** The URL of a resource (for Bulk replies), whether or not it exists. */
+  locationOf(type: ResourceType, id: string): string {
+    return `${this.store.baseUrl}/v2/${type}/${encodeURIComponent(id)}`;
+  }
+
   /** If-Match: `*` or one of the listed tags must equal the current weak ETag (412 otherwise). */
   checkIfMatch(e: Entry, ifMatch: string | undefined): void {
     if (!this.o.etag || ifMatch === undefined || ifMatch.trim() === '*') return;

@@ -124,7 +124,7 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   if (!m) throw notFound(`no such endpoint ${p.path}: the SCIM API is under /v2`);
   const [, first, second] = m;
   const seg = (first ?? '').toLowerCase();
-  const id = second === undefined ? undefined : decodeURIComponent(second);
+  const id = second === undefined ? undefined : decodeSegment(second);
   const ifMatch = header(req, 'if-match');
 
   if (seg === 'users' || seg === 'groups') {
@@ -209,6 +209,14 @@ function pickSearch(b: Record<string, unknown>): ListParams {
     if (k !== undefined) out[name] = b[k];
   }
   return out as ListParams;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw notFound(`no resource '${s}' (malformed percent-encoding)`);
+  }
 }
 
 function methodNotAllowed(p: Parsed): ScimHttpError {

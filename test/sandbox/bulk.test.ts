@@ -21,6 +21,7 @@ describe('sandbox: /Bulk', () => {
     expect(r.status).to.equal(200);
     expect(r.body.schemas).to.deep.equal(['urn:ietf:params:scim:api:messages:2.0:BulkResponse']);
     expect(r.body.Operations.map((o: any) => o.status)).to.deep.equal(['201', '201', '200', '200', '204']);
+    expect(r.body.Operations[4].location).to.equal(`${sb().url}/v2/Users/${BJENSEN}`);
     const u1 = sb().store.userIdByName('bulk1@example.com')!;
     expect(r.body.Operations[0]).to.include({ method: 'POST', bulkId: 'u1', location: `${sb().url}/v2/Users/${u1}` });
     expect(r.body.Operations[0].version).to.match(/^W\//);

@@ -42,6 +42,7 @@ describe('sandbox: discovery', () => {
     expect((await c().get('/Users/nope')).body.detail).to.contain('nope');
     expect((await c().req('DELETE', '/Users')).status).to.equal(405);
     expect((await c().get('/Me')).status).to.equal(501);
+    expect((await c().get('/Users/%E0%A4%A')).status).to.equal(404);
     expect((await fetch(`${sb().url}/Users`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).to.equal(404);
   });
 });

@@ -1,7 +1,6 @@
 /** The discovery documents: /ServiceProviderConfig, /ResourceTypes, /Schemas (RFC 7643 §5–7). */
 import {
   BUILTIN_SCHEMAS,
-  ENTERPRISE_USER_SCHEMA,
   GROUP_SCHEMA,
   USER_SCHEMA,
   toScimSchemaResource,
@@ -31,7 +30,7 @@ export function serviceProviderConfig(o: NormalizedOptions, base: string): Recor
   };
 }
 
-export function resourceTypes(base: string): Record<string, unknown>[] {
+export function resourceTypes(o: NormalizedOptions, base: string): Record<string, unknown>[] {
   return [
     {
       schemas: [RT_SCHEMA],
@@ -40,7 +39,7 @@ export function resourceTypes(base: string): Record<string, unknown>[] {
       endpoint: '/Users',
       description: 'User Account',
       schema: USER_SCHEMA,
-      schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
+      schemaExtensions: o.profile.userExtensions.map((schema) => ({ schema, required: false })),
       meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/User` },
     },
     {
@@ -56,8 +55,8 @@ export function resourceTypes(base: string): Record<string, unknown>[] {
   ];
 }
 
-export function schemas(base: string): Record<string, unknown>[] {
-  return BUILTIN_SCHEMAS.map((d) => toScimSchemaResource(d, `${base}/v2`));
+export function schemas(o: NormalizedOptions, base: string): Record<string, unknown>[] {
+  return [...BUILTIN_SCHEMAS, ...o.profile.extraSchemas].map((d) => toScimSchemaResource(d, `${base}/v2`));
 }
 
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';

@@ -77,6 +77,18 @@ function mentions(node: FilterNode, attr: string): boolean {
   }
 }
 
+function mentionsSub(node: FilterNode, attr: string, sub: string): boolean {
+  switch (node.type) {
+    case 'and':
+    case 'or':
+      return mentionsSub(node.left, attr, sub) || mentionsSub(node.right, attr, sub);
+    case 'not':
+      return mentionsSub(node.filter, attr, sub);
+    default:
+      return node.path.attr.toLowerCase() === attr && node.path.sub?.toLowerCase() === sub;
+  }
+}
+
 function select(store: SandboxStore, types: ResourceType[], filter: FilterNode | undefined, o: NormalizedOptions): Selection {
   if (!filter && types.length === 1) {
     const ids = store.ids(types[0]!);
@@ -169,6 +181,9 @@ export function* resourceChunks(store: SandboxStore, e: Entry, p: Projection): G
 
 export function listResources(store: SandboxStore, types: ResourceType[], params: ListParams, o: NormalizedOptions, fired: FiredFault[] = []): Reply {
   const filter = parseFilterParam(params.filter);
+  if (filter && !o.profile.lastModified && mentionsSub(filter, 'meta', 'lastmodified')) {
+    throw badRequest(`this server (${o.profile.name}) has no meta.lastModified to filter on`, 'invalidFilter');
+  }
   let startIndex = parseStartIndex(params.startIndex);
   let count = parseCount(params.count, o);
   const proj = parseProjection(listParam(params.attributes, 'attributes'), listParam(params.excludedAttributes, 'excludedAttributes'));

@@ -44,6 +44,7 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string' || !host) throw optionError('host', 'a host name or address', host);
   if (o.token !== undefined && (typeof o.token !== 'string' || !o.token)) throw optionError('token', 'a non-empty string', o.token);
+  if (o.basic !== undefined && profile.bearerOnly) throw optionError('basic', `unset: the ${dialect} dialect takes Bearer tokens only`, { login: o.basic?.login, password: '***' });
   if (o.basic !== undefined && (typeof o.basic?.login !== 'string' || typeof o.basic?.password !== 'string' || !o.basic.login)) {
     throw optionError('basic', '{login, password} strings', o.basic === undefined ? o.basic : { login: o.basic.login, password: '***' });
   }

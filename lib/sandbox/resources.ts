@@ -19,7 +19,7 @@ export class ResourceOps {
   ) {}
 
   get knownSchemas(): readonly string[] {
-    return this.o.profile.extensionSchemas;
+    return this.o.profile.userExtensions;
   }
 
   /** The URL of a resource (for Bulk replies), whether or not it exists. */

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ScimHttpError, errorBody, notFound, badRequest } from './scim-error.js';
+import type { ErrorStyle } from './dialects.js';
 import { sendReply, jsonReply, type Reply, type Mangle } from './reply.js';
 import { listResources, type ListParams } from './list.js';
 import { ResourceOps } from './resources.js';
@@ -90,13 +91,18 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     const e = err instanceof ScimHttpError ? err : new ScimHttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
     status = e.status;
     if (e.status >= 500 && !(err instanceof ScimHttpError)) state.o.logger.error(`sandbox: ${method} ${p.path} failed`, { error: (err as Error)?.message });
-    const b = errorBody(e.status, e.detail, e.scimType);
-    if (state.o.profile.numericErrorStatus) b.status = e.status;
-    if (!res.headersSent) await sendReply(res, jsonReply(e.status, b, e.headers));
+    if (!res.headersSent) await sendReply(res, jsonReply(e.status, errorBodyFor(state.o.profile.errorStyle, e), e.headers));
     else res.destroy();
   } finally {
     record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}) }, p.routeKey);
   }
+}
+
+function errorBodyFor(style: ErrorStyle, e: ScimHttpError): Record<string, unknown> {
+  if (style === 'slack') return { Errors: { description: e.detail, code: e.status } };
+  const b = errorBody(e.status, e.detail, e.scimType);
+  if (style === 'rfc-numeric') b.status = e.status;
+  return b;
 }
 
 /** Paging faults only touch list requests; repeat/shift only pages after the first. */
@@ -169,14 +175,14 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   if (p.method !== 'GET') throw methodNotAllowed(p);
   if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, base));
   if (seg === 'resourcetypes') {
-    const all = resourceTypes(base);
+    const all = resourceTypes(o, base);
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no resource type ${id}`);
     return jsonReply(200, one);
   }
   if (seg === 'schemas') {
-    const all = schemas(base);
+    const all = schemas(o, base);
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no schema ${id}`);
@@ -253,7 +259,7 @@ function authenticate(state: ServerState, req: IncomingMessage): string | undefi
   const cred = space < 0 ? '' : auth.slice(space + 1).trim();
   if (scheme === 'bearer' && o.token !== undefined && safeEqual(cred, o.token)) return cred;
   if (scheme === 'bearer' && state.issuer?.accepts(cred)) return cred;
-  if (scheme === 'basic' && o.basic) {
+  if (scheme === 'basic' && o.basic && !o.profile.bearerOnly) {
     const decoded = Buffer.from(cred, 'base64').toString('utf8');
     if (safeEqual(decoded, `${o.basic.login}:${o.basic.password}`)) return undefined;
   }

@@ -84,6 +84,8 @@ class Table {
 export interface StoreOptions {
   baseUrl: string;
   etag: boolean;
+  /** Keep meta.lastModified (default true; Slack has none). */
+  lastModified?: boolean;
   /** Clock for meta timestamps (tests inject one). */
   now?: () => number;
 }
@@ -91,6 +93,7 @@ export interface StoreOptions {
 export class SandboxStore {
   baseUrl: string;
   readonly etag: boolean;
+  readonly lastModified: boolean;
   private readonly tables: Record<ResourceType, Table> = { Users: new Table(), Groups: new Table() };
   /** lower-cased userName → id */
   private readonly userNames = new Map<string, string>();
@@ -104,6 +107,7 @@ export class SandboxStore {
   constructor(opts: StoreOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.etag = opts.etag;
+    this.lastModified = opts.lastModified ?? true;
     this.now = opts.now ?? Date.now;
   }
 
@@ -237,7 +241,7 @@ export class SandboxStore {
     res.meta = {
       resourceType: RESOURCE_TYPE[type],
       created: meta.created ?? stamp,
-      lastModified: meta.lastModified ?? meta.created ?? stamp,
+      ...(this.lastModified ? { lastModified: meta.lastModified ?? meta.created ?? stamp } : {}),
       location: `${this.baseUrl}/v2/${type}/${id}`,
     };
     entry.res = this.order(res);
@@ -269,6 +273,7 @@ export class SandboxStore {
     const u = generateUser(this.genSeed, index);
     const meta = u.meta!;
     meta.location = `${this.baseUrl}/v2/Users/${e.id}`;
+    if (!this.lastModified) delete meta.lastModified;
     if (this.etag) meta.version = this.etagOf(e);
     return u;
   }
@@ -379,7 +384,8 @@ export class SandboxStore {
     const res = e.res;
     // A lazy user becomes a stored one at its first write.
     e.res = res;
-    res.meta = { ...res.meta, lastModified: this.stamp() };
+    if (this.lastModified) res.meta = { ...res.meta, lastModified: this.stamp() };
+    else res.meta = { ...res.meta };
     e.version++;
     this.setVersion(e);
     e.json = undefined;

@@ -95,8 +95,10 @@ export class SandboxStore {
   readonly etag: boolean;
   readonly lastModified: boolean;
   private readonly tables: Record<ResourceType, Table> = { Users: new Table(), Groups: new Table() };
-  /** lower-cased userName → id */
+  /** lower-cased userName → id (generated users are found from their userName instead, see generatedByName) */
   private readonly userNames = new Map<string, string>();
+  /** How many generated users were added (indexes 0..genCount-1). */
+  private genCount = 0;
   /** member id → id(s) of the groups it is a direct member of (a lone string saves an array per user) */
   private readonly memberOf = new Map<string, string | string[]>();
   /** Seed of generated users (see Entry). */
@@ -154,11 +156,30 @@ export class SandboxStore {
   }
 
   findUserByName(userName: string): ScimResource | undefined {
-    const id = this.userNames.get(userName.toLowerCase());
+    const id = this.userIdByName(userName);
     return id ? this.get('Users', id) : undefined;
   }
   userIdByName(userName: string): string | undefined {
-    return this.userNames.get(userName.toLowerCase());
+    const lower = userName.toLowerCase();
+    return this.userNames.get(lower) ?? this.generatedByName(lower);
+  }
+
+  /**
+   * A generated userName ends in ".<index>@example.com": rebuild that user's
+   * header and check it is still the same, unrenamed user. This spares a
+   * million-entry index.
+   */
+  private generatedByName(lower: string): string | undefined {
+    if (this.genCount === 0) return undefined;
+    const m = /\.(\d{1,9})@example\.com$/.exec(lower);
+    if (!m) return undefined;
+    const i = Number(m[1]);
+    if (i >= this.genCount) return undefined;
+    const h = userHeader(this.genSeed, i);
+    if (h.userName.toLowerCase() !== lower) return undefined;
+    const e = this.tables.Users.byId.get(h.id);
+    if (!e) return undefined;
+    return e.lazy || String(e.res.userName).toLowerCase() === lower ? h.id : undefined;
   }
 
   /** Member ids of a group, in insertion order. */
@@ -256,16 +277,19 @@ export class SandboxStore {
 
   /** Adds generated users 0..count-1 of `seed` as lazy entries (see Entry). */
   insertGenerated(count: number, seed: number): void {
-    if (this.tables.Users.ids.length && this.genSeed !== seed) throw new Error('generated users of two seeds cannot share a store');
     this.genSeed = seed;
     const t = this.tables.Users;
+    if (this.genCount > 0) throw new Error('generated users can be added once per store');
+    // Generated userNames are unique by construction (".<index>@") and not
+    // indexed (see generatedByName): check only against users loaded before.
+    const check = t.ids.length > 0;
     for (let i = 0; i < count; i++) {
       const h = userHeader(seed, i);
-      const e = new Entry('Users', h.id, undefined, this, i);
-      this.claimUserName(h.userName, h.id);
+      if (check) this.checkUserName(h.userName);
       t.ids.push(h.id);
-      t.byId.set(h.id, e);
+      t.byId.set(h.id, new Entry('Users', h.id, undefined, this, i));
     }
+    this.genCount = count;
   }
 
   /** Rebuilds generated user `index` with the fields the store owns (location, version). */
@@ -416,7 +440,7 @@ export class SandboxStore {
   }
 
   checkUserName(userName: string, selfId?: string): void {
-    const owner = this.userNames.get(userName.toLowerCase());
+    const owner = this.userIdByName(userName);
     if (owner !== undefined && owner !== selfId) throw new ScimHttpError(409, `userName '${userName}' is already taken`, 'uniqueness');
   }
 

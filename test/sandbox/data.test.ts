@@ -198,3 +198,32 @@ describe('sandbox: JSON error positions', () => {
     expect(jsonErrorOffset('{} x')).to.equal(3);
   });
 });
+
+describe('sandbox: generated users by userName', () => {
+  it('finds, renames and deletes generated users by userName; data and generated users side by side', async () => {
+    const sb = await startSandbox({ data: SAMPLE, generate: { users: 100, groups: 0, seed: 5 } });
+    try {
+      const c = new Client(sb, null);
+      expect(sb.store.userCount).to.equal(110);
+      const first = [...generateUsers({ users: 30, groups: 0, seed: 5 })];
+      const u = first[20]!;
+      expect(sb.store.userIdByName(String(u.userName).toUpperCase())).to.equal(u.id);
+      expect((await c.get(`/Users?filter=${encodeURIComponent(`userName eq "${u.userName}"`)}`)).body.totalResults).to.equal(1);
+      expect((await c.post('/Users', { userName: u.userName })).status).to.equal(409);
+      expect(sb.store.userIdByName('someone.20@example.com')).to.equal(undefined);
+      expect(sb.store.userIdByName('x.100@example.com')).to.equal(undefined);
+      // rename: the old name is free, the new one taken
+      await c.patch(`/Users/${u.id}`, [{ op: 'replace', path: 'userName', value: 'renamed@example.com' }]);
+      expect(sb.store.userIdByName(String(u.userName))).to.equal(undefined);
+      expect(sb.store.userIdByName('renamed@example.com')).to.equal(u.id);
+      expect((await c.post('/Users', { userName: u.userName })).status).to.equal(201);
+      // delete
+      const v = first[21]!;
+      await c.del(`/Users/${v.id}`);
+      expect(sb.store.userIdByName(String(v.userName))).to.equal(undefined);
+      expect(sb.store.findUserByName('bjensen@example.com')!.id).to.equal('2819c223-7f76-453a-919d-413861904646');
+    } finally {
+      await sb.stop();
+    }
+  });
+});

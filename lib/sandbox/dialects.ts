@@ -34,6 +34,16 @@ export interface DialectProfile {
   userExtensions: readonly string[];
   /** Definitions of dialect-only schemas, served at /Schemas. */
   extraSchemas: readonly SchemaDefinition[];
+  /** Capability defaults (options override them). */
+  defaults: { bulk: boolean; etag: boolean; patch: boolean };
+  /** Groups can only be read and PATCHed (POST/PUT/DELETE → 405). */
+  groupsPatchOnly: boolean;
+  /** A member PATCH value must be wrapped: `{"members":[…]}` (Salesforce). */
+  wrappedMemberValue: boolean;
+  /** startIndex above this is a 400 asking for keyset paging (`id gt`). */
+  maxStartIndex?: number;
+  /** Filtered lists come in id order, so that `id gt "<last>"` pages by keyset. */
+  filteredById: boolean;
 }
 
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -51,6 +61,10 @@ const RFC: DialectProfile = {
   bearerOnly: false,
   userExtensions: [ENTERPRISE],
   extraSchemas: [],
+  defaults: { bulk: true, etag: true, patch: true },
+  groupsPatchOnly: false,
+  wrappedMemberValue: false,
+  filteredById: false,
 };
 
 const SLACK_GUEST_SCHEMA: SchemaDefinition = {
@@ -63,23 +77,37 @@ const SLACK_GUEST_SCHEMA: SchemaDefinition = {
   ],
 };
 
-export const DIALECTS: Record<DialectName, DialectProfile> = {
-  RFC,
-  // DIALECTS.md: count capped at 1000, default page 10, DELETE /Users deactivates,
-  // no meta.lastModified, plural discovery path, guest extension, Slack error bodies, Bearer only.
-  Slack: {
-    ...RFC,
-    name: 'Slack',
-    serviceProviderConfigPaths: ['ServiceProviderConfigs'],
-    maxResults: 1000,
-    defaultCount: 10,
-    errorStyle: 'slack',
-    deleteDeactivatesUsers: true,
-    lastModified: false,
-    bearerOnly: true,
-    userExtensions: [ENTERPRISE, SLACK_GUEST],
-    extraSchemas: [SLACK_GUEST_SCHEMA],
-  },
+// Slack: DIALECTS.md. count capped at 1000, default page 10, DELETE /Users deactivates,
+// no meta.lastModified, plural discovery path, guest extension, Slack error bodies, Bearer only.
+const SLACK: DialectProfile = {
+  ...RFC,
+  name: 'Slack',
+  serviceProviderConfigPaths: ['ServiceProviderConfigs'],
+  maxResults: 1000,
+  defaultCount: 10,
+  errorStyle: 'slack',
+  deleteDeactivatesUsers: true,
+  lastModified: false,
+  bearerOnly: true,
+  userExtensions: [ENTERPRISE, SLACK_GUEST],
+  extraSchemas: [SLACK_GUEST_SCHEMA],
 };
+
+// Salesforce: DIALECTS.md. Entitlements and Roles resources are not served yet.
+const SALESFORCE: DialectProfile = {
+  ...RFC,
+  name: 'Salesforce',
+  serviceProviderConfigPaths: ['ServiceProviderConfigs'],
+  maxResults: 200,
+  sort: false,
+  deleteDeactivatesUsers: true,
+  defaults: { bulk: false, etag: false, patch: true },
+  groupsPatchOnly: true,
+  wrappedMemberValue: true,
+  maxStartIndex: 2000,
+  filteredById: true,
+};
+
+export const DIALECTS: Record<DialectName, DialectProfile> = { RFC, Slack: SLACK, Salesforce: SALESFORCE };
 
 export const DIALECT_NAMES = Object.keys(DIALECTS) as DialectName[];

@@ -185,9 +185,13 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
     throw badRequest(`this server (${o.profile.name}) has no meta.lastModified to filter on`, 'invalidFilter');
   }
   let startIndex = parseStartIndex(params.startIndex);
+  if (o.profile.maxStartIndex !== undefined && startIndex > o.profile.maxStartIndex) {
+    throw badRequest(`Start index too big (over ${o.profile.maxStartIndex}): page large sets with a filter such as id gt "<last id>"`, 'invalidValue');
+  }
   let count = parseCount(params.count, o);
   const proj = parseProjection(listParam(params.attributes, 'attributes'), listParam(params.excludedAttributes, 'excludedAttributes'));
   let sel = select(store, types, filter, o);
+  if (filter && o.profile.filteredById && (params.sortBy === undefined || params.sortBy === '')) sel = sortSelection(store, sel, { attr: 'id' }, false);
   if (params.sortBy !== undefined && params.sortBy !== '' && o.profile.sort) {
     if (typeof params.sortBy !== 'string') throw badRequest('sortBy must be a string');
     let sortBy: AttrPath;

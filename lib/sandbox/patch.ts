@@ -63,13 +63,14 @@ function parsePath(text: string): PatchPath {
 }
 
 /** Applies a PATCH body to an entry and commits it; throws ScimHttpError, leaving the entry as it was. */
-export function applyPatch(store: SandboxStore, e: Entry, body: unknown, knownSchemas: readonly string[]): void {
+export function applyPatch(store: SandboxStore, e: Entry, body: unknown, knownSchemas: readonly string[], wrappedMembers = false): void {
   const ops = parsePatchBody(body);
   const draft = structuredClone(e.res) as Obj;
   const undo: Array<() => void> = [];
   let membersChanged = false;
   const ctx: Ctx = {
     knownSchemas,
+    wrappedMembers,
     members:
       e.type === 'Groups'
         ? {
@@ -123,6 +124,8 @@ interface MemberOps {
 
 interface Ctx {
   knownSchemas: readonly string[];
+  /** Salesforce: a pathed member add/replace must carry `{"members":[…]}`. */
+  wrappedMembers?: boolean;
   members?: MemberOps;
 }
 
@@ -146,7 +149,12 @@ function applyOp(res: Obj, op: Operation, ctx: Ctx): void {
     if (attrLower === 'id' && op.value === res.id && op.op !== 'remove') return;
     throw new ScimHttpError(400, `'${path.attr}' is read-only`, 'mutability');
   }
-  if (ctx.members && !path.schema && attrLower === 'members') return memberOp(op, ctx.members);
+  if (ctx.members && !path.schema && attrLower === 'members') {
+    if (ctx.wrappedMembers && op.op !== 'remove' && !(isObj(op.value) && Array.isArray(op.value.members))) {
+      throw badRequest('the members value must be wrapped: {"members":[{"value":"…"}]}', 'invalidValue');
+    }
+    return memberOp(op, ctx.members);
+  }
 
   // A whole extension named as the path ("urn:…:enterprise:2.0:User").
   const whole = op.rawPath ? ctx.knownSchemas.find((s) => same(s, op.rawPath!)) : undefined;

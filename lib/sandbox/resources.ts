@@ -51,7 +51,7 @@ export class ResourceOps {
     if (!this.o.patch) throw new ScimHttpError(501, 'PATCH is not supported by this server');
     const e = this.store.mustGet(type, id);
     this.checkIfMatch(e, ifMatch);
-    applyPatch(this.store, e, body, this.knownSchemas);
+    applyPatch(this.store, e, body, this.knownSchemas, this.o.profile.wrappedMemberValue);
     return e;
   }
 

@@ -139,6 +139,9 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
       if (p.method !== 'POST') throw methodNotAllowed(p);
       return listResources(store, [type], searchParams(body), o, fired);
     }
+    if (type === 'Groups' && o.profile.groupsPatchOnly && p.method !== 'GET' && p.method !== 'PATCH' && id !== '.search') {
+      throw new ScimHttpError(405, `${o.profile.name}: groups can only be read and patched`);
+    }
     if (id === undefined) {
       if (p.method === 'GET') return listResources(store, [type], queryParams(p.query), o, fired);
       if (p.method === 'POST') return ops.reply(ops.create(type, body), 201);

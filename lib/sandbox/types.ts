@@ -9,7 +9,7 @@ export interface SandboxData {
   Groups?: ScimResource[];
 }
 
-export type DialectName = 'RFC' | 'Slack';
+export type DialectName = 'RFC' | 'Slack' | 'Salesforce';
 
 export type FaultKind =
   | '429'

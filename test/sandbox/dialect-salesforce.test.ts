@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
+import { Client, SAMPLE, TOKEN, BJENSEN, JOSE, TOUR_GUIDES, q } from './helpers.js';
+
+describe('sandbox: Salesforce dialect', () => {
+  let sb: Sandbox;
+  let c: Client;
+  beforeEach(async () => {
+    sb = await startSandbox({ dialect: 'Salesforce', data: SAMPLE, token: TOKEN });
+    c = new Client(sb);
+  });
+  afterEach(() => sb.stop());
+
+  it('discovery at /ServiceProviderConfigs only: no bulk, maxResults 200, no sort, no etag', async () => {
+    expect((await c.get('/ServiceProviderConfig')).status).to.equal(404);
+    const spc = (await c.get('/ServiceProviderConfigs')).body;
+    expect(spc).to.deep.include({ bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 1048576 }, sort: { supported: false }, etag: { supported: false } });
+    expect(spc.filter.maxResults).to.equal(200);
+    expect((await c.get(`/Users/${BJENSEN}`)).body.meta).to.not.have.property('version');
+    expect((await c.post('/Bulk', { Operations: [] })).status).to.equal(501);
+  });
+
+  it('groups: read and PATCH only, member values wrapped in {members:[…]}', async () => {
+    expect((await c.post('/Groups', { displayName: 'x' })).status).to.equal(405);
+    expect((await c.put(`/Groups/${TOUR_GUIDES}`, { displayName: 'x' })).status).to.equal(405);
+    expect((await c.del(`/Groups/${TOUR_GUIDES}`)).status).to.equal(405);
+    const plain = await c.patch(`/Groups/${TOUR_GUIDES}`, [{ op: 'add', path: 'members', value: [{ value: JOSE }] }]);
+    expect(plain.status).to.equal(400);
+    expect(plain.body.detail).to.contain('wrapped');
+    const wrapped = await c.patch(`/Groups/${TOUR_GUIDES}`, [{ op: 'add', path: 'members', value: { members: [{ value: JOSE }] } }]);
+    expect(wrapped.status).to.equal(200);
+    expect(sb.store.memberIds(TOUR_GUIDES)).to.include(JOSE);
+    expect((await c.patch(`/Groups/${TOUR_GUIDES}`, [{ op: 'remove', path: `members[value eq "${JOSE}"]` }])).status).to.equal(200);
+  });
+
+  it('DELETE /Users deactivates', async () => {
+    expect((await c.del(`/Users/${BJENSEN}`)).status).to.equal(204);
+    expect(sb.store.get('Users', BJENSEN)!.active).to.equal(false);
+  });
+
+  it('refuses deep index paging and serves filtered lists in id order for keyset paging', async () => {
+    await sb.stop();
+    sb = await startSandbox({ dialect: 'Salesforce', generate: { users: 2500, groups: 0 }, token: TOKEN });
+    c = new Client(sb);
+    const deep = await c.get('/Users?startIndex=2001&count=200');
+    expect(deep.status).to.equal(400);
+    expect(deep.body.detail).to.contain('id gt');
+    // keyset: id gt "<last>" page after page collects everyone once
+    const seen: string[] = [];
+    let last = '';
+    for (;;) {
+      const r = await c.get(`/Users?count=500&attributes=id&filter=${q(`id gt "${last}"`)}`);
+      const ids = (r.body.Resources ?? []).map((u: any) => u.id);
+      expect(ids.length).to.be.at.most(200); // capped at maxResults
+      if (ids.length === 0) break;
+      expect([...ids].sort()).to.deep.equal(ids);
+      seen.push(...ids);
+      last = ids.at(-1);
+    }
+    expect(seen).to.have.length(2500);
+    expect(new Set(seen).size).to.equal(2500);
+  });
+});

@@ -127,9 +127,9 @@ export function runBulk(body: unknown, ops: ResourceOps, o: NormalizedOptions): 
 function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>): Obj {
   const path = resolve(op.path, ids) as string;
   const data = op.data === undefined ? undefined : resolve(op.data, ids);
-  const m = /^\/(Users|Groups)(?:\/([^/?]+))?\/?$/i.exec(path);
-  if (!m) throw new ScimHttpError(404, `no such resource path ${path}`);
-  const type = (m[1]!.toLowerCase() === 'users' ? 'Users' : 'Groups') as ResourceType;
+  const m = /^\/([^/?]+)(?:\/([^/?]+))?\/?$/.exec(path);
+  const type: ResourceType | undefined = m ? ops.typeOf(m[1]!) : undefined;
+  if (!m || !type) throw new ScimHttpError(404, `no such resource path ${path}`);
   let id: string | undefined;
   try {
     id = m[2] ? decodeURIComponent(m[2]) : undefined;

@@ -30,7 +30,7 @@ export function serviceProviderConfig(o: NormalizedOptions, base: string): Recor
   };
 }
 
-export function resourceTypes(o: NormalizedOptions, base: string): Record<string, unknown>[] {
+export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{ endpoint: string; name: string; schema: string }> = []): Record<string, unknown>[] {
   return [
     {
       schemas: [RT_SCHEMA],
@@ -52,6 +52,16 @@ export function resourceTypes(o: NormalizedOptions, base: string): Record<string
       schemaExtensions: [],
       meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/Group` },
     },
+    ...extra.map((t) => ({
+      schemas: [RT_SCHEMA],
+      id: t.name,
+      name: t.name,
+      endpoint: `/${t.endpoint}`,
+      description: `${t.name} (read-only, from the sandbox data)`,
+      schema: t.schema,
+      schemaExtensions: [],
+      meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/${t.name}` },
+    })),
   ];
 }
 

@@ -5,7 +5,7 @@ import { jsonErrorOffset, lineCol } from './json-position.js';
 import type { ScimResource } from '../types.js';
 import { ScimHttpError } from './scim-error.js';
 import { generateGroups } from './generate.js';
-import type { SandboxStore } from './store.js';
+import type { Entry, SandboxStore } from './store.js';
 import type { SandboxData } from './types.js';
 import type { NormalizedOptions } from './options.js';
 
@@ -31,31 +31,47 @@ export async function readDataFile(file: string): Promise<SandboxData> {
   }
 }
 
-/** Loads `{Users, Groups}`: users first, then groups (members may name users and earlier groups). */
+/**
+ * Loads `{Users, Groups, …}`: users first, then groups (members may name users
+ * and any group), then any other array as a read-only resource type served
+ * at /v2/<key> (e.g. Salesforce `Entitlements` and `Roles`, CyberArk `Containers`),
+ * whose `members` may name users and groups.
+ */
 export function loadData(store: SandboxStore, data: SandboxData, file?: string): void {
   const where = file ? { file } : {};
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw dataError('data must be an object {"Users": [...], "Groups": [...]}', where);
-  const known = new Set(['users', 'groups']);
-  for (const k of Object.keys(data)) if (!known.has(k.toLowerCase())) throw dataError(`unknown key '${k}' in data (expected Users, Groups)`, where);
-  const pick = (name: string): unknown => {
-    const k = Object.keys(data).find((x) => x.toLowerCase() === name.toLowerCase());
-    return k ? (data as Record<string, unknown>)[k] : undefined;
-  };
-  const users = pick('Users') ?? [];
-  const groups = pick('Groups') ?? [];
-  if (!Array.isArray(users)) throw dataError('data.Users must be an array', where);
-  if (!Array.isArray(groups)) throw dataError('data.Groups must be an array', where);
-  users.forEach((u, i) => insertOne(store, 'Users', u, `Users[${i}]`, where));
-  // Groups may hold groups defined later in the file: create all, then add members.
-  const pending: Array<[ScimResource, unknown, string]> = [];
-  groups.forEach((g, i) => {
-    const { members, ...rest } = (g ?? {}) as ScimResource & { members?: unknown };
-    insertOne(store, 'Groups', rest as ScimResource, `Groups[${i}]`, where);
-    pending.push([rest as ScimResource, members, `Groups[${i}]`]);
-  });
-  for (const [g, members, at] of pending) {
+  const keys = Object.keys(data);
+  for (const k of keys) {
+    if (!Array.isArray((data as Record<string, unknown>)[k])) throw dataError(`data.${k} must be an array of resources`, where);
+  }
+  const core = (name: string) => keys.find((k) => k.toLowerCase() === name.toLowerCase());
+  const usersKey = core('Users');
+  const groupsKey = core('Groups');
+  const extra = keys.filter((k) => k !== usersKey && k !== groupsKey);
+  for (const k of extra) {
     try {
-      const entry = store.entry('Groups', g.id as string)!;
+      const first = (data as Record<string, ScimResource[]>)[k]![0];
+      const name = typeof first?.meta?.resourceType === 'string' ? first.meta.resourceType : k.replace(/s$/, '');
+      store.addType(k, name);
+    } catch (err) {
+      throw dataError(`data.${k}: ${err instanceof ScimHttpError ? err.detail : (err as Error).message}`, where);
+    }
+  }
+  const list = (k: string | undefined) => (k ? (data as Record<string, unknown[]>)[k]! : []);
+  list(usersKey).forEach((u, i) => insertOne(store, 'Users', u, `${usersKey}[${i}]`, where));
+  // Containers may hold groups defined later in the file: create all, then add members.
+  const pending: Array<[string, ScimResource, unknown, string]> = [];
+  for (const [type, key] of [['Groups', groupsKey] as const, ...extra.map((k) => [k, k] as const)]) {
+    list(key).forEach((g, i) => {
+      const { members, ...rest } = (g ?? {}) as ScimResource & { members?: unknown };
+      const at = `${key}[${i}]`;
+      const entry = insertOne(store, type, rest as ScimResource, at, where);
+      pending.push([type, entry.res, members, at]);
+    });
+  }
+  for (const [type, g, members, at] of pending) {
+    try {
+      const entry = store.entry(type, g.id as string)!;
       const refs = store.memberRefs(members);
       for (const r of refs) {
         store.requireMember(r);
@@ -67,10 +83,10 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
   }
 }
 
-function insertOne(store: SandboxStore, type: 'Users' | 'Groups', raw: unknown, at: string, where: Record<string, unknown>): void {
+function insertOne(store: SandboxStore, type: string, raw: unknown, at: string, where: Record<string, unknown>): Entry {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw dataError(`${at} must be an object`, { ...where, at });
   try {
-    store.insert(type, raw as ScimResource, [], { keepMeta: true });
+    return store.insert(type, raw as ScimResource, [], { keepMeta: true });
   } catch (err) {
     throw dataError(`${at}: ${err instanceof ScimHttpError ? err.detail : (err as Error).message}`, { ...where, at });
   }

@@ -22,6 +22,10 @@ export class ResourceOps {
     return this.o.profile.userExtensions;
   }
 
+  typeOf(segment: string): ResourceType | undefined {
+    return this.store.typeOf(segment);
+  }
+
   /** The URL of a resource (for Bulk replies), whether or not it exists. */
   locationOf(type: ResourceType, id: string): string {
     return `${this.store.baseUrl}/v2/${type}/${encodeURIComponent(id)}`;
@@ -50,6 +54,7 @@ export class ResourceOps {
   patch(type: ResourceType, id: string, body: unknown, ifMatch?: string): Entry {
     if (!this.o.patch) throw new ScimHttpError(501, 'PATCH is not supported by this server');
     const e = this.store.mustGet(type, id);
+    if (!this.store.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     this.checkIfMatch(e, ifMatch);
     applyPatch(this.store, e, body, this.knownSchemas, this.o.profile.wrappedMemberValue);
     return e;

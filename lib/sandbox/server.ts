@@ -66,7 +66,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
       const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
     }
-    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(spec, p, body, oauth)) : [];
+    const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(state.store, spec, p, body, oauth)) : [];
     let mangle: Mangle;
     for (const f of fired) {
       fault = f.spec.kind;
@@ -106,11 +106,11 @@ function errorBodyFor(style: ErrorStyle, e: ScimHttpError): Record<string, unkno
 }
 
 /** Paging faults only touch list requests; repeat/shift only pages after the first. */
-function applies(spec: FaultSpec, p: Parsed, body: unknown, oauth: boolean): boolean {
+function applies(store: SandboxStore, spec: FaultSpec, p: Parsed, body: unknown, oauth: boolean): boolean {
   const k = spec.kind;
   if (oauth && k === 'expireToken') return false;
   if (k !== 'ignoreCount' && k !== 'capCount' && k !== 'repeatPage' && k !== 'shiftItems') return true;
-  const isList = (p.method === 'GET' && /^\/v2\/(Users|Groups)\/?$/i.test(p.path)) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
+  const isList = (p.method === 'GET' && /^\/v2\/[^/]+\/?$/.test(p.path) && store.typeOf(p.path.split('/')[2]!) !== undefined) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
   if (!isList) return false;
   if (k === 'ignoreCount' || k === 'capCount') return true;
   const start = Number(p.method === 'GET' ? p.query.get('startIndex') : (body as ListParams | undefined)?.startIndex);
@@ -133,8 +133,8 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   const id = second === undefined ? undefined : decodeSegment(second);
   const ifMatch = header(req, 'if-match');
 
-  if (seg === 'users' || seg === 'groups') {
-    const type: ResourceType = seg === 'users' ? 'Users' : 'Groups';
+  const type: ResourceType | undefined = first === undefined ? undefined : store.typeOf(first);
+  if (type !== undefined) {
     if (id === '.search') {
       if (p.method !== 'POST') throw methodNotAllowed(p);
       return listResources(store, [type], searchParams(body), o, fired);
@@ -142,6 +142,7 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
     if (type === 'Groups' && o.profile.groupsPatchOnly && p.method !== 'GET' && p.method !== 'PATCH' && id !== '.search') {
       throw new ScimHttpError(405, `${o.profile.name}: groups can only be read and patched`);
     }
+    if (!store.writable(type) && p.method !== 'GET') throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     if (id === undefined) {
       if (p.method === 'GET') return listResources(store, [type], queryParams(p.query), o, fired);
       if (p.method === 'POST') return ops.reply(ops.create(type, body), 201);
@@ -167,7 +168,7 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   }
   if (seg === '.search' && id === undefined) {
     if (p.method !== 'POST') throw methodNotAllowed(p);
-    return listResources(store, ['Users', 'Groups'], searchParams(body), o, fired);
+    return listResources(store, store.types(), searchParams(body), o, fired);
   }
   if (seg === 'bulk' && id === undefined) {
     if (p.method !== 'POST') throw methodNotAllowed(p);
@@ -178,7 +179,7 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   if (p.method !== 'GET') throw methodNotAllowed(p);
   if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, base));
   if (seg === 'resourcetypes') {
-    const all = resourceTypes(o, base);
+    const all = resourceTypes(o, base, extraTypes(store));
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no resource type ${id}`);
@@ -193,6 +194,18 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   }
   if (seg === 'me') throw new ScimHttpError(501, '/Me is not supported by this server');
   throw notFound(`no such endpoint ${p.path}`);
+}
+
+/** Read-only types from the data file, described for /ResourceTypes from their first resource. */
+function extraTypes(store: SandboxStore): Array<{ endpoint: string; name: string; schema: string }> {
+  return store
+    .types()
+    .filter((t) => !store.writable(t))
+    .map((t) => {
+      const first = store.list(t)[0]?.res;
+      const schema = Array.isArray(first?.schemas) && typeof first.schemas[0] === 'string' ? first.schemas[0] : `urn:ietf:params:scim:schemas:sandbox:2.0:${store.typeName(t)}`;
+      return { endpoint: t, name: store.typeName(t), schema };
+    });
 }
 
 function queryParams(q: URLSearchParams): ListParams {

@@ -12,7 +12,8 @@ import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../scim/schem
 import { badRequest, ScimHttpError } from './scim-error.js';
 import { generateUser, userHeader, type UserHeader } from './generate.js';
 
-export type ResourceType = 'Users' | 'Groups';
+/** An endpoint name: Users and Groups (read-write), or a read-only type from the data file (Entitlements, Roles, Containers…). */
+export type ResourceType = 'Users' | 'Groups' | (string & {});
 export type MemberType = 'User' | 'Group';
 
 /**
@@ -67,7 +68,7 @@ export interface MemberRef {
 /** Groups with more members than this are streamed, never cached as one string. */
 export const LARGE_GROUP = 10_000;
 
-const RESOURCE_TYPE: Record<ResourceType, string> = { Users: 'User', Groups: 'Group' };
+const CORE_TYPES = ['Users', 'Groups'] as const;
 const READ_ONLY_TOP = new Set(['id', 'meta', 'groups']);
 
 class Table {
@@ -80,6 +81,8 @@ class Table {
     if (i >= 0) this.ids.splice(i, 1);
   }
 }
+
+const EMPTY_TABLE = new Table();
 
 export interface StoreOptions {
   baseUrl: string;
@@ -94,7 +97,12 @@ export class SandboxStore {
   baseUrl: string;
   readonly etag: boolean;
   readonly lastModified: boolean;
-  private readonly tables: Record<ResourceType, Table> = { Users: new Table(), Groups: new Table() };
+  private readonly tables = new Map<string, Table>(CORE_TYPES.map((t) => [t, new Table()]));
+  /** endpoint → resource type name (meta.resourceType): Users → User. */
+  private readonly typeNames = new Map<string, string>([
+    ['Users', 'User'],
+    ['Groups', 'Group'],
+  ]);
   /** lower-cased userName → id (generated users are found from their userName instead, see generatedByName) */
   private readonly userNames = new Map<string, string>();
   /** How many generated users were added (indexes 0..genCount-1). */
@@ -115,9 +123,48 @@ export class SandboxStore {
 
   // ---------------------------------------------------------------- reading
 
+  private table(type: ResourceType): Table {
+    return this.tables.get(type) ?? EMPTY_TABLE;
+  }
+  private get usersTable(): Table {
+    return this.tables.get('Users')!;
+  }
+  private get groupsTable(): Table {
+    return this.tables.get('Groups')!;
+  }
+
+  /** Endpoint names served: Users, Groups, then read-only types from the data. */
+  types(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  /** The endpoint name for a path segment, case-insensitively (`users` → Users). */
+  typeOf(segment: string): ResourceType | undefined {
+    const lower = segment.toLowerCase();
+    return this.types().find((t) => t.toLowerCase() === lower);
+  }
+
+  /** meta.resourceType of an endpoint (Users → User). */
+  typeName(type: ResourceType): string {
+    return this.typeNames.get(type) ?? type;
+  }
+
+  /** Only Users and Groups take writes; other types come from the data file, read-only. */
+  writable(type: ResourceType): boolean {
+    return type === 'Users' || type === 'Groups';
+  }
+
+  /** Declares a read-only resource type (done by the data loader). */
+  addType(endpoint: string, name: string): void {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(endpoint)) throw badRequest(`'${endpoint}' is not a valid resource endpoint name`);
+    if (this.typeOf(endpoint)) return;
+    this.tables.set(endpoint, new Table());
+    this.typeNames.set(endpoint, name);
+  }
+
   /** Number of resources of a type. */
   count(type: ResourceType): number {
-    return this.tables[type].ids.length;
+    return this.table(type).ids.length;
   }
   get userCount(): number {
     return this.count('Users');
@@ -128,31 +175,31 @@ export class SandboxStore {
 
   /** Snapshot of all users as served (computed `groups` included). O(n): for tests and small data. */
   get users(): ScimResource[] {
-    return this.tables.Users.ids.map((id) => this.materialize(this.tables.Users.byId.get(id)!));
+    return this.list('Users').map((e) => this.materialize(e));
   }
   get groups(): ScimResource[] {
-    return this.tables.Groups.ids.map((id) => this.materialize(this.tables.Groups.byId.get(id)!));
+    return this.list('Groups').map((e) => this.materialize(e));
   }
 
   /** All entries of a type in insertion order (`e.id`, `e.res`). O(n). */
   list(type: ResourceType): Entry[] {
-    const t = this.tables[type];
+    const t = this.table(type);
     return t.ids.map((id) => t.byId.get(id)!);
   }
 
   /** One resource as served, or undefined. */
   get(type: ResourceType, id: string): ScimResource | undefined {
-    const e = this.tables[type].byId.get(id);
+    const e = this.table(type).byId.get(id);
     return e ? this.materialize(e) : undefined;
   }
 
   entry(type: ResourceType, id: string): Entry | undefined {
-    return this.tables[type].byId.get(id);
+    return this.table(type).byId.get(id);
   }
 
   /** Ids in insertion order. The live array: do not modify. */
   ids(type: ResourceType): readonly string[] {
-    return this.tables[type].ids;
+    return this.table(type).ids;
   }
 
   findUserByName(userName: string): ScimResource | undefined {
@@ -177,14 +224,14 @@ export class SandboxStore {
     if (i >= this.genCount) return undefined;
     const h = userHeader(this.genSeed, i);
     if (h.userName.toLowerCase() !== lower) return undefined;
-    const e = this.tables.Users.byId.get(h.id);
+    const e = this.usersTable.byId.get(h.id);
     if (!e) return undefined;
     return e.lazy || String(e.res.userName).toLowerCase() === lower ? h.id : undefined;
   }
 
   /** Member ids of a group, in insertion order. */
   memberIds(groupId: string): string[] {
-    const e = this.tables.Groups.byId.get(groupId);
+    const e = this.groupsTable.byId.get(groupId);
     return e?.members ? [...e.members.keys()] : [];
   }
 
@@ -224,7 +271,7 @@ export class SandboxStore {
     if (!only || only.has('value')) m.value = id;
     if (!only || only.has('$ref')) m.$ref = `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}`;
     if (!only || only.has('display')) {
-      const display = this.tables[type === 'Group' ? 'Groups' : 'Users'].byId.get(id)?.display();
+      const display = (type === 'Group' ? this.groupsTable : this.usersTable).byId.get(id)?.display();
       if (display !== undefined) m.display = display;
     }
     if (!only || only.has('type')) m.type = type;
@@ -235,7 +282,7 @@ export class SandboxStore {
     const gids = this.groupIdsOf(userId);
     if (gids.length === 0) return undefined;
     return gids.map((gid) => {
-      const g = this.tables.Groups.byId.get(gid)!.res;
+      const g = this.groupsTable.byId.get(gid)!.res;
       const o: Record<string, string> = { value: gid, $ref: `${this.baseUrl}/v2/Groups/${gid}` };
       if (typeof g.displayName === 'string') o.display = g.displayName;
       o.type = 'direct';
@@ -254,13 +301,13 @@ export class SandboxStore {
   insert(type: ResourceType, input: ScimResource, members: MemberRef[] = [], opts: { keepMeta?: boolean } = {}): Entry {
     const res = this.clean(type, input, true);
     const id = typeof input.id === 'string' && input.id ? input.id : randomUUID();
-    if (this.tables.Users.byId.has(id) || this.tables.Groups.byId.has(id)) throw new ScimHttpError(409, `id '${id}' already exists`, 'uniqueness');
+    if (this.usersTable.byId.has(id) || this.groupsTable.byId.has(id) || this.table(type).byId.has(id)) throw new ScimHttpError(409, `id '${id}' already exists`, 'uniqueness');
     res.id = id;
     const stamp = this.stamp();
     const meta = (opts.keepMeta && input.meta) || {};
     const entry = new Entry(type, id, res);
     res.meta = {
-      resourceType: RESOURCE_TYPE[type],
+      resourceType: this.typeName(type),
       created: meta.created ?? stamp,
       ...(this.lastModified ? { lastModified: meta.lastModified ?? meta.created ?? stamp } : {}),
       location: `${this.baseUrl}/v2/${type}/${id}`,
@@ -269,16 +316,18 @@ export class SandboxStore {
     if (type === 'Users') this.claimUserName(res.userName as string, id);
     else entry.members = new Map();
     this.setVersion(entry);
-    this.tables[type].ids.push(id);
-    this.tables[type].byId.set(id, entry);
-    if (type === 'Groups') for (const m of members) this.addMember(entry, m);
+    const t = this.tables.get(type);
+    if (!t) throw new ScimHttpError(404, `no resource type ${type}`);
+    t.ids.push(id);
+    t.byId.set(id, entry);
+    for (const m of members) this.addMember(entry, m);
     return entry;
   }
 
   /** Adds generated users 0..count-1 of `seed` as lazy entries (see Entry). */
   insertGenerated(count: number, seed: number): void {
     this.genSeed = seed;
-    const t = this.tables.Users;
+    const t = this.usersTable;
     if (this.genCount > 0) throw new Error('generated users can be added once per store');
     // Generated userNames are unique by construction (".<index>@") and not
     // indexed (see generatedByName): check only against users loaded before.
@@ -309,6 +358,7 @@ export class SandboxStore {
   /** POST: server assigns the id. */
   create(type: ResourceType, input: ScimResource): Entry {
     const { members, ...rest } = input as ScimResource & { members?: unknown };
+    if (!this.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     const refs = type === 'Groups' ? this.memberRefs(members) : [];
     for (const r of refs) this.requireMember(r);
     const { id: _id, meta: _meta, ...body } = rest;
@@ -318,6 +368,7 @@ export class SandboxStore {
   /** PUT: everything but id and meta.created is replaced; absent members mean none. */
   replace(type: ResourceType, id: string, input: ScimResource): Entry {
     const e = this.mustGet(type, id);
+    if (!this.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     const { members, ...rest } = input as ScimResource & { members?: unknown };
     if (typeof rest.id === 'string' && rest.id !== id) throw new ScimHttpError(400, `id is immutable (got '${rest.id}', expected '${id}')`, 'mutability');
     const res = this.clean(type, rest, true);
@@ -344,7 +395,7 @@ export class SandboxStore {
         this.userNames.delete(oldName!.toLowerCase());
         this.userNames.set(newName.toLowerCase(), id);
       }
-    } else if (typeof next.displayName !== 'string' || !next.displayName) {
+    } else if (e.type === 'Groups' && (typeof next.displayName !== 'string' || !next.displayName)) {
       throw badRequest('displayName is required');
     }
     const displayChanged = current.displayName !== next.displayName || oldName !== newName;
@@ -361,17 +412,23 @@ export class SandboxStore {
 
   delete(type: ResourceType, id: string): void {
     const e = this.mustGet(type, id);
-    if (e.type === 'Groups') for (const mid of [...e.members!.keys()]) this.removeMember(e, mid, false);
+    if (!this.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
+    if (e.members) for (const mid of [...e.members.keys()]) this.removeMember(e, mid, false);
     for (const gid of [...this.groupIdsOf(id)]) {
-      const g = this.tables.Groups.byId.get(gid);
+      const g = this.groupsTable.byId.get(gid);
       if (g) {
         this.removeMember(g, id);
         this.touch(g);
       }
     }
+    // Read-only types (few, small) keep no reverse index: look through them.
+    for (const [name, t] of this.tables) {
+      if (this.writable(name)) continue;
+      for (const c of t.byId.values()) if (c.members?.has(id)) this.removeMember(c, id, false);
+    }
     this.memberOf.delete(id);
     if (type === 'Users') this.userNames.delete(String(e.res.userName).toLowerCase());
-    this.tables[type].remove(id);
+    this.table(type).remove(id);
   }
 
   /** Adds one member; false when it already was one. Does not touch meta (callers do once). */
@@ -379,10 +436,13 @@ export class SandboxStore {
     if (g.members!.has(ref.value)) return false;
     const type = this.memberType(ref);
     g.members!.set(ref.value, type);
-    const list = this.memberOf.get(ref.value);
-    if (list === undefined) this.memberOf.set(ref.value, g.id);
-    else if (typeof list === 'string') this.memberOf.set(ref.value, [list, g.id]);
-    else list.push(g.id);
+    // The reverse index serves users' `groups`: Groups only.
+    if (g.type === 'Groups') {
+      const list = this.memberOf.get(ref.value);
+      if (list === undefined) this.memberOf.set(ref.value, g.id);
+      else if (typeof list === 'string') this.memberOf.set(ref.value, [list, g.id]);
+      else list.push(g.id);
+    }
     g.json = undefined;
     this.dropJson(ref.value);
     return true;
@@ -390,7 +450,7 @@ export class SandboxStore {
 
   removeMember(g: Entry, memberId: string, dropJson = true): boolean {
     if (!g.members!.delete(memberId)) return false;
-    const list = this.memberOf.get(memberId);
+    const list = g.type === 'Groups' ? this.memberOf.get(memberId) : undefined;
     if (typeof list === 'string') {
       if (list === g.id) this.memberOf.delete(memberId);
     } else if (list) {
@@ -416,7 +476,7 @@ export class SandboxStore {
   }
 
   requireMember(ref: MemberRef): void {
-    if (!this.tables.Users.byId.has(ref.value) && !this.tables.Groups.byId.has(ref.value)) {
+    if (!this.usersTable.byId.has(ref.value) && !this.groupsTable.byId.has(ref.value)) {
       throw badRequest(`member '${ref.value}' does not exist`);
     }
   }
@@ -434,8 +494,8 @@ export class SandboxStore {
   }
 
   mustGet(type: ResourceType, id: string): Entry {
-    const e = this.tables[type].byId.get(id);
-    if (!e) throw new ScimHttpError(404, `${RESOURCE_TYPE[type]} ${id} not found`);
+    const e = this.table(type).byId.get(id);
+    if (!e) throw new ScimHttpError(404, `${this.typeName(type)} ${id} not found`);
     return e;
   }
 
@@ -447,8 +507,8 @@ export class SandboxStore {
   // ---------------------------------------------------------------- internals
 
   private memberType(ref: MemberRef): MemberType {
-    if (this.tables.Groups.byId.has(ref.value)) return 'Group';
-    if (this.tables.Users.byId.has(ref.value)) return 'User';
+    if (this.groupsTable.byId.has(ref.value)) return 'Group';
+    if (this.usersTable.byId.has(ref.value)) return 'User';
     return ref.type?.toLowerCase() === 'group' ? 'Group' : 'User';
   }
 
@@ -458,7 +518,7 @@ export class SandboxStore {
   }
 
   private dropJson(id: string): void {
-    const u = this.tables.Users.byId.get(id) ?? this.tables.Groups.byId.get(id);
+    const u = this.usersTable.byId.get(id) ?? this.groupsTable.byId.get(id);
     if (u) u.json = undefined;
   }
 
@@ -483,12 +543,13 @@ export class SandboxStore {
     if (type === 'Users') {
       if (requireCore && (typeof res.userName !== 'string' || !res.userName.trim())) throw badRequest('userName is required');
       if (typeof res.active === 'string') res.active = res.active.toLowerCase() === 'true';
-    } else if (requireCore && (typeof res.displayName !== 'string' || !res.displayName)) {
+    } else if (type === 'Groups' && requireCore && (typeof res.displayName !== 'string' || !res.displayName)) {
       throw badRequest('displayName is required');
     }
-    const core = type === 'Users' ? USER_SCHEMA : GROUP_SCHEMA;
     const schemas = new Set<string>(Array.isArray(res.schemas) ? res.schemas.filter((s): s is string => typeof s === 'string') : []);
-    schemas.add(core);
+    if (type === 'Users') schemas.add(USER_SCHEMA);
+    else if (type === 'Groups') schemas.add(GROUP_SCHEMA);
+    else if (schemas.size === 0) schemas.add(`urn:ietf:params:scim:schemas:sandbox:2.0:${this.typeName(type)}`);
     for (const k of Object.keys(res)) if (/^urn:/i.test(k) && res[k] && typeof res[k] === 'object') schemas.add(k === ENTERPRISE_USER_SCHEMA.toLowerCase() ? ENTERPRISE_USER_SCHEMA : k);
     res.schemas = [...schemas];
     return res;

@@ -3,10 +3,14 @@ import type { Logger } from '../log.js';
 import type { ScimResource } from '../types.js';
 import type { SandboxStore } from './store.js';
 
-/** Sample data: what `--data FILE` holds. Groups' members are `[{value, type?}]`. */
+/**
+ * Sample data: what `--data FILE` holds. Groups' members are `[{value, type?}]`.
+ * Any other array (Entitlements, Roles, Containers…) is served read-only at /v2/<key>.
+ */
 export interface SandboxData {
   Users?: ScimResource[];
   Groups?: ScimResource[];
+  [resourceType: string]: ScimResource[] | undefined;
 }
 
 export type DialectName = 'RFC' | 'Slack' | 'Salesforce';

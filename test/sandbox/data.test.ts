@@ -69,7 +69,8 @@ describe('sandbox: data and options', () => {
 
   it('reports bad content: wrong shapes, missing userName, duplicate userName, unknown member', async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ People: [] }, /unknown key 'People'/],
+      [{ People: 3 }, /data.People must be an array/],
+      [{ 'Bad key!': [] }, /'Bad key!' is not a valid resource endpoint name/],
       [{ Users: {} }, /data.Users must be an array/],
       [{ Users: [{ name: {} }] }, /Users\[0\]: userName is required/],
       [{ Users: [{ userName: 'a' }, { userName: 'A' }] }, /Users\[1\]: userName 'A' is already taken/],

@@ -44,6 +44,19 @@ export interface DialectProfile {
   maxStartIndex?: number;
   /** Filtered lists come in id order, so that `id gt "<last>"` pages by keyset. */
   filteredById: boolean;
+  /** Also serve /X and /scim/X, /scim/v2/X besides /v2/X (CyberArk). */
+  pathsWithoutV2: boolean;
+  /** List replies carry totalResults and Resources only (no itemsPerPage, startIndex). */
+  omitListPagingFields: boolean;
+  /**
+   * Data-file resource types that take writes, and how: `idFrom` names the
+   * attribute that becomes the id on POST (CyberArk safes: `name`); `patch` false → 405.
+   */
+  writableTypes: Readonly<Record<string, { idFrom?: string; patch: boolean }>>;
+  /** Resource types served even when the data file has none of them: endpoint → resource type name. */
+  extraTypes: Readonly<Record<string, string>>;
+  /** Token endpoint at /oauth2/token/<clientId>, the client authenticated by Basic login:password (CyberArk Identity). */
+  tokenPathWithClientId: boolean;
 }
 
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -65,6 +78,11 @@ const RFC: DialectProfile = {
   groupsPatchOnly: false,
   wrappedMemberValue: false,
   filteredById: false,
+  pathsWithoutV2: false,
+  omitListPagingFields: false,
+  writableTypes: {},
+  extraTypes: {},
+  tokenPathWithClientId: false,
 };
 
 const SLACK_GUEST_SCHEMA: SchemaDefinition = {
@@ -108,6 +126,26 @@ const SALESFORCE: DialectProfile = {
   filteredById: true,
 };
 
-export const DIALECTS: Record<DialectName, DialectProfile> = { RFC, Slack: SLACK, Salesforce: SALESFORCE };
+export const CYBERARK_USER = 'urn:ietf:params:scim:schemas:cyberark:1.0:User';
+export const CYBERARK_SAFE = 'urn:ietf:params:scim:schemas:cyberark:1.0:Safe';
+export const CYBERARK_PRIVILEGED_DATA = 'urn:ietf:params:scim:schemas:cyberark:1.0:PrivilegedData';
+
+// CyberArk: DIALECTS.md. Containers (safes, id = name, no PATCH), PrivilegedData and
+// ContainerPermissions come from the data file; /scim/X and /scim/v2/X both work.
+const CYBERARK: DialectProfile = {
+  ...RFC,
+  name: 'CyberArk',
+  maxResults: 1000,
+  sort: false,
+  defaults: { bulk: false, etag: true, patch: true },
+  userExtensions: [ENTERPRISE, CYBERARK_USER],
+  pathsWithoutV2: true,
+  omitListPagingFields: true,
+  writableTypes: { Containers: { idFrom: 'name', patch: false } },
+  extraTypes: { Containers: 'Container', ContainerPermissions: 'ContainerPermission', PrivilegedData: 'PrivilegedData' },
+  tokenPathWithClientId: true,
+};
+
+export const DIALECTS: Record<DialectName, DialectProfile> = { RFC, Slack: SLACK, Salesforce: SALESFORCE, CyberArk: CYBERARK };
 
 export const DIALECT_NAMES = Object.keys(DIALECTS) as DialectName[];

@@ -57,7 +57,7 @@ export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{
       id: t.name,
       name: t.name,
       endpoint: `/${t.endpoint}`,
-      description: `${t.name} (read-only, from the sandbox data)`,
+      description: t.name,
       schema: t.schema,
       schemaExtensions: [],
       meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/${t.name}` },

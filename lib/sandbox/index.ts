@@ -37,7 +37,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     counts: new Map(),
     ready: new Promise<void>((r) => (markReady = r)),
   };
-  if (o.oauth) state.issuer = new TokenIssuer(o.oauth);
+  if (o.oauth) state.issuer = new TokenIssuer(o.oauth, o.profile.tokenPathWithClientId);
+  for (const t of Object.keys(o.profile.writableTypes)) store.writableTypes.add(t);
+  for (const [endpoint, name] of Object.entries(o.profile.extraTypes)) store.addType(endpoint, name);
   const server = createSandboxServer(state);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -220,7 +220,9 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   }
   const from = startIndex - 1;
   const n = count === 0 ? 0 : Math.max(0, Math.min(count, sel.length - from));
-  const head = `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total},"itemsPerPage":${n},"startIndex":${reportedStart}`;
+  const head = o.profile.omitListPagingFields
+    ? `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total}`
+    : `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total},"itemsPerPage":${n},"startIndex":${reportedStart}`;
   const omit = count === 0 || (n === 0 && o.omitEmptyResources);
   function* chunks(): Generator<string> {
     if (omit) {

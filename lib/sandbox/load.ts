@@ -47,12 +47,15 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
   const core = (name: string) => keys.find((k) => k.toLowerCase() === name.toLowerCase());
   const usersKey = core('Users');
   const groupsKey = core('Groups');
-  const extra = keys.filter((k) => k !== usersKey && k !== groupsKey);
-  for (const k of extra) {
+  const extraKeys = keys.filter((k) => k !== usersKey && k !== groupsKey);
+  // key in the file → endpoint served (a dialect may already serve it, spelled its way)
+  const extra: Array<[string, string]> = [];
+  for (const k of extraKeys) {
     try {
       const first = (data as Record<string, ScimResource[]>)[k]![0];
       const name = typeof first?.meta?.resourceType === 'string' ? first.meta.resourceType : k.replace(/s$/, '');
       store.addType(k, name);
+      extra.push([k, store.typeOf(k)!]);
     } catch (err) {
       throw dataError(`data.${k}: ${err instanceof ScimHttpError ? err.detail : (err as Error).message}`, where);
     }
@@ -61,7 +64,7 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
   list(usersKey).forEach((u, i) => insertOne(store, 'Users', u, `${usersKey}[${i}]`, where));
   // Containers may hold groups defined later in the file: create all, then add members.
   const pending: Array<[string, ScimResource, unknown, string]> = [];
-  for (const [type, key] of [['Groups', groupsKey] as const, ...extra.map((k) => [k, k] as const)]) {
+  for (const [type, key] of [['Groups', groupsKey] as const, ...extra.map(([k, endpoint]) => [endpoint, k] as const)]) {
     list(key).forEach((g, i) => {
       const { members, ...rest } = (g ?? {}) as ScimResource & { members?: unknown };
       const at = `${key}[${i}]`;

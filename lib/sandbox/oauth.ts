@@ -40,6 +40,8 @@ export class TokenIssuer {
 
   constructor(
     readonly o: OAuthOptions,
+    /** CyberArk Identity: POST /oauth2/token/<clientId>, the service user (login:password) in Basic. */
+    private readonly clientInPath = false,
     private readonly now: () => number = Date.now,
   ) {
     registerSecret(o.clientSecret);
@@ -70,9 +72,10 @@ export class TokenIssuer {
     });
   }
 
-  /** POST /oauth2/token with a form body. */
-  token(req: IncomingMessage, body: string): Reply {
+  /** POST /oauth2/token (or /oauth2/token/<clientId>) with a form body. */
+  token(req: IncomingMessage, body: string, clientInPath?: string): Reply {
     const form = new URLSearchParams(body);
+    if (this.clientInPath || clientInPath !== undefined) return this.serviceUserToken(req, form, clientInPath);
     let clientId = form.get('client_id') ?? undefined;
     let clientSecret = form.get('client_secret') ?? undefined;
     const auth = req.headers.authorization ?? '';
@@ -104,6 +107,23 @@ export class TokenIssuer {
     } else if (grant !== 'client_credentials') {
       return oauthError(400, 'unsupported_grant_type', `grant_type must be client_credentials${this.o.login ? ' or password' : ''}`);
     }
+    return this.issue();
+  }
+
+  /** CyberArk: the application is named in the path, the service user authenticates with Basic. */
+  private serviceUserToken(req: IncomingMessage, form: URLSearchParams, app: string | undefined): Reply {
+    if (!this.clientInPath || app === undefined) return oauthError(404, 'invalid_request', 'no such token endpoint');
+    if (!safeEqual(app, this.o.clientId)) return oauthError(400, 'invalid_client', `unknown application '${app}'`);
+    const auth = req.headers.authorization ?? '';
+    const decoded = /^basic /i.test(auth) ? Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8') : '';
+    if (!this.o.login || !safeEqual(decoded, `${this.o.login}:${this.o.password ?? ''}`)) {
+      return oauthError(401, 'invalid_client', 'wrong service user or password', { 'WWW-Authenticate': 'Basic realm="scim-etl sandbox"' });
+    }
+    if (form.get('grant_type') !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
+    return this.issue();
+  }
+
+  private issue(): Reply {
     const token = randomBytes(24).toString('base64url');
     registerSecret(token);
     const expiresIn = this.o.expiresIn ?? 3600;

@@ -41,6 +41,14 @@ export class ResourceOps {
 
   create(type: ResourceType, body: unknown): Entry {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ScimHttpError(400, 'the body must be a JSON object', 'invalidSyntax');
+    const idFrom = this.o.profile.writableTypes[type]?.idFrom;
+    if (idFrom) {
+      // The id is a natural key (a CyberArk safe's name).
+      const id = (body as Record<string, unknown>)[idFrom];
+      if (typeof id !== 'string' || !id) throw new ScimHttpError(400, `${idFrom} is required`, 'invalidValue');
+      if (this.store.entry(type, id)) throw new ScimHttpError(409, `${this.store.typeName(type)} '${id}' already exists`, 'uniqueness');
+      return this.store.insert(type, { ...(body as ScimResource), id });
+    }
     return this.store.create(type, body as ScimResource);
   }
 
@@ -55,6 +63,7 @@ export class ResourceOps {
     if (!this.o.patch) throw new ScimHttpError(501, 'PATCH is not supported by this server');
     const e = this.store.mustGet(type, id);
     if (!this.store.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
+    if (this.o.profile.writableTypes[type]?.patch === false) throw new ScimHttpError(405, `${this.o.profile.name}: ${type} take no PATCH (use PUT)`);
     this.checkIfMatch(e, ifMatch);
     applyPatch(this.store, e, body, this.knownSchemas, this.o.profile.wrappedMemberValue);
     return e;

@@ -58,7 +58,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
   try {
     await state.ready;
     // The token endpoint has its own authentication; faults still apply to it.
-    const oauth = state.issuer !== undefined && (p.path === '/oauth2/token' || p.path === '/.well-known/oauth-authorization-server');
+    const oauth = state.issuer !== undefined && (p.path === '/oauth2/token' || p.path.startsWith('/oauth2/token/') || p.path === '/.well-known/oauth-authorization-server');
     let bearer: string | undefined;
     let body: unknown;
     if (!oauth) {
@@ -126,7 +126,7 @@ function throttle(f: FiredFault): ScimHttpError {
 
 function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMessage, body: unknown, fired: FiredFault[]): Reply {
   const { o, store } = state;
-  const m = /^\/v2(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(p.path);
+  const m = (o.profile.pathsWithoutV2 ? /^(?:\/scim)?(?:\/v2)?(?:\/([^/]+))?(?:\/([^/]+))?\/?$/i : /^\/v2(?:\/([^/]+))?(?:\/([^/]+))?\/?$/).exec(p.path);
   if (!m) throw notFound(`no such endpoint ${p.path}: the SCIM API is under /v2`);
   const [, first, second] = m;
   const seg = (first ?? '').toLowerCase();
@@ -196,11 +196,11 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   throw notFound(`no such endpoint ${p.path}`);
 }
 
-/** Read-only types from the data file, described for /ResourceTypes from their first resource. */
+/** Types beyond Users and Groups (data file, dialect), described for /ResourceTypes from their first resource. */
 function extraTypes(store: SandboxStore): Array<{ endpoint: string; name: string; schema: string }> {
   return store
     .types()
-    .filter((t) => !store.writable(t))
+    .filter((t) => t !== 'Users' && t !== 'Groups')
     .map((t) => {
       const first = store.list(t)[0]?.res;
       const schema = Array.isArray(first?.schemas) && typeof first.schemas[0] === 'string' ? first.schemas[0] : `urn:ietf:params:scim:schemas:sandbox:2.0:${store.typeName(t)}`;
@@ -262,7 +262,8 @@ async function oauthRoute(issuer: TokenIssuer, base: string, p: Parsed, req: Inc
     return issuer.metadata(base);
   }
   if (p.method !== 'POST') throw methodNotAllowed(p);
-  return issuer.token(req, await readText(req, 64 * 1024));
+  const rest = p.path.slice('/oauth2/token'.length);
+  return issuer.token(req, await readText(req, 64 * 1024), rest ? decodeSegment(rest.slice(1)) : undefined);
 }
 
 /** Bearer (static or issued) and/or Basic as configured; nothing configured means an open server. Returns the bearer token used. */

@@ -151,8 +151,11 @@ export class SandboxStore {
 
   /** Only Users and Groups take writes; other types come from the data file, read-only. */
   writable(type: ResourceType): boolean {
-    return type === 'Users' || type === 'Groups';
+    return type === 'Users' || type === 'Groups' || this.writableTypes.has(type);
   }
+
+  /** Data-file types that take writes (a dialect's, e.g. CyberArk Containers). */
+  readonly writableTypes = new Set<string>();
 
   /** Declares a read-only resource type (done by the data loader). */
   addType(endpoint: string, name: string): void {
@@ -423,7 +426,7 @@ export class SandboxStore {
     }
     // Read-only types (few, small) keep no reverse index: look through them.
     for (const [name, t] of this.tables) {
-      if (this.writable(name)) continue;
+      if (name === 'Users' || name === 'Groups') continue;
       for (const c of t.byId.values()) if (c.members?.has(id)) this.removeMember(c, id, false);
     }
     this.memberOf.delete(id);

@@ -13,7 +13,7 @@ export interface SandboxData {
   [resourceType: string]: ScimResource[] | undefined;
 }
 
-export type DialectName = 'RFC' | 'Slack' | 'Salesforce';
+export type DialectName = 'RFC' | 'Slack' | 'Salesforce' | 'CyberArk';
 
 export type FaultKind =
   | '429'

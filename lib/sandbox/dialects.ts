@@ -53,6 +53,8 @@ export interface DialectProfile {
    * attribute that becomes the id on POST (CyberArk safes: `name`); `patch` false → 405.
    */
   writableTypes: Readonly<Record<string, { idFrom?: string; patch: boolean }>>;
+  /** A data-file type whose members follow a user attribute (Salesforce Entitlements ← users' `entitlements`). */
+  linkedMembers?: { type: string; attr: string };
   /** Resource types served even when the data file has none of them: endpoint → resource type name. */
   extraTypes: Readonly<Record<string, string>>;
   /** Token endpoint at /oauth2/token/<clientId>, the client authenticated by Basic login:password (CyberArk Identity). */
@@ -124,6 +126,8 @@ const SALESFORCE: DialectProfile = {
   wrappedMemberValue: true,
   maxStartIndex: 2000,
   filteredById: true,
+  extraTypes: { Entitlements: 'Entitlement', Roles: 'Role' },
+  linkedMembers: { type: 'Entitlements', attr: 'entitlements' },
 };
 
 export const CYBERARK_USER = 'urn:ietf:params:scim:schemas:cyberark:1.0:User';

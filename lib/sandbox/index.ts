@@ -27,7 +27,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // Read the data file before listening, so that a bad file fails without a port taken.
   const data = typeof o.data === 'string' ? { file: o.data, value: await readDataFile(o.data) } : o.data ? { value: o.data } : undefined;
 
-  const store = new SandboxStore({ baseUrl: 'http://placeholder', etag: o.etag, lastModified: o.profile.lastModified });
+  const store = new SandboxStore({
+    baseUrl: 'http://placeholder',
+    etag: o.etag,
+    lastModified: o.profile.lastModified,
+    ...(o.profile.linkedMembers ? { linkedMembers: o.profile.linkedMembers } : {}),
+  });
   let markReady!: () => void;
   const state: ServerState = {
     store,

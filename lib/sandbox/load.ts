@@ -84,6 +84,11 @@ export function loadData(store: SandboxStore, data: SandboxData, file?: string):
       throw dataError(`${at}: ${err instanceof ScimHttpError ? err.detail : (err as Error).message}`, { ...where, at });
     }
   }
+  try {
+    store.linkAll();
+  } catch (err) {
+    throw dataError(err instanceof ScimHttpError ? err.detail : (err as Error).message, where);
+  }
 }
 
 function insertOne(store: SandboxStore, type: string, raw: unknown, at: string, where: Record<string, unknown>): Entry {

@@ -89,6 +89,11 @@ export interface StoreOptions {
   etag: boolean;
   /** Keep meta.lastModified (default true; Slack has none). */
   lastModified?: boolean;
+  /**
+   * A resource type whose `members` follow a user attribute (Salesforce:
+   * Entitlements from each user's `entitlements`): writing the attribute moves the user.
+   */
+  linkedMembers?: { type: string; attr: string };
   /** Clock for meta timestamps (tests inject one). */
   now?: () => number;
 }
@@ -97,6 +102,7 @@ export class SandboxStore {
   baseUrl: string;
   readonly etag: boolean;
   readonly lastModified: boolean;
+  private readonly linked?: { type: string; attr: string };
   private readonly tables = new Map<string, Table>(CORE_TYPES.map((t) => [t, new Table()]));
   /** endpoint → resource type name (meta.resourceType): Users → User. */
   private readonly typeNames = new Map<string, string>([
@@ -118,6 +124,7 @@ export class SandboxStore {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.etag = opts.etag;
     this.lastModified = opts.lastModified ?? true;
+    if (opts.linkedMembers) this.linked = opts.linkedMembers;
     this.now = opts.now ?? Date.now;
   }
 
@@ -365,7 +372,44 @@ export class SandboxStore {
     const refs = type === 'Groups' ? this.memberRefs(members) : [];
     for (const r of refs) this.requireMember(r);
     const { id: _id, meta: _meta, ...body } = rest;
-    return this.insert(type, body as ScimResource, refs);
+    if (type === 'Users') this.linkTargets(body as ScimResource);
+    const e = this.insert(type, body as ScimResource, refs);
+    if (type === 'Users') this.relink(e.id, new Set(), this.linkValues(e.res));
+    return e;
+  }
+
+  /** Values of the linked user attribute (e.g. entitlement ids). */
+  private linkValues(res: ScimResource | undefined): Set<string> {
+    const out = new Set<string>();
+    if (!this.linked || !res) return out;
+    const key = Object.keys(res).find((k) => k.toLowerCase() === this.linked!.attr.toLowerCase());
+    const list = key ? res[key] : undefined;
+    if (Array.isArray(list)) for (const el of list) if (el && typeof el === 'object' && typeof (el as { value?: unknown }).value === 'string') out.add((el as { value: string }).value);
+    return out;
+  }
+
+  /** 400 when a linked value names nothing (an unknown entitlement). */
+  private linkTargets(res: ScimResource): void {
+    for (const v of this.linkValues(res)) {
+      if (!this.table(this.linked!.type).byId.has(v)) throw badRequest(`${this.typeName(this.linked!.type)} '${v}' does not exist`);
+    }
+  }
+
+  private relink(userId: string, before: Set<string>, after: Set<string>): void {
+    if (!this.linked) return;
+    const t = this.table(this.linked.type);
+    for (const v of before) if (!after.has(v) && t.byId.get(v)?.members) this.removeMember(t.byId.get(v)!, userId);
+    for (const v of after) if (!before.has(v) && t.byId.get(v)?.members) this.addMember(t.byId.get(v)!, { value: userId, type: 'User' });
+  }
+
+  /** After loading: every user joins the linked resources its attribute names. */
+  linkAll(): void {
+    if (!this.linked) return;
+    for (const e of this.list('Users')) {
+      if (e.lazy) continue;
+      this.linkTargets(e.res);
+      this.relink(e.id, new Set(), this.linkValues(e.res));
+    }
   }
 
   /** PUT: everything but id and meta.created is replaced; absent members mean none. */
@@ -402,8 +446,11 @@ export class SandboxStore {
       throw badRequest('displayName is required');
     }
     const displayChanged = current.displayName !== next.displayName || oldName !== newName;
+    const linkedBefore = e.type === 'Users' ? this.linkValues(current) : undefined;
+    if (linkedBefore) this.linkTargets(next);
     next.meta = { ...current.meta };
     e.res = this.order(next);
+    if (linkedBefore) this.relink(id, linkedBefore, this.linkValues(e.res));
     if (members) {
       for (const mid of [...e.members!.keys()]) this.removeMember(e, mid);
       for (const m of members) this.addMember(e, m);
@@ -528,6 +575,10 @@ export class SandboxStore {
   private invalidateRelated(e: Entry): void {
     for (const gid of this.groupIdsOf(e.id)) this.dropJson(gid);
     if (e.members) for (const mid of e.members.keys()) this.dropJson(mid);
+    for (const [name, t] of this.tables) {
+      if (name === 'Users' || name === 'Groups') continue;
+      for (const c of t.byId.values()) if (c.members?.has(e.id)) c.json = undefined;
+    }
   }
 
   private setVersion(e: Entry): void {

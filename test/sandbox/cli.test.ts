@@ -77,6 +77,9 @@ describe('scim-etl sandbox (CLI)', () => {
   it('maps arguments to options (data default, generated mode)', () => {
     const base = { port: 1, host: '127.0.0.1', token: 't', dialect: 'RFC', bulk: true, patch: true, etag: true };
     expect(sandboxOptionsFromArgs(base).data).to.equal(defaultDataFile());
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'Salesforce' }).data).to.match(/directory\.salesforce\.json$/);
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'CyberArk' }).data).to.match(/directory\.cyberark\.json$/);
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'Slack' }).data).to.match(/directory\.json$/);
     const gen = sandboxOptionsFromArgs({ ...base, users: 10, groups: 2 });
     expect(gen.generate).to.deep.equal({ users: 10, groups: 2 });
     expect(gen).to.not.have.property('data');

@@ -88,3 +88,20 @@ describe('sandbox: CyberArk dialect', () => {
     expect((await post('/oauth2/token', basic)).status).to.equal(404);
   });
 });
+
+describe('sandbox: CyberArk sample', () => {
+  it('loads samples/directory.cyberark.json', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const sb = await startSandbox({ dialect: 'CyberArk', data: fileURLToPath(new URL('../../samples/directory.cyberark.json', import.meta.url)) });
+    try {
+      const c = new Client(sb, null);
+      const safes = (await c.get('/Containers')).body.Resources;
+      expect(safes.map((s: any) => s.id)).to.deep.equal(['Finance', 'Empty-Safe']);
+      expect(safes[0].privilegedData.map((p: any) => p.value)).to.deep.equal(['52_88', '52_89']);
+      expect((await c.get('/PrivilegedData')).body.totalResults).to.equal(2);
+      expect((await c.get('/ContainerPermissions')).body.Resources[0].rights).to.have.length(3);
+    } finally {
+      await sb.stop();
+    }
+  });
+});

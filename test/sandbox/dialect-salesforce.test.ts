@@ -61,3 +61,49 @@ describe('sandbox: Salesforce dialect', () => {
     expect(new Set(seen).size).to.equal(2500);
   });
 });
+
+describe('sandbox: Salesforce sample, Entitlements and Roles', () => {
+  let sb: Sandbox;
+  let c: Client;
+  const ADA = '0055g00000A1b2cAAB';
+  const JOSE_SF = '0055g00000A1b2dAAB';
+  const STANDARD = '00e5g000001AbCdAAK';
+  const REPORTS = '0PS5g000000XyZaGAK';
+  beforeEach(async () => {
+    const { fileURLToPath } = await import('node:url');
+    sb = await startSandbox({ dialect: 'Salesforce', data: fileURLToPath(new URL('../../samples/directory.salesforce.json', import.meta.url)), token: TOKEN });
+    c = new Client(sb);
+  });
+  afterEach(() => sb.stop());
+
+  it('serves Entitlements (profiles and permission sets) with members from users\' entitlements, and Roles', async () => {
+    const ents = await c.get('/Entitlements');
+    expect(ents.body.totalResults).to.equal(4);
+    const std = (await c.get(`/Entitlements/${STANDARD}`)).body;
+    expect(std.type).to.equal('Profile');
+    expect(std.members.map((m: any) => m.value)).to.deep.equal([JOSE_SF, '0055g00000A1b2eAAB', '0055g00000A1b2fAAB']);
+    expect((await c.get('/Roles')).body.Resources.map((r: any) => r.displayName)).to.deep.equal(['CEO', 'VP, Sales']);
+    const rts = (await c.get('/ResourceTypes')).body.Resources.map((r: any) => r.endpoint);
+    expect(rts).to.deep.equal(['/Users', '/Groups', '/Entitlements', '/Roles']);
+  });
+
+  it('PATCHing a user\'s entitlements moves the user between Entitlement members', async () => {
+    const r = await c.patch(`/Users/${ADA}`, [{ op: 'add', path: 'entitlements', value: [{ value: REPORTS, type: 'PermissionSet' }] }]);
+    expect(r.status).to.equal(200);
+    expect(sb.store.entry('Entitlements', REPORTS)!.members!.has(ADA)).to.equal(true);
+    expect((await c.get(`/Entitlements/${REPORTS}`)).body.members.map((m: any) => m.value)).to.include(ADA);
+    await c.patch(`/Users/${JOSE_SF}`, [{ op: 'remove', path: `entitlements[value eq "${REPORTS}"]` }]);
+    expect((await c.get(`/Entitlements/${REPORTS}`)).body.members.map((m: any) => m.value)).to.deep.equal([ADA]);
+    const bad = await c.patch(`/Users/${ADA}`, [{ op: 'add', path: 'entitlements', value: [{ value: '0PSnope' }] }]);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.detail).to.contain("Entitlement '0PSnope' does not exist");
+    const created = await c.post('/Users', { userName: 'new@acme.example.com', entitlements: [{ value: STANDARD, type: 'Profile' }] });
+    expect(created.status).to.equal(201);
+    expect(sb.store.entry('Entitlements', STANDARD)!.members!.has(created.body.id)).to.equal(true);
+  });
+
+  it('Entitlements and Roles are read-only', async () => {
+    expect((await c.del(`/Entitlements/${STANDARD}`)).status).to.equal(405);
+    expect((await c.post('/Roles', { displayName: 'x' })).status).to.equal(405);
+  });
+});

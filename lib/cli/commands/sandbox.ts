@@ -37,11 +37,17 @@ interface SandboxArgs {
   fault?: string[];
 }
 
-/** The packaged sample directory, from the source tree or from dist/. */
-export function defaultDataFile(): string | undefined {
-  for (const rel of ['../../../samples/directory.json', '../../../../samples/directory.json']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
+/**
+ * The packaged sample directory, from the source tree or from dist/: the
+ * dialect's own (samples/directory.salesforce.json…) when there is one.
+ */
+export function defaultDataFile(dialect = 'RFC'): string | undefined {
+  const names = [`directory.${dialect.toLowerCase()}.json`, 'directory.json'];
+  for (const name of names) {
+    for (const up of ['../../../', '../../../../']) {
+      const p = fileURLToPath(new URL(`${up}samples/${name}`, import.meta.url));
+      if (existsSync(p)) return p;
+    }
   }
   return undefined;
 }
@@ -60,7 +66,7 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
     if (a.data !== undefined) o.data = a.data;
   } else {
     if (a.members !== undefined || a.seed !== undefined) throw optionError('--members and --seed need --users (generated mode)', 'members');
-    const file = a.data ?? defaultDataFile();
+    const file = a.data ?? defaultDataFile(a.dialect);
     if (file) o.data = file;
   }
   if (a.basic !== undefined) {

@@ -13,6 +13,7 @@ import { FaultInjector } from './faults.js';
 import { createSandboxServer, type ServerState } from './server.js';
 import { loadData, loadGenerated, readDataFile } from './load.js';
 import { TokenIssuer } from './oauth.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Sandbox, SandboxOptions, RequestLogEntry, FaultSpec } from './types.js';
 
 export type { Sandbox, SandboxOptions, SandboxData, FaultSpec, FaultKind, RequestLogEntry, BulkOptions, DialectName } from './types.js';
@@ -42,6 +43,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     counts: new Map(),
     ready: new Promise<void>((r) => (markReady = r)),
   };
+  if (o.rateLimit) state.limiter = new RateLimiter(o.rateLimit);
   if (o.oauth) state.issuer = new TokenIssuer(o.oauth, o.profile.tokenPathWithClientId);
   for (const t of Object.keys(o.profile.writableTypes)) store.writableTypes.add(t);
   for (const [endpoint, name] of Object.entries(o.profile.extraTypes)) store.addType(endpoint, name);

@@ -22,6 +22,7 @@ export interface NormalizedOptions {
   patch: boolean;
   etag: boolean;
   faults: FaultSpec[];
+  rateLimit?: { reads: number; writes: number; windowMs: number };
   logger: Logger;
   maxBodySize: number;
 }
@@ -94,6 +95,14 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
     }
     if ((a.login === undefined) !== (a.password === undefined)) throw optionError('oauth', 'login and password together', { login: a.login, password: a.password === undefined ? undefined : '***' });
     norm.oauth = { ...a, expiresIn: int('oauth.expiresIn', a.expiresIn, 1, 3600) };
+  }
+  if (o.rateLimit !== undefined) {
+    if (!o.rateLimit || typeof o.rateLimit !== 'object') throw optionError('rateLimit', '{reads, writes, windowMs?}', o.rateLimit);
+    norm.rateLimit = {
+      reads: int('rateLimit.reads', o.rateLimit.reads, 1, 0),
+      writes: int('rateLimit.writes', o.rateLimit.writes, 1, 0),
+      windowMs: int('rateLimit.windowMs', o.rateLimit.windowMs, 1, 60_000),
+    };
   }
   if (o.tooManyLimit !== undefined) norm.tooManyLimit = int('tooManyLimit', o.tooManyLimit, 1, 0);
   return norm;

@@ -17,6 +17,7 @@ import type { SandboxStore, ResourceType } from './store.js';
 import type { NormalizedOptions } from './options.js';
 import type { FaultSpec, RequestLogEntry } from './types.js';
 import type { TokenIssuer } from './oauth.js';
+import type { RateLimiter } from './rate-limit.js';
 
 const LOG_CAP = 10_000;
 
@@ -29,6 +30,7 @@ export interface ServerState {
   /** Resolves once the data is loaded; requests wait for it. */
   ready: Promise<void>;
   issuer?: TokenIssuer;
+  limiter?: RateLimiter;
 }
 
 interface Parsed {
@@ -63,6 +65,11 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     let body: unknown;
     if (!oauth) {
       bearer = authenticate(state, req);
+      const wait = state.limiter?.take(method, p.path);
+      if (wait !== undefined) {
+        fault = '429';
+        throw new ScimHttpError(429, `rate limit exceeded: retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
+      }
       const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
     }

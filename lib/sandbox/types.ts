@@ -100,6 +100,8 @@ export interface SandboxOptions {
   /** ETags advertised, returned and enforced (default true). */
   etag?: boolean;
   faults?: FaultSpec[];
+  /** Per-window request limits; over them, 429 with Retry-After (Slack: {reads: 1000, writes: 600}). Default: none. */
+  rateLimit?: { reads: number; writes: number; windowMs?: number };
   logger?: Logger;
   /** Largest request body accepted outside /Bulk, bytes (default 10 MiB). */
   maxBodySize?: number;

@@ -34,6 +34,7 @@ interface SandboxArgs {
   etag: boolean;
   omitEmptyResources?: boolean;
   tooMany?: number;
+  rateLimit?: string;
   fault?: string[];
 }
 
@@ -97,6 +98,11 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
   o.etag = a.etag;
   if (a.omitEmptyResources) o.omitEmptyResources = true;
   if (a.tooMany !== undefined) o.tooManyLimit = a.tooMany;
+  if (a.rateLimit !== undefined) {
+    const m = /^(\d+)\/(\d+)(?:\/(\d+))?$/.exec(a.rateLimit);
+    if (!m) throw optionError("--rate-limit must be 'reads/writes' per minute, or 'reads/writes/windowMs'", 'rate-limit');
+    o.rateLimit = { reads: Number(m[1]), writes: Number(m[2]), ...(m[3] ? { windowMs: Number(m[3]) } : {}) };
+  }
   const faults: FaultSpec[] = (a.fault ?? []).flatMap((f) => parseFaultArg(String(f)));
   if (faults.length) o.faults = faults;
   return o;
@@ -129,6 +135,7 @@ export const sandboxCommand: CommandModule<object, any> = {
       .option('etag', { type: 'boolean', default: true, describe: 'ETags and If-Match (--no-etag to turn off)' })
       .option('omit-empty-resources', { type: 'boolean', describe: 'Leave "Resources" out of empty list replies' })
       .option('too-many', { type: 'number', describe: "400 tooMany when a filter matches more than this many resources" })
+      .option('rate-limit', { type: 'string', describe: "429 over 'reads/writes' requests per minute (Slack: 1000/600), or 'reads/writes/windowMs'" })
       .option('fault', { type: 'string', array: true, describe: "Inject a fault (repeatable): JSON, or kind[@route][,key=value…], e.g. '429@GET /v2/Users,times=2,retryAfter=date'" }),
   handler: async (raw) => {
     const argv = raw as unknown as SandboxArgs;

@@ -1,0 +1,45 @@
+/**
+ * A fixed-window rate limiter like the ones SaaS SCIM APIs apply (Slack:
+ * 1,000 reads and 600 writes per minute): over the limit a request gets 429
+ * with Retry-After in seconds until the window ends. The client must slow
+ * down, not fail.
+ */
+export interface RateLimitOptions {
+  /** Requests with GET (and POST …/.search) per window. */
+  reads: number;
+  /** POST, PUT, PATCH, DELETE per window. */
+  writes: number;
+  /** Window length, ms (default 60,000). */
+  windowMs?: number;
+}
+
+export class RateLimiter {
+  private windowStart = 0;
+  private reads = 0;
+  private writes = 0;
+  private readonly windowMs: number;
+
+  constructor(
+    private readonly o: RateLimitOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.windowMs = o.windowMs ?? 60_000;
+  }
+
+  /** Counts the request; undefined when allowed, else the seconds to wait. */
+  take(method: string, path: string): number | undefined {
+    const t = this.now();
+    if (t - this.windowStart >= this.windowMs) {
+      this.windowStart = t;
+      this.reads = 0;
+      this.writes = 0;
+    }
+    const read = method === 'GET' || (method === 'POST' && /\/\.search$/i.test(path));
+    if (read ? this.reads >= this.o.reads : this.writes >= this.o.writes) {
+      return Math.max(1, Math.ceil((this.windowStart + this.windowMs - t) / 1000));
+    }
+    if (read) this.reads++;
+    else this.writes++;
+    return undefined;
+  }
+}

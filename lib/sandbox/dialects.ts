@@ -44,6 +44,8 @@ export interface DialectProfile {
   maxStartIndex?: number;
   /** Filtered lists come in id order, so that `id gt "<last>"` pages by keyset. */
   filteredById: boolean;
+  /** `and` and `or` evaluated in the order written, no precedence (Salesforce). */
+  leftToRightLogic: boolean;
   /** Also serve /X and /scim/X, /scim/v2/X besides /v2/X (CyberArk). */
   pathsWithoutV2: boolean;
   /** List replies carry totalResults and Resources only (no itemsPerPage, startIndex). */
@@ -80,6 +82,7 @@ const RFC: DialectProfile = {
   groupsPatchOnly: false,
   wrappedMemberValue: false,
   filteredById: false,
+  leftToRightLogic: false,
   pathsWithoutV2: false,
   omitListPagingFields: false,
   writableTypes: {},
@@ -126,6 +129,7 @@ const SALESFORCE: DialectProfile = {
   wrappedMemberValue: true,
   maxStartIndex: 2000,
   filteredById: true,
+  leftToRightLogic: true,
   extraTypes: { Entitlements: 'Entitlement', Roles: 'Role' },
   linkedMembers: { type: 'Entitlements', attr: 'entitlements' },
 };

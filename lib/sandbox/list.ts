@@ -13,6 +13,7 @@ import { LIST_SCHEMA } from './discovery.js';
 import type { Reply } from './reply.js';
 import type { NormalizedOptions } from './options.js';
 import type { FiredFault } from './faults.js';
+import { parseLeftToRight } from './left-to-right.js';
 
 /** Query parameters or a SearchRequest body, as received. */
 export interface ListParams {
@@ -53,11 +54,11 @@ function listParam(v: unknown, name: string): string | string[] | undefined {
   throw badRequest(`${name} must be a string or an array of strings`);
 }
 
-export function parseFilterParam(v: unknown): FilterNode | undefined {
+export function parseFilterParam(v: unknown, leftToRight = false): FilterNode | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string') throw badRequest('filter must be a string', 'invalidFilter');
   try {
-    return parseFilter(v);
+    return leftToRight ? parseLeftToRight(v) : parseFilter(v);
   } catch (err) {
     const msg = err instanceof ScimEtlError ? `${err.message} (offset ${String(err.context.offset)})` : String(err);
     throw badRequest(`invalid filter: ${msg}`, 'invalidFilter');
@@ -180,7 +181,7 @@ export function* resourceChunks(store: SandboxStore, e: Entry, p: Projection): G
 }
 
 export function listResources(store: SandboxStore, types: ResourceType[], params: ListParams, o: NormalizedOptions, fired: FiredFault[] = []): Reply {
-  const filter = parseFilterParam(params.filter);
+  const filter = parseFilterParam(params.filter, o.profile.leftToRightLogic);
   if (filter && !o.profile.lastModified && mentionsSub(filter, 'meta', 'lastmodified')) {
     throw badRequest(`this server (${o.profile.name}) has no meta.lastModified to filter on`, 'invalidFilter');
   }

@@ -107,3 +107,30 @@ describe('sandbox: Salesforce sample, Entitlements and Roles', () => {
     expect((await c.post('/Roles', { displayName: 'x' })).status).to.equal(405);
   });
 });
+
+describe('sandbox: Salesforce and/or without precedence', () => {
+  it('folds and/or left to right at the top level only', async () => {
+    const { parseLeftToRight } = await import('../../lib/sandbox/left-to-right.js');
+    const { formatFilter } = await import('../../lib/scim/filter.js');
+    expect(formatFilter(parseLeftToRight('a eq 1 or b eq 2 and c eq 3'))).to.equal('((a eq 1 or b eq 2) and c eq 3)');
+    expect(formatFilter(parseLeftToRight('a eq 1 or (b eq 2 and c eq 3)'))).to.equal('(a eq 1 or (b eq 2 and c eq 3))');
+    expect(formatFilter(parseLeftToRight('a eq "x or y and z" and b eq 1'))).to.equal('(a eq "x or y and z" and b eq 1)');
+    expect(formatFilter(parseLeftToRight('emails[type eq "w" or primary eq true] and x pr or y pr'))).to.equal('((emails[(type eq "w" or primary eq true)] and x pr) or y pr)');
+  });
+
+  it('a list filter gets Salesforce\'s answer, unlike the RFC one', async () => {
+    const f = encodeURIComponent('userName sw "b" or active eq false and userName sw "s"');
+    const sf = await startSandbox({ dialect: 'Salesforce', data: SAMPLE });
+    const rfc = await startSandbox({ data: SAMPLE });
+    try {
+      const names = async (sb: Sandbox) => ((await (await fetch(`${sb.url}/v2/Users?filter=${f}`)).json()).Resources ?? []).map((u: any) => u.userName).sort();
+      // RFC: b… or (inactive and s…)
+      expect(await names(rfc)).to.deep.equal(['bjensen@example.com', 'sean.obrien@example.com', 'soren.odegaard@example.com']);
+      // Salesforce: (b… or inactive) and s…
+      expect(await names(sf)).to.deep.equal(['sean.obrien@example.com', 'soren.odegaard@example.com']);
+    } finally {
+      await sf.stop();
+      await rfc.stop();
+    }
+  });
+});

@@ -15,6 +15,7 @@
  * of its characters in the original text, so that the filter and column-path
  * parsers' errors can be shown at the exact column of the file.
  */
+import { endOfString } from '../scim/filter.js';
 
 export interface SeedPiece {
   text: string;
@@ -167,11 +168,7 @@ function scan(text: string, visit: (i: number) => boolean | void): void {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\') i++;
-        i++;
-      }
+      i = endOfString(text, i);
       continue;
     }
     if (ch === '[') depth++;

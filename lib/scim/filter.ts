@@ -263,18 +263,23 @@ export function parsePatchPath(text: string): PatchPath {
   return result;
 }
 
+/** Index of the `"` that closes the string literal opened at `open` (text.length if none). */
+export function endOfString(text: string, open: number): number {
+  let i = open + 1;
+  while (i < text.length && text[i] !== '"') {
+    if (text[i] === '\\') i++;
+    i++;
+  }
+  return Math.min(i, text.length);
+}
+
 /** Index of the `]` matching the `[` at `open`, skipping string literals; -1 if none. */
 export function findClosingBracket(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\') i++;
-        i++;
-      }
-    } else if (ch === '[') depth++;
+    if (ch === '"') i = endOfString(text, i);
+    else if (ch === '[') depth++;
     else if (ch === ']' && --depth === 0) return i;
   }
   return -1;

@@ -20,16 +20,7 @@ export const SECRET_ATTRIBUTES = [
 export type SecretAttribute = (typeof SECRET_ATTRIBUTES)[number];
 
 /** What Azure Key Vault is asked for: the seed's table plus OAuthToken. */
-export const KEY_VAULT_ATTRIBUTES: readonly SecretAttribute[] = [
-  'ApplicationId',
-  'ApplicationKey',
-  'BulkMaxOperation',
-  'Login',
-  'Password',
-  'ServiceSupportBulk',
-  'Server',
-  'OAuthToken',
-];
+export const KEY_VAULT_ATTRIBUTES: readonly SecretAttribute[] = SECRET_ATTRIBUTES.filter((a) => a !== 'OAuth2Url');
 export type SecretValues = Partial<Record<SecretAttribute, string>>;
 
 /** Attribute names are matched case-insensitively, as the pipeline keys are. */

@@ -24,7 +24,14 @@ export function serviceProviderConfig(o: NormalizedOptions, base: string): Recor
     changePassword: { supported: false },
     sort: { supported: o.profile.sort },
     etag: { supported: o.etag },
-    pagination: { cursor: false, index: true, defaultPaginationMethod: 'index', defaultPageSize: o.defaultCount, maxPageSize: o.maxResults },
+    pagination: {
+      cursor: o.cursor !== undefined,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: o.defaultCount,
+      maxPageSize: o.maxResults,
+      ...(o.cursor ? { cursorTimeout: o.cursor.timeoutSeconds } : {}),
+    },
     authenticationSchemes: schemes,
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/v2/ServiceProviderConfig` },
   };

@@ -24,6 +24,32 @@ export interface ListParams {
   sortOrder?: unknown;
   attributes?: unknown;
   excludedAttributes?: unknown;
+  /** RFC 9865: present (even empty) asks for cursor paging. */
+  cursor?: unknown;
+}
+
+interface CursorState {
+  /** 0-based offset of the next page. */
+  o: number;
+  /** The query the cursor belongs to (filter, sort, types). */
+  q: string;
+  /** Issued at, ms. */
+  t: number;
+}
+
+const encodeCursor = (c: CursorState) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(text: string, query: string, timeoutSeconds: number): number {
+  if (text === '') return 0;
+  let c: CursorState;
+  try {
+    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as CursorState;
+  } catch {
+    throw badRequest(`invalid cursor '${text}'`, 'invalidCursor');
+  }
+  if (!c || typeof c.o !== 'number' || c.o < 0 || c.q !== query) throw badRequest(`invalid cursor '${text}' for this query`, 'invalidCursor');
+  if (Date.now() - c.t > timeoutSeconds * 1000) throw badRequest('the cursor has expired: start again without one', 'expiredCursor');
+  return c.o;
 }
 
 interface Selection {
@@ -189,6 +215,10 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   if (o.profile.maxStartIndex !== undefined && startIndex > o.profile.maxStartIndex) {
     throw badRequest(`Start index too big (over ${o.profile.maxStartIndex}): page large sets with a filter such as id gt "<last id>"`, 'invalidValue');
   }
+  const cursorMode = o.cursor !== undefined && params.cursor !== undefined && params.cursor !== null;
+  if (cursorMode && params.count !== undefined && params.count !== '' && !(Number.isInteger(Number(params.count)) && Number(params.count) >= 0)) {
+    throw badRequest(`count must be an integer >= 0, got ${JSON.stringify(params.count)}`, 'invalidCount');
+  }
   let count = parseCount(params.count, o);
   const proj = parseProjection(listParam(params.attributes, 'attributes'), listParam(params.excludedAttributes, 'excludedAttributes'));
   let sel = select(store, types, filter, o);
@@ -219,9 +249,16 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
       total += f.shift;
     }
   }
-  const from = startIndex - 1;
+  const query = JSON.stringify([types, params.filter ?? '', params.sortBy ?? '', params.sortOrder ?? '']);
+  const from = cursorMode ? decodeCursor(String(params.cursor), query, o.cursor!.timeoutSeconds) : startIndex - 1;
   const n = count === 0 ? 0 : Math.max(0, Math.min(count, sel.length - from));
-  const head = o.profile.omitListPagingFields
+  const cursors = !cursorMode
+    ? ''
+    : (from + n < sel.length && n > 0 ? `,"nextCursor":"${encodeCursor({ o: from + n, q: query, t: Date.now() })}"` : '') +
+      (from > 0 ? `,"previousCursor":"${encodeCursor({ o: Math.max(0, from - count), q: query, t: Date.now() })}"` : '');
+  const head = cursorMode
+    ? `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total},"itemsPerPage":${n}${cursors}`
+    : o.profile.omitListPagingFields
     ? `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total}`
     : `{"schemas":["${LIST_SCHEMA}"],"totalResults":${total},"itemsPerPage":${n},"startIndex":${reportedStart}`;
   const omit = count === 0 || (n === 0 && o.omitEmptyResources);

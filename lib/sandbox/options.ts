@@ -17,6 +17,7 @@ export interface NormalizedOptions {
   maxResults: number;
   defaultCount: number;
   omitEmptyResources: boolean;
+  cursor?: { timeoutSeconds: number };
   tooManyLimit?: number;
   bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
   patch: boolean;
@@ -103,6 +104,10 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
       writes: int('rateLimit.writes', o.rateLimit.writes, 1, 0),
       windowMs: int('rateLimit.windowMs', o.rateLimit.windowMs, 1, 60_000),
     };
+  }
+  if (o.cursor !== undefined && o.cursor !== false) {
+    if (o.cursor !== true && (typeof o.cursor !== 'object' || o.cursor === null)) throw optionError('cursor', 'true or {timeoutSeconds}', o.cursor);
+    norm.cursor = { timeoutSeconds: int('cursor.timeoutSeconds', o.cursor === true ? undefined : o.cursor.timeoutSeconds, 1, 600) };
   }
   if (o.tooManyLimit !== undefined) norm.tooManyLimit = int('tooManyLimit', o.tooManyLimit, 1, 0);
   return norm;

@@ -13,7 +13,11 @@ export type ScimType =
   | 'invalidValue'
   | 'invalidVers'
   | 'sensitive'
-  | 'tooLarge';
+  | 'tooLarge'
+  // RFC 9865 cursor paging
+  | 'invalidCursor'
+  | 'expiredCursor'
+  | 'invalidCount';
 
 export class ScimHttpError extends Error {
   constructor(

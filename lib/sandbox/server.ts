@@ -219,7 +219,7 @@ function queryParams(q: URLSearchParams): ListParams {
   const out: ListParams = {};
   // Parameter names are case-insensitive in practice (startindex, Count…).
   for (const [k, v] of q) {
-    const name = (['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'] as const).find((n) => n.toLowerCase() === k.toLowerCase());
+    const name = (['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'cursor'] as const).find((n) => n.toLowerCase() === k.toLowerCase());
     if (name) out[name] = v;
   }
   return out;
@@ -233,7 +233,7 @@ function searchParams(body: unknown): ListParams {
 
 function pickSearch(b: Record<string, unknown>): ListParams {
   const out: Record<string, unknown> = {};
-  for (const name of ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes']) {
+  for (const name of ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'cursor']) {
     const k = Object.keys(b).find((x) => x.toLowerCase() === name.toLowerCase());
     if (k !== undefined) out[name] = b[k];
   }

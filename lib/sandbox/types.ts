@@ -90,6 +90,12 @@ export interface SandboxOptions {
   maxResults?: number;
   /** Page size when the request names no `count` (default 100, capped by maxResults). */
   defaultCount?: number;
+  /**
+   * RFC 9865 cursor paging besides index paging: a request with `cursor`
+   * (empty for the first page) gets `nextCursor`. Default off (advertised
+   * `pagination.cursor: false`). `timeoutSeconds`: age after which a cursor is expiredCursor (default 600).
+   */
+  cursor?: boolean | { timeoutSeconds?: number };
   /** Omit `Resources` from a list reply with no resources (default false: `"Resources": []`). */
   omitEmptyResources?: boolean;
   /** 400 `tooMany` when a filter matches more than this many resources (default: off). */

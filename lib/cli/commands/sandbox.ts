@@ -33,6 +33,7 @@ interface SandboxArgs {
   patch: boolean;
   etag: boolean;
   omitEmptyResources?: boolean;
+  cursor?: boolean;
   tooMany?: number;
   rateLimit?: string;
   fault?: string[];
@@ -97,6 +98,7 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
   o.patch = a.patch;
   o.etag = a.etag;
   if (a.omitEmptyResources) o.omitEmptyResources = true;
+  if (a.cursor) o.cursor = true;
   if (a.tooMany !== undefined) o.tooManyLimit = a.tooMany;
   if (a.rateLimit !== undefined) {
     const m = /^(\d+)\/(\d+)(?:\/(\d+))?$/.exec(a.rateLimit);
@@ -134,6 +136,7 @@ export const sandboxCommand: CommandModule<object, any> = {
       .option('patch', { type: 'boolean', default: true, describe: 'Serve PATCH (--no-patch: advertise and answer 501)' })
       .option('etag', { type: 'boolean', default: true, describe: 'ETags and If-Match (--no-etag to turn off)' })
       .option('omit-empty-resources', { type: 'boolean', describe: 'Leave "Resources" out of empty list replies' })
+      .option('cursor', { type: 'boolean', describe: 'Also serve RFC 9865 cursor paging (advertised in the ServiceProviderConfig)' })
       .option('too-many', { type: 'number', describe: "400 tooMany when a filter matches more than this many resources" })
       .option('rate-limit', { type: 'string', describe: "429 over 'reads/writes' requests per minute (Slack: 1000/600), or 'reads/writes/windowMs'" })
       .option('fault', { type: 'string', array: true, describe: "Inject a fault (repeatable): JSON, or kind[@route][,key=value…], e.g. '429@GET /v2/Users,times=2,retryAfter=date'" }),

@@ -7,6 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { registerSecret } from '../redact.js';
+import { ScimEtlError } from '../errors.js';
 import { normalizeOptions } from './options.js';
 import { SandboxStore } from './store.js';
 import { FaultInjector } from './faults.js';
@@ -49,9 +50,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   for (const [endpoint, name] of Object.entries(o.profile.extraTypes)) store.addType(endpoint, name);
   const server = createSandboxServer(state);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? `port ${o.port} is in use: choose another with --port (0 picks a free one)` : err.code === 'EACCES' ? `no permission to listen on port ${o.port}` : err.message;
+      reject(new ScimEtlError('ERR_SANDBOX_LISTEN', `cannot listen on ${o.host}:${o.port}: ${why}`, { host: o.host, port: o.port, errno: err.code }, { cause: err }));
+    });
     server.listen(o.port, o.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', (err) => o.logger.error(`sandbox: server error: ${err.message}`));
       resolve();
     });
   });

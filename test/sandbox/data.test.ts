@@ -112,7 +112,10 @@ describe('sandbox: data and options', () => {
     try {
       let failed: unknown;
       await startSandbox({ port: a.port }).catch((e) => (failed = e));
-      expect((failed as NodeJS.ErrnoException).code).to.equal('EADDRINUSE');
+      expect(failed).to.be.instanceOf(ScimEtlError);
+      expect((failed as ScimEtlError).code).to.equal('ERR_SANDBOX_LISTEN');
+      expect((failed as ScimEtlError).message).to.contain(`port ${a.port} is in use`);
+      expect((failed as ScimEtlError).exitCode).to.equal(1);
     } finally {
       await a.stop();
     }

@@ -1,4 +1,4 @@
-/** docs/pipelines.md documents every key the validator knows and every code it reports. */
+/** The README documents every key the validator knows and every code it reports. */
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { knownKeyPaths } from '../../lib/config/spec.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const doc = readFileSync(path.join(root, 'docs/pipelines.md'), 'utf8');
+const doc = readFileSync(path.join(root, 'README.md'), 'utf8');
 
-describe('docs/pipelines.md', () => {
+describe('README.md', () => {
   it('names every key', () => {
     const keys = new Set(knownKeyPaths().map((p) => p.split('.').at(-1)!));
     const undocumented = [...keys].filter((k) => !doc.includes(`\`${k}\``) && !doc.includes(`${k}:`) && !doc.includes(`.${k}\``));

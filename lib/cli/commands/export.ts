@@ -2,11 +2,9 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, ScimEtlError } from '../../errors.js';
 import { loadPipeline } from '../../config/load.js';
-import { resolveConnectionSecrets } from '../../config/secrets/index.js';
-import { createAuth } from '../../scim/auth/index.js';
-import { createScimClient } from '../../scim/client.js';
 import { planTables, runExport, selectTables } from '../../export.js';
 import type { CommandContext } from '../context.js';
+import { withConnection } from '../connect.js';
 
 interface ExportArgs {
   ctx: CommandContext;
@@ -38,10 +36,7 @@ export const exportCommand: CommandModule<object, any> = {
     }
     // Option problems are configuration problems: found before anything is sent.
     selectTables(planTables(loaded), argv.entity, Boolean(argv.stdout));
-    const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
-    const auth = createAuth(pipeline.connection, { logger: ctx.logger });
-    const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
-    try {
+    await withConnection(loaded, ctx, async (client, pipeline) => {
       const result = await runExport(pipeline, {
         client,
         entities: argv.entity,
@@ -54,8 +49,6 @@ export const exportCommand: CommandModule<object, any> = {
         progress: { stream: ctx.stderr, enabled: ctx.progress },
       });
       ctx.setExitCode(result.failed > 0 ? EXIT.failure : EXIT.ok);
-    } finally {
-      client.close();
-    }
+    });
   },
 };

@@ -1,10 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
+import { withConnection } from '../connect.js';
 import { loadPipeline } from '../../config/load.js';
-import { resolveConnectionSecrets } from '../../config/secrets/index.js';
 import { registerSecret } from '../../redact.js';
-import { createAuth } from '../../scim/auth/index.js';
-import { createScimClient } from '../../scim/client.js';
 import { runFulfill } from '../../fulfill.js';
 
 interface FulfillArgs {
@@ -48,15 +46,10 @@ export const fulfillCommand: CommandModule<object, any> = {
       ctx.setExitCode(report.exitCode);
       return;
     }
-    const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
-    const auth = createAuth(pipeline.connection, { logger: ctx.logger });
-    const client = createScimClient(pipeline.connection, { auth, logger: ctx.logger });
-    try {
+    await withConnection(loaded, ctx, async (client, pipeline) => {
       const report = await runFulfill(pipeline, { ...common, client });
       if (report.fatal) ctx.logger.error(report.fatal.format());
       ctx.setExitCode(report.exitCode);
-    } finally {
-      client.close();
-    }
+    });
   },
 };

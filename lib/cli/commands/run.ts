@@ -1,12 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, ScimEtlError } from '../../errors.js';
 import { loadPipeline } from '../../config/load.js';
-import { resolveConnectionSecrets } from '../../config/secrets/index.js';
-import { createAuth } from '../../scim/auth/index.js';
-import { createScimClient } from '../../scim/client.js';
 import { runExport } from '../../export.js';
 import { runFulfill } from '../../fulfill.js';
 import type { CommandContext } from '../context.js';
+import { withConnection } from '../connect.js';
 
 interface RunArgs {
   ctx: CommandContext;
@@ -35,10 +33,7 @@ export const runCommand: CommandModule<object, any> = {
     if (!loaded.export && !loaded.fulfill) {
       throw new ScimEtlError('ERR_CONFIG_NOTHING_TO_RUN', `${argv.pipeline}: the pipeline has neither an export nor a fulfill section`, { file: argv.pipeline }, { category: 'config' });
     }
-    const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
-    const auth = createAuth(pipeline.connection, { logger: ctx.logger });
-    const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
-    try {
+    await withConnection(loaded, ctx, async (client, pipeline) => {
       if (pipeline.export) {
         const result = await runExport(pipeline, {
           client,
@@ -67,8 +62,6 @@ export const runCommand: CommandModule<object, any> = {
         return;
       }
       ctx.setExitCode(EXIT.ok);
-    } finally {
-      client.close();
-    }
+    });
   },
 };

@@ -1,0 +1,21 @@
+/**
+ * The one way a command connects: secrets resolved (vaults, encrypted values),
+ * one auth provider (one token cache) and one client (one keep-alive pool) for
+ * the whole run, closed however the run ends.
+ */
+import { resolveConnectionSecrets } from '../config/secrets/index.js';
+import type { Pipeline } from '../config/types.js';
+import { createAuth } from '../scim/auth/index.js';
+import { createScimClient, type ScimClient } from '../scim/client.js';
+import type { CommandContext } from './context.js';
+
+export async function withConnection<T>(loaded: Pipeline, ctx: CommandContext, run: (client: ScimClient, pipeline: Pipeline) => Promise<T>): Promise<T> {
+  const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
+  const auth = createAuth(pipeline.connection, { logger: ctx.logger });
+  const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
+  try {
+    return await run(client, pipeline);
+  } finally {
+    client.close();
+  }
+}

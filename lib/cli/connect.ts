@@ -8,9 +8,17 @@ import type { Pipeline } from '../config/types.js';
 import { createAuth } from '../scim/auth/index.js';
 import { createScimClient, type ScimClient } from '../scim/client.js';
 import type { CommandContext } from './context.js';
+import type { ConnectionArgs } from './connection-options.js';
+import { resolve } from 'node:path';
 
-export async function withConnection<T>(loaded: Pipeline, ctx: CommandContext, run: (client: ScimClient, pipeline: Pipeline) => Promise<T>): Promise<T> {
-  const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal });
+export async function withConnection<T>(
+  loaded: Pipeline,
+  ctx: CommandContext,
+  args: ConnectionArgs,
+  run: (client: ScimClient, pipeline: Pipeline) => Promise<T>,
+): Promise<T> {
+  const privateKeyPath = args.privateKey === undefined ? undefined : resolve(ctx.cwd, args.privateKey);
+  const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal, privateKeyPath });
   const auth = createAuth(pipeline.connection, { logger: ctx.logger });
   const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
   try {

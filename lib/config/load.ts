@@ -18,6 +18,11 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Directory relative file names are resolved against (default: process.cwd()). */
   cwd?: string;
+  /**
+   * `--settings FILE`: an Identity Manager appsettings.agent.json taken as the
+   * connection, instead of (or without) `connection.settingsFile`. Relative to `cwd`.
+   */
+  settingsFile?: string;
 }
 
 export interface CheckResult {
@@ -27,7 +32,7 @@ export interface CheckResult {
 
 /** Reads and validates a pipeline; throws ConfigProblems (exit 78) listing every problem. */
 export async function loadPipeline(file: string, opts: LoadOptions): Promise<Pipeline> {
-  const { pipeline, problems } = await checkPipelineFile(file, opts.env, opts.cwd);
+  const { pipeline, problems } = await checkPipelineFile(file, opts.env, opts.cwd, { settingsFile: opts.settingsFile });
   if (!pipeline || problems.length > 0) {
     throw new ConfigProblems(problems.length ? problems : [{ file, code: 'ERR_CONFIG_INVALID', message: 'invalid pipeline' }]);
   }
@@ -35,7 +40,12 @@ export async function loadPipeline(file: string, opts: LoadOptions): Promise<Pip
 }
 
 /** Validates a pipeline and returns every problem instead of throwing (the `validate` command). */
-export async function checkPipelineFile(file: string, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Promise<CheckResult> {
+export async function checkPipelineFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+  overrides: { settingsFile?: string } = {},
+): Promise<CheckResult> {
   const problems = new ProblemList(file);
   const absPath = resolve(cwd, file);
   const src = await readYamlMapping(file, absPath, problems, 'pipeline');
@@ -43,6 +53,11 @@ export async function checkPipelineFile(file: string, env: NodeJS.ProcessEnv, cw
 
   const locs = new Locations();
   const raw = readObject({ src, env, locs, problems }, src.root, pipelineSpec, [], '');
+  if (overrides.settingsFile !== undefined) {
+    // The command line names the connection: it wins over the pipeline's settingsFile.
+    const conn = (raw.connection ??= {}) as RawObject;
+    conn.settingsFile = resolve(cwd, overrides.settingsFile);
+  }
   await mergeSettingsFile(raw, file, absPath, locs, problems);
   const pipeline = buildPipeline(raw, { file: absPath, locs, problems });
   if (problems.length > 0 || !pipeline) return { problems: inFileOrder(problems.items, file) };

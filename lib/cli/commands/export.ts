@@ -5,8 +5,9 @@ import { loadPipeline } from '../../config/load.js';
 import { planTables, runExport, selectTables } from '../../export.js';
 import type { CommandContext } from '../context.js';
 import { withConnection } from '../connect.js';
+import { connectionOptions, type ConnectionArgs } from '../connection-options.js';
 
-interface ExportArgs {
+interface ExportArgs extends ConnectionArgs {
   ctx: CommandContext;
   pipeline: string;
   entity?: string[];
@@ -20,7 +21,7 @@ export const exportCommand: CommandModule<object, any> = {
   command: 'export <pipeline>',
   describe: 'Export entities to one CSV per table',
   builder: (y) =>
-    y
+    connectionOptions(y)
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('entity', { type: 'string', array: true, describe: 'Only these entities or tables, e.g. Users, members_Groups (repeatable)' })
       .option('output', { type: 'string', describe: 'Output directory (overrides the pipeline)' })
@@ -30,13 +31,13 @@ export const exportCommand: CommandModule<object, any> = {
   handler: async (args) => {
     const argv = args as unknown as ExportArgs;
     const { ctx } = argv;
-    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd, settingsFile: argv.settings });
     if (!loaded.export) {
       throw new ScimEtlError('ERR_CONFIG_NO_EXPORT', `${argv.pipeline}: the pipeline has no export section`, { file: argv.pipeline }, { category: 'config' });
     }
     // Option problems are configuration problems: found before anything is sent.
     selectTables(planTables(loaded), argv.entity, Boolean(argv.stdout));
-    await withConnection(loaded, ctx, async (client, pipeline) => {
+    await withConnection(loaded, ctx, argv, async (client, pipeline) => {
       const result = await runExport(pipeline, {
         client,
         entities: argv.entity,

@@ -1,11 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { withConnection } from '../connect.js';
+import { connectionOptions, type ConnectionArgs } from '../connection-options.js';
 import { loadPipeline } from '../../config/load.js';
 import { registerSecret } from '../../redact.js';
 import { runFulfill } from '../../fulfill.js';
 
-interface FulfillArgs {
+interface FulfillArgs extends ConnectionArgs {
   ctx: CommandContext;
   pipeline: string;
   orders?: string[];
@@ -18,7 +19,7 @@ export const fulfillCommand: CommandModule<object, any> = {
   command: 'fulfill <pipeline>',
   describe: 'Apply order CSVs (create/update/delete users, memberships) and write results',
   builder: (y) =>
-    y
+    connectionOptions(y)
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('orders', { type: 'string', array: true, describe: 'Order directory or files (overrides the pipeline)' })
       .option('results', { type: 'string', describe: 'Results directory (overrides the pipeline)' })
@@ -27,7 +28,7 @@ export const fulfillCommand: CommandModule<object, any> = {
   handler: async (args) => {
     const argv = args as unknown as FulfillArgs;
     const { ctx } = argv;
-    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd, settingsFile: argv.settings });
     const common = {
       ...(argv.orders?.length ? { orders: argv.orders } : {}),
       ...(argv.results ? { results: argv.results } : {}),
@@ -46,7 +47,7 @@ export const fulfillCommand: CommandModule<object, any> = {
       ctx.setExitCode(report.exitCode);
       return;
     }
-    await withConnection(loaded, ctx, async (client, pipeline) => {
+    await withConnection(loaded, ctx, argv, async (client, pipeline) => {
       const report = await runFulfill(pipeline, { ...common, client });
       if (report.fatal) ctx.logger.error(report.fatal.format());
       ctx.setExitCode(report.exitCode);

@@ -5,8 +5,9 @@ import { runExport } from '../../export.js';
 import { runFulfill } from '../../fulfill.js';
 import type { CommandContext } from '../context.js';
 import { withConnection } from '../connect.js';
+import { connectionOptions, type ConnectionArgs } from '../connection-options.js';
 
-interface RunArgs {
+interface RunArgs extends ConnectionArgs {
   ctx: CommandContext;
   pipeline: string;
   full?: boolean;
@@ -22,18 +23,18 @@ export const runCommand: CommandModule<object, any> = {
   command: 'run <pipeline>',
   describe: 'Run what the pipeline defines: export, then fulfill',
   builder: (y) =>
-    y
+    connectionOptions(y)
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('full', { type: 'boolean', describe: 'Export: ignore the incremental cookie and reset it' })
       .option('force', { type: 'boolean', describe: 'Fulfill: run even when maxDeletes/maxChanges would stop it' }),
   handler: async (args) => {
     const argv = args as unknown as RunArgs;
     const { ctx } = argv;
-    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd });
+    const loaded = await loadPipeline(argv.pipeline, { env: ctx.env, cwd: ctx.cwd, settingsFile: argv.settings });
     if (!loaded.export && !loaded.fulfill) {
       throw new ScimEtlError('ERR_CONFIG_NOTHING_TO_RUN', `${argv.pipeline}: the pipeline has neither an export nor a fulfill section`, { file: argv.pipeline }, { category: 'config' });
     }
-    await withConnection(loaded, ctx, async (client, pipeline) => {
+    await withConnection(loaded, ctx, argv, async (client, pipeline) => {
       if (pipeline.export) {
         const result = await runExport(pipeline, {
           client,

@@ -13,14 +13,17 @@ import type { CommandContext } from '../context.js';
 export const validateCommand: CommandModule<object, any> = {
   command: 'validate <files..>',
   describe: 'Validate pipeline files: every problem as file:line:col CODE message',
-  builder: (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
+  builder: (y) =>
+    y
+      .positional('files', { type: 'string', array: true, demandOption: true })
+      .option('settings', { type: 'string', describe: 'An Identity Manager appsettings.agent.json taken as the connection of every file' }),
   handler: async (argv) => {
     const ctx = argv.ctx as CommandContext;
     const files = argv.files as string[];
     let failed = false;
     const ok: string[] = [];
     for (const file of files) {
-      const { problems } = await checkPipelineFile(file, ctx.env, ctx.cwd);
+      const { problems } = await checkPipelineFile(file, ctx.env, ctx.cwd, { settingsFile: argv.settings as string | undefined });
       if (problems.length === 0) ok.push(file);
       for (const p of problems) {
         failed = true;

@@ -60,12 +60,13 @@ function decryptConnection(connection: ConnectionConfig, pipelineFile: string, o
   const cwd = opts.cwd ?? process.cwd();
   let keyPath: string | undefined;
   let setting: string;
-  if (fromPipeline) {
-    keyPath = isAbsolute(fromPipeline) ? fromPipeline : resolve(dirname(pipelineFile), fromPipeline);
-    setting = 'connection.secrets.privateKey';
-  } else if (opts.privateKeyPath) {
+  // The command line wins over the pipeline, which wins over the environment.
+  if (opts.privateKeyPath) {
     keyPath = resolve(cwd, opts.privateKeyPath);
     setting = '--private-key';
+  } else if (fromPipeline) {
+    keyPath = isAbsolute(fromPipeline) ? fromPipeline : resolve(dirname(pipelineFile), fromPipeline);
+    setting = 'connection.secrets.privateKey';
   } else {
     keyPath = opts.env[PRIVATE_KEY_ENV] ? resolve(cwd, opts.env[PRIVATE_KEY_ENV]!) : undefined;
     setting = PRIVATE_KEY_ENV;
@@ -73,7 +74,7 @@ function decryptConnection(connection: ConnectionConfig, pipelineFile: string, o
   if (!keyPath) {
     throw new ScimEtlError(
       'ERR_SECRETS_NO_KEY',
-      `${found.map((f) => f.path).join(', ')} ${found.length === 1 ? 'is' : 'are'} encrypted (enc:) but no private key is configured: set connection.secrets.privateKey or ${PRIVATE_KEY_ENV}`,
+      `${found.map((f) => f.path).join(', ')} ${found.length === 1 ? 'is' : 'are'} encrypted (enc:) but no private key is configured: give --private-key, set connection.secrets.privateKey or ${PRIVATE_KEY_ENV}`,
       { file: pipelineFile, settings: found.map((f) => f.path) },
       { category: 'config' },
     );

@@ -16,9 +16,10 @@ export function registerSecret(value: unknown): void {
   // Very short values would mask innocent text ("a", "1"); they are not real secrets.
   if (v.length < 4) return;
   secrets.add(v);
-  // Also the encodings a secret travels in.
+  // Also the encodings a secret travels in: URLs, Basic headers, JSON bodies and plans.
   secrets.add(encodeURIComponent(v));
   secrets.add(Buffer.from(v).toString('base64'));
+  secrets.add(JSON.stringify(v).slice(1, -1));
 }
 
 /** For tests: forget all registered secrets. */

@@ -19,6 +19,13 @@ describe('redact', () => {
     expect(out).to.equal('a *** b *** c ***');
   });
 
+  it('masks a secret with quotes or backslashes also in its JSON-escaped form', () => {
+    const secret = 'Sup3r"Secret\\Pass';
+    registerSecret(secret);
+    expect(redact(JSON.stringify({ password: secret, other: 'x' }))).to.equal('{"password":"***","other":"x"}');
+    expect(redact(`raw ${secret}`)).to.equal('raw ***');
+  });
+
   it('ignores values too short to be secrets', () => {
     registerSecret('ab');
     expect(redact('abc tab')).to.equal('abc tab');

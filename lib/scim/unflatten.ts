@@ -103,7 +103,9 @@ export function setColumnValue(resource: Record<string, unknown>, path: ColumnPa
   if (multiValued || Array.isArray(container[key])) {
     const list = Array.isArray(container[key]) ? (container[key] as unknown[]) : [];
     container[key] = list;
-    let el = (list.find(isPrimary) ?? list[0]) as Record<string, unknown> | undefined;
+    // Writing `emails:value` means the primary element. Never fall back to the
+    // first one: it may be the element a value-filtered column just wrote.
+    let el = list.find(isPrimary) as Record<string, unknown> | undefined;
     if (!el || typeof el !== 'object') {
       el = { primary: true };
       list.push(el);

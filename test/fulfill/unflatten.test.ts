@@ -43,6 +43,19 @@ describe('unflatten', () => {
     expect(readColumn(r, parseColumnPath('emails:value'))).to.equal('a@x');
   });
 
+  it('keeps a value-filtered element apart from the primary one, whatever the column order', () => {
+    for (const cols of [
+      ['emails[type eq "work"]:value', 'emails:value'],
+      ['emails:value', 'emails[type eq "work"]:value'],
+    ]) {
+      const values: Record<string, string> = { 'emails[type eq "work"]:value': 'work@example.com', 'emails:value': 'home@example.com' };
+      const r = unflatten(cols.map((c) => cell(c, values[c])), { isMultiValued });
+      expect(r.emails, cols.join(' then ')).to.have.deep.members([{ type: 'work', value: 'work@example.com' }, { primary: true, value: 'home@example.com' }]);
+      expect(readColumn(r, parseColumnPath('emails:value'))).to.equal('home@example.com');
+      expect(readColumn(r, parseColumnPath('emails[type eq "work"]:value'))).to.equal('work@example.com');
+    }
+  });
+
   it('round-trips with the export column reader', () => {
     const cols = ['userName', 'name:givenName', 'emails[type eq "work"]:value', `${ENT}:manager:value`];
     const r = unflatten(cols.map((c, i) => cell(c, `v${i}`)), { isMultiValued });

@@ -1,6 +1,9 @@
 /**
  * PlanItem → LineOutcome by single requests, at most `concurrency` in flight
- * over the client's keep-alive pool. Outcomes leave in completion order; the
+ * over the client's keep-alive pool. Operations on the same resource
+ * (`/Users/{id}`, `/Groups/{id}`) run one after the other in order-line order
+ * ("add U to G, remove U from G" must end without U); operations on different
+ * resources run in parallel. Outcomes leave in completion order; the
  * results sink puts them back in order-line order. A fatal error (refused
  * credentials, abort) is latched in `ctx.fatal`: the requests in flight finish,
  * nothing more is sent and the remaining lines come out `skipped`. Every
@@ -9,7 +12,8 @@
 import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
 import { executeOrSkip, type ExecContext } from '../../fulfill/execute.js';
-import type { LineOutcome, PlanItem } from '../../fulfill/types.js';
+import { resourcePath } from '../../fulfill/requests.js';
+import type { LineOutcome, PlanItem, PlannedOp } from '../../fulfill/types.js';
 
 export interface RequestSinkOptions extends ExecContext {
   /** Requests in flight (default 4). */
@@ -24,13 +28,57 @@ export function normalizeConcurrency(value: number | undefined): number {
   return n;
 }
 
+/**
+ * The existing resource an operation changes, or undefined for an insert
+ * (nothing can name it before it exists: later references wait for it through
+ * the insert registry).
+ */
+export function resourceKey(op: PlannedOp): string | undefined {
+  switch (op.kind) {
+    case 'insert':
+      return undefined;
+    case 'update':
+    case 'delete':
+      return resourcePath(op.entity, op.id);
+    case 'members':
+      return resourcePath(op.entity, op.group);
+  }
+}
+
+/**
+ * Runs tasks one after the other per key and in parallel across keys. Holds
+ * one entry per key with a task pending or running, no more.
+ */
+export class KeyedChains {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  /** `task` starts once the previous task of `key` has settled (at once without a key). */
+  run<T>(key: string | undefined, task: () => Promise<T>): Promise<T> {
+    if (key === undefined) return task();
+    const prev = this.tails.get(key);
+    const p = prev ? prev.then(task, task) : task();
+    this.tails.set(key, p);
+    const forget = () => {
+      if (this.tails.get(key) === p) this.tails.delete(key);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  get size(): number {
+    return this.tails.size;
+  }
+}
+
 export function createRequestSink(opts: RequestSinkOptions): Transform {
   const limit = normalizeConcurrency(opts.concurrency);
   const inFlight = new Set<Promise<void>>();
+  const chains = new KeyedChains();
   let failure: unknown;
 
   const start = (stream: Transform, item: Extract<PlanItem, { kind: 'op' }>) => {
-    const p: Promise<void> = executeOrSkip(item.op, opts).then(
+    // A chained operation waiting for its predecessor holds a slot: memory stays bounded by `concurrency`.
+    const p: Promise<void> = chains.run(resourceKey(item.op), () => executeOrSkip(item.op, opts)).then(
       (outcomes: LineOutcome[]) => {
         for (const o of outcomes) stream.push(o);
       },

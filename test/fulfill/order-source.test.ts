@@ -139,6 +139,23 @@ describe('csv order source', () => {
     expect(recs.map(codeOf)).to.deep.equal(['ERR_ORDER_UNWRITABLE_COLUMN', 'ERR_ORDER_UNKNOWN_ATTRIBUTE', 'ERR_ORDER_MISSING_REQUIRED']);
   });
 
+  it('numbers lines right after a multi-line quoted cell, with LF, CRLF, a BOM and blank lines', async () => {
+    const cases: Record<string, string> = {
+      lf: 'command,userName,title\ninsert,a@x,"t\nt"\ninsert,b@x,x\n',
+      crlf: 'command,userName,title\r\ninsert,a@x,"t\r\nt"\r\ninsert,b@x,x\r\n',
+      crlfBlank: '\uFEFFcommand,userName,title\r\n\r\ninsert,a@x,"t\r\n\r\nt"\r\n\r\n\r\ninsert,b@x,x\r\n',
+      cr: 'command,userName,title\rinsert,a@x,"t\rt"\rinsert,b@x,x\r',
+    };
+    const got: Record<string, Array<[string, number]>> = {};
+    for (const [name, csv] of Object.entries(cases)) got[name] = (await read({ 'X_Users.csv': csv })).map((r) => [r.line.orderId, r.line.line]);
+    expect(got).to.deep.equal({
+      lf: [['2', 2], ['4', 4]],
+      crlf: [['2', 2], ['4', 4]],
+      crlfBlank: [['3', 3], ['8', 8]],
+      cr: [['2', 2], ['4', 4]],
+    });
+  });
+
   it('accepts columns of a schema it does not know, untyped', async () => {
     const recs = await read({ 'X_Users.csv': 'command,id,userName,urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User:type\ninsert,,u,multi\n' });
     expect(recs.map(codeOf)).to.deep.equal(['user']);

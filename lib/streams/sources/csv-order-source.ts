@@ -105,6 +105,8 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
   let header: Header | undefined;
   let headerError: ScimEtlError | undefined;
   let seq = firstSeq;
+  // The line the next record (or the blank lines before it) starts on.
+  let nextLine = 1;
   const lineOf = (line: number, orderId: string, command: string, id?: string): OrderLine => {
     const l: OrderLine = { seq: seq++, fileIndex, file: fileName, line, orderId, command };
     if (id) l.id = id;
@@ -119,7 +121,9 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
 
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-      const line = startLine(item.info.lines, item.raw);
+      const at = recordLines(nextLine, item.raw);
+      const line = at.start;
+      nextLine = at.next;
       yield* flushSkipped(line);
       if (!header && !headerError) {
         try {
@@ -139,10 +143,20 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
   yield* flushSkipped(Number.POSITIVE_INFINITY);
 }
 
-/** csv-parse reports the line a record ends on; a quoted cell may span lines. */
-function startLine(endLine: number, raw: string): number {
-  const body = raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '');
-  return endLine - (body.match(/\n/g)?.length ?? 0);
+/**
+ * Where a record starts, and where the one after it may start, counted from
+ * its raw text: csv-parse's own line count (info.lines) counts a CRLF inside a
+ * quoted cell twice. Leading line breaks are the skipped blank lines.
+ */
+function recordLines(from: number, raw: string): { start: number; next: number } {
+  const lead = /^[\r\n]*/.exec(raw)![0];
+  const start = from + lineBreaks(lead);
+  return { start, next: start + lineBreaks(raw.slice(lead.length)) };
+}
+
+/** CRLF, CR and LF each end one line. */
+function lineBreaks(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
 function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions): Header {

@@ -127,6 +127,24 @@ export function idOf(body: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
+/** The id at the end of a created resource's Location (`…/Users/<id>`), decoded. */
+export function idFromLocation(location: string | undefined): string | undefined {
+  if (!location) return undefined;
+  const last = location.replace(/\/+$/, '').split('/').pop();
+  if (!last) return undefined;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    // A stray '%' is not an escape: the id as written.
+    return last;
+  }
+}
+
+function headerOf(res: { headers?: Record<string, string | string[] | undefined> }, name: string): string | undefined {
+  const h = res.headers?.[name];
+  return Array.isArray(h) ? h[0] : h;
+}
+
 function etagOf(res: { headers?: Record<string, string | string[] | undefined>; body: unknown }): string | undefined {
   const h = res.headers?.etag;
   if (typeof h === 'string' && h) return h;
@@ -161,7 +179,8 @@ async function executeInsert(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: Ex
   const line = op.lines[0];
   try {
     const res = await ctx.client.request({ method: 'POST', path: resourcePath(op.entity), json: op.resource, signal: ctx.signal });
-    const id = idOf(res.body);
+    // Some servers answer 201 with only a Location header.
+    const id = idOf(res.body) ?? idFromLocation(headerOf(res, 'location'));
     ctx.inserts.settle(op.bulkId, id);
     return outcomeOf(line, { outcome: 'ok', status: res.status, attempts: res.attempts, ...(id ? { id } : {}) });
   } catch (err) {

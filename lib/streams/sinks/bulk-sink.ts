@@ -17,6 +17,7 @@ import { bulkOperationOf, plannedRequest, resolveMembers, BULK_REQUEST_SCHEMA, t
 import {
   executeOrSkip,
   failedOutcome,
+  idFromLocation,
   idOf,
   isFatal,
   latchFatal,
@@ -235,10 +236,4 @@ function matchResult(results: BulkResult[], s: Sent, index: number): BulkResult 
   if (s.bulk.bulkId === undefined) return at;
   if (at && (at.bulkId === undefined || at.bulkId === s.bulk.bulkId)) return at;
   return results.find((r) => r.bulkId === s.bulk.bulkId);
-}
-
-export function idFromLocation(location: string | undefined): string | undefined {
-  if (!location) return undefined;
-  const last = location.replace(/\/+$/, '').split('/').pop();
-  return last ? decodeURIComponent(last) : undefined;
 }

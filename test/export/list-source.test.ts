@@ -194,7 +194,8 @@ describe('scimListSource', () => {
     const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 4, paging: 'keyset', filter: 'active eq true or x pr' }));
     expect(got.map((r) => r.id)).to.deep.equal(data.map((u) => u.id));
     expect(client.calls.map((c) => c.filter)).to.deep.equal([
-      'active eq true or x pr',
+      // id-ordered from the first page: some servers (Salesforce) order only filtered lists by id
+      '(active eq true or x pr) and id pr',
       '(active eq true or x pr) and id gt "003"',
       '(active eq true or x pr) and id gt "007"',
       '(active eq true or x pr) and id gt "008"',
@@ -251,22 +252,29 @@ describe('scimListSource: broken page bodies', () => {
 });
 
 describe('scimListSource: deep paging refused (Salesforce)', () => {
-  it('carries on with id gt "<last id>" when the server refuses a deep startIndex', async () => {
+  it('reads again from the start by keyset (id pr, then id gt) when the server refuses a deep startIndex', async () => {
     const data = users(25).map((u, i) => ({ ...u, id: `005${String(i).padStart(3, '0')}` }));
+    // As Salesforce: unfiltered-by-id lists come in another order (here reversed), keyset ones in id order.
+    const listOrder = [...data].reverse();
     const client = fakeClient((p) => {
-      const m = /id gt "([^"]+)"/.exec(String(p.filter ?? ''));
-      if (!m && Number(p.startIndex) > 11) {
+      const filter = String(p.filter ?? '');
+      const m = /id gt "([^"]+)"/.exec(filter);
+      if (!/\bid (pr|gt)\b/.test(filter) && Number(p.startIndex) > 11) {
         throw new ScimHttpError({ method: 'GET', path: 'Users' }, 400, { detail: 'Start index too big. Please filter with id gt to get more records.' }, 1);
       }
-      const rest = m ? data.filter((u) => u.id > m[1]!) : data.slice(Number(p.startIndex) - 1);
+      const rest = /\bid (pr|gt)\b/.test(filter) ? data.filter((u) => !m || u.id > m[1]!) : listOrder.slice(Number(p.startIndex) - 1);
       return { totalResults: data.length, Resources: rest.slice(0, Number(p.count)) };
     });
-    const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, filter: 'active eq true' }));
-    expect(got.map((r) => r.id)).to.deep.equal(data.map((u) => u.id));
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, filter: 'active eq true', stats }));
+    expect(got.map((r) => r.id)).to.deep.equal([...listOrder.slice(0, 20).map((u) => u.id), '005000', '005001', '005002', '005003', '005004']);
+    expect(stats).to.include({ resources: 25, duplicates: 0 });
     expect(client.calls.map((c) => c.filter)).to.deep.equal([
       'active eq true',
       'active eq true',
       'active eq true',
+      '(active eq true) and id pr',
+      '(active eq true) and id gt "005009"',
       '(active eq true) and id gt "005019"',
       '(active eq true) and id gt "005024"',
     ]);

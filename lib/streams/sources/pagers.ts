@@ -6,8 +6,9 @@
  * - index  (RFC 7644 startIndex/count): the default; concurrent once
  *          totalResults is known.
  * - cursor (RFC 9865 cursor/nextCursor).
- * - keyset (`id gt "<last id>"`, for servers that refuse deep startIndex such
- *          as Salesforce); assumes the server returns resources in id order.
+ * - keyset (`id pr`, then `id gt "<last id>"`, for servers that refuse deep
+ *          startIndex such as Salesforce); assumes the server returns
+ *          filtered lists in id order.
  */
 import { quoteLiteral } from '../../scim/filter.js';
 import type { ListPage } from './list-response.js';
@@ -138,27 +139,40 @@ export function cursorPager(opts: CursorPagerOptions): Pager {
 
 export interface KeysetPagerOptions {
   pageSize: number;
-  /** The entity's own filter, combined with `id gt` (always parenthesised: Salesforce has no and/or precedence). */
+  /** The entity's own filter, combined with the id condition (always parenthesised: Salesforce has no and/or precedence). */
   filter?: string;
-  /** Start after this id (when taking over from index paging). */
+  /** Start after this id. */
   after?: string;
 }
 
-/** `filter=(<filter>) and id gt "<last id>"`, startIndex always 1, until an empty page. */
+/**
+ * The request of one keyset page. Every page carries an id condition, the
+ * first one `id pr`: Salesforce lists in id order only when filtered, and a
+ * first page in another order would make `id gt "<its last id>"` skip rows.
+ */
+export function keysetParams(pageSize: number, filter: string | undefined, after: string | undefined): SearchParams {
+  const keyset = after === undefined ? 'id pr' : `id gt ${quoteLiteral(after)}`;
+  return { startIndex: 1, count: pageSize, filter: filter ? `(${filter}) and ${keyset}` : keyset };
+}
+
+/** The id the next keyset page starts after; undefined when the listing is done (empty page, no id, no progress). */
+export function keysetNext(ids: readonly unknown[], after: string | undefined): string | undefined {
+  const last = ids[ids.length - 1];
+  return typeof last === 'string' && last !== after ? last : undefined;
+}
+
+/** `filter=(<filter>) and id pr`, then `… and id gt "<last id>"`, startIndex always 1, until an empty page. */
 export function keysetPager(opts: KeysetPagerOptions): Pager {
   return {
     name: 'keyset',
     async *pages(fetch, signal) {
       let last: string | undefined = opts.after;
       for (;;) {
-        const keyset = last === undefined ? undefined : `id gt ${quoteLiteral(last)}`;
-        const filter = keyset && opts.filter ? `(${opts.filter}) and ${keyset}` : (keyset ?? opts.filter);
-        const page = await fetch({ startIndex: 1, count: opts.pageSize, filter }, signal);
+        const page = await fetch(keysetParams(opts.pageSize, opts.filter, last), signal);
         if (page.resources.length === 0) return;
         yield page;
-        const lastId = page.resources[page.resources.length - 1]!.id;
-        if (typeof lastId !== 'string' || lastId === last) return;
-        last = lastId;
+        last = keysetNext(page.resources.map((r) => r.id), last);
+        if (last === undefined) return;
       }
     },
   };

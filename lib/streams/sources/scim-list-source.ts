@@ -157,22 +157,26 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   let previous: Array<string | undefined> = [];
   let missingIds = 0;
   let pager = o.pager;
-  let lastId: string | undefined;
+  /** Rows read again after the switch to keyset paging: already written, not server duplicates. */
+  let rereading = false;
+  let reread = 0;
   for (;;) {
     try {
-      for await (const page of pager.pages(fetch, o.signal)) {
-        for (const r of page.resources) if (typeof r.id === 'string') lastId = r.id;
-        yield* pageResources(page);
-      }
+      for await (const page of pager.pages(fetch, o.signal)) yield* pageResources(page);
       break;
     } catch (err) {
-      // Salesforce-like servers refuse a deep startIndex and point to `id gt`: carry on by keyset.
-      if (pager.name !== 'index' || lastId === undefined || !isDeepPagingRefusal(err)) throw err;
-      o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); continuing with id gt ${JSON.stringify(lastId)} (keyset paging)`);
-      pager = keysetPager({ pageSize: o.pageSize, filter: o.filter, after: lastId });
+      if (pager.name !== 'index' || !isDeepPagingRefusal(err)) throw err;
+      // Salesforce-like servers refuse a deep startIndex and point to `id gt`. The
+      // index pages came in list order, not id order, so no id tells where to go
+      // on: read again from the start by keyset; the id set drops rows written.
+      o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); reading again from the start by keyset paging (id pr, then id gt "<last id>"), skipping the ${o.stats.resources} row(s) already written`);
+      pager = keysetPager({ pageSize: o.pageSize, filter: o.filter });
+      rereading = true;
+      previous = [];
     }
   }
   if (missingIds > 0) o.logger.warn(`${o.endpoint}: ${missingIds} resource(s) without an id (kept, not de-duplicated)`);
+  if (reread > 0) o.logger.debug(`${o.endpoint}: ${reread} resource(s) read again after switching to keyset paging (skipped)`);
   if (o.stats.duplicates > 0) o.logger.debug(`${o.endpoint}: ${o.stats.duplicates} duplicate resource(s) dropped`);
 
   function* pageResources(page: ListPage): Generator<ScimResource> {
@@ -190,7 +194,8 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
       const id = resource.id;
       if (typeof id === 'string') {
         if (!seen.add(id)) {
-          o.stats.duplicates++;
+          if (rereading) reread++;
+          else o.stats.duplicates++;
           continue;
         }
       } else missingIds++;

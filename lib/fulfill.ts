@@ -10,7 +10,7 @@
  * error (refused credentials, abort) — then lines never sent are written as
  * `skipped` with the reason.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline as pump } from 'node:stream/promises';
 import { Transform, Writable, type Readable } from 'node:stream';
@@ -59,7 +59,12 @@ export interface FulfillReport {
   fatal?: ScimEtlError;
 }
 
-/** Lists the order files: every `*.csv` of a directory (by name), or the files named. */
+/**
+ * Lists the order files: every regular `*.csv` file of a directory (by name),
+ * or the files named. Every one must be readable now, before anything is sent:
+ * a file found unreadable halfway through the run would leave users created
+ * with no results row.
+ */
 export async function listOrderFiles(paths: readonly string[]): Promise<OrderFile[]> {
   const files: OrderFile[] = [];
   for (const p of paths) {
@@ -70,9 +75,12 @@ export async function listOrderFiles(paths: readonly string[]): Promise<OrderFil
       throw new ScimEtlError('ERR_CONFIG_ORDERS_NOT_FOUND', `orders path ${p} does not exist`, { path: p });
     }
     if (st.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => /\.csv$/i.test(n) && !n.startsWith('.')).sort();
-      for (const n of names) files.push(classifyOrderFile(join(p, n)));
-    } else files.push(classifyOrderFile(p));
+      for (const n of await csvNames(p)) {
+        // A directory (or a socket…) named like an order file is not one.
+        if (await isFile(join(p, n))) files.push(classifyOrderFile(join(p, n)));
+      }
+    } else if (st.isFile()) files.push(classifyOrderFile(p));
+    else throw new ScimEtlError('ERR_CONFIG_ORDERS_NOT_FILE', `orders path ${p} is neither a file nor a directory`, { path: p });
   }
   const seen = new Set<string>();
   for (const f of files) {
@@ -80,7 +88,31 @@ export async function listOrderFiles(paths: readonly string[]): Promise<OrderFil
     if (seen.has(name)) throw new ScimEtlError('ERR_CONFIG_ORDERS_DUPLICATE', `two order files are named ${basename(f.path)}: their results would overwrite each other`, { path: f.path });
     seen.add(name);
   }
+  for (const f of files) await checkReadable(f.path);
   return orderFiles(files);
+}
+
+async function csvNames(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => /\.csv$/i.test(n) && !n.startsWith('.')).sort();
+}
+
+/** Follows links; a dangling link is a file that cannot be read (checkReadable says so). */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return true;
+  }
+}
+
+async function checkReadable(path: string): Promise<void> {
+  try {
+    const handle = await open(path, 'r');
+    await handle.close();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ScimEtlError('ERR_CONFIG_ORDERS_UNREADABLE', `cannot read order file ${path}: ${e.code ?? e.message}`, { path }, { cause: err });
+  }
 }
 
 /** How many lines a threshold allows, given the number of order lines. */
@@ -189,13 +221,15 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
     const fatal = ctx.fatal.error ?? asFatal(err, opts.signal);
     report.fatal = fatal;
+    const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
+    // A file that cannot be read (again) keeps the rows of the lines read before: the
+    // results of what was sent must survive, so the other files are still committed.
+    const onUnreadable = (f: OrderFile, e: ScimEtlError) => logger.error(`${e.code} ${e.message}: its results file lacks the lines that could not be read`, { file: f.path });
     try {
-      const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
-      await writer.fillSkipped(orderLines(again), `${fatal.code} ${redact(fatal.message)}`);
-    } catch {
-      // The orders cannot be read again: no partial results file rather than one missing lines.
+      await writer.fillSkipped(orderLines({ ...again, onUnreadable }), `${fatal.code} ${redact(fatal.message)}`);
+    } catch (e) {
       await writer.abort();
-      throw fatal;
+      throw e;
     }
   }
   const written = await writer.commit();

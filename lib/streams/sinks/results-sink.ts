@@ -96,6 +96,14 @@ export class ResultsWriter {
         },
       );
     }
+    // Outcomes of lines the second reading did not reach (a file unreadable by
+    // now): requests were sent for them, so they are written all the same.
+    const rest = [...this.buffer.values()].sort((a, b) => a.seq - b.seq);
+    this.buffer.clear();
+    for (const o of rest) {
+      this.next = o.seq;
+      await this.write(o);
+    }
   }
 
   /** Writes out what is buffered and renames every temp file into place. */

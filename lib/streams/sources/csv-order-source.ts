@@ -46,6 +46,11 @@ export interface OrderSourceOptions {
   nullMarker: string;
   knownSchemas?: readonly string[];
   signal?: AbortSignal;
+  /**
+   * When given, a file that cannot be read is reported here and the next file
+   * is read (its lines already read were yielded); otherwise the error is thrown.
+   */
+  onUnreadable?: (file: OrderFile, error: ScimEtlError) => void;
 }
 
 /** Users files before membership files (a membership may name a user inserted in the run), then the refused ones. */
@@ -80,9 +85,14 @@ export async function* readOrders(opts: OrderSourceOptions): AsyncGenerator<Orde
   let seq = 0;
   for (let fileIndex = 0; fileIndex < opts.files.length; fileIndex++) {
     const file = opts.files[fileIndex]!;
-    for await (const rec of readOrderFile(file, fileIndex, opts, seq)) {
-      seq = rec.line.seq + 1;
-      yield rec;
+    try {
+      for await (const rec of readOrderFile(file, fileIndex, opts, seq)) {
+        seq = rec.line.seq + 1;
+        yield rec;
+      }
+    } catch (err) {
+      if (!opts.onUnreadable || !isScimEtlError(err) || err.code !== 'ERR_FULFILL_ORDERS_READ') throw err;
+      opts.onUnreadable(file, err);
     }
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * Which order files a run reads, and what happens to the results when one
+ * cannot be read: checked before anything is sent, and never losing the
+ * results of what was sent.
+ */
+import { expect } from 'chai';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
+import { runFulfill } from '../../lib/fulfill.js';
+import { ScimHttpError } from '../../lib/scim/errors.js';
+import type { Pipeline } from '../../lib/config/types.js';
+import type { ScimRequester } from '../../lib/fulfill/types.js';
+import { cli } from '../helpers/io.js';
+import { readResults, tempDir } from './helpers.js';
+
+const DIRECTORY = join(resolve(import.meta.dirname, '../..'), 'samples/directory.json');
+const TOKEN = 'sandbox-token-for-tests';
+const HEADER = 'orderId,command,id,status,outcome,scimType,detail,attempts\n';
+
+function pipelineFile(dir: string, fulfill: string[] = []): string {
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, ['version: 1', 'connection:', '  identifier: T', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'fulfill:', '  orders: orders', '  results: results', ...fulfill.map((l) => `  ${l}`)].join('\n') + '\n');
+  return file;
+}
+
+function pipeline(dir: string): Pipeline {
+  return {
+    version: 1,
+    file: join(dir, 'p.yaml'),
+    connection: { identifier: 'T', server: 'http://127.0.0.1:1', scimSyntax: 'RFC', pageSize: 100, concurrency: 1, insecure: false, timeoutMs: 1000, retry: { limit: 0, maxRetryAfterMs: 0, backoffMs: 0 }, secrets: {} },
+    fulfill: { orders: ['orders'], results: 'results', serviceSupportBulk: false, bulkMaxOperation: 10, concurrency: 1, maxMembersPerPatch: 1000, onConflict: 'fail', nullMarker: '#null' },
+  };
+}
+
+describe('fulfill order files', function () {
+  let sb: Sandbox;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    sb = await startSandbox({ port: 0, data: DIRECTORY, token: TOKEN });
+    env = { SCIM_SERVER: sb.url, SCIM_TOKEN: TOKEN };
+  });
+  afterEach(async () => {
+    await sb.stop();
+  });
+
+  it('reads only the regular files of an orders directory: a directory named B_Users.csv is not an order file', async () => {
+    const dir = tempDir({ 'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,dir1@example.com\n' });
+    mkdirSync(join(dir, 'orders/B_Users.csv'));
+    const r = await cli(['fulfill', pipelineFile(dir)], { env, cwd: dir });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['A_Users.csv']);
+    expect((await readResults(join(dir, 'results/A_Users.csv'))).map((x) => [x.orderId, x.outcome])).to.deep.equal([['a1', 'ok']]);
+  });
+
+  it('refuses an order file it cannot read with a config error (78) before sending anything, results untouched', async () => {
+    const dir = tempDir({ 'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,dir1@example.com\n', 'results/A_Users.csv': 'previous run\n' });
+    symlinkSync(join(dir, 'nowhere.csv'), join(dir, 'orders/B_Users.csv'));
+    const r = await cli(['fulfill', pipelineFile(dir)], { env, cwd: dir });
+    expect(r.code).to.equal(78);
+    expect(r.stderr).to.match(/ERR_CONFIG_ORDERS_UNREADABLE cannot read order file .*B_Users\.csv: ENOENT/);
+    expect(sb.requests).to.deep.equal([]);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['A_Users.csv']);
+    expect(readFileSync(join(dir, 'results/A_Users.csv'), 'utf8')).to.equal('previous run\n');
+  });
+
+  it('refuses an orders path that is neither a file nor a directory', async () => {
+    const dir = tempDir({});
+    const r = await cli(['fulfill', pipelineFile(dir), '--orders', '/dev/null'], { env, cwd: dir });
+    expect(r.code).to.equal(78);
+    expect(r.stderr).to.match(/ERR_CONFIG_ORDERS_NOT_FILE/);
+    expect(sb.requests).to.deep.equal([]);
+  });
+});
+
+describe('fulfill when an order file becomes unreadable during the run', () => {
+  it('commits the results written so far and leaves out only what could not be read', async () => {
+    const dir = tempDir({ 'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,a1@x\ninsert,a2,a2@x\n', 'orders/B_Users.csv': 'command,orderId,userName\ninsert,b1,b1@x\n' });
+    let n = 0;
+    let swapped = false;
+    const client: ScimRequester = {
+      request: (async (req: { method?: string; path: string }) => {
+        // Discovery comes after the check: B turns into a directory behind the run's back.
+        if (/ServiceProviderConfig|Schemas/.test(req.path)) {
+          if (!swapped) {
+            swapped = true;
+            rmSync(join(dir, 'orders/B_Users.csv'));
+            mkdirSync(join(dir, 'orders/B_Users.csv'));
+          }
+          throw new ScimHttpError({ method: 'GET', path: req.path }, 404, {}, 1);
+        }
+        return { status: 201, body: { id: `id-${++n}` }, headers: {}, attempts: 1 };
+      }) as ScimRequester['request'],
+    };
+    const report = await runFulfill(pipeline(dir), { client });
+    expect(report.exitCode).to.equal(1);
+    expect(report.fatal?.code).to.equal('ERR_FULFILL_ORDERS_READ');
+    const a = await readResults(join(dir, 'results/A_Users.csv'));
+    expect(a.map((x) => x.orderId)).to.deep.equal(['a1', 'a2']);
+    // Every sent insert keeps its row with the created id.
+    for (const row of a) expect(row.outcome === 'skipped' || (row.outcome === 'ok' && /^id-/.test(row.id!))).to.equal(true);
+    expect(readFileSync(join(dir, 'results/B_Users.csv'), 'utf8')).to.equal(HEADER);
+    expect(readdirSync(join(dir, 'results')).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+  });
+});

@@ -22,6 +22,23 @@ export function resourcePath(entity: string, id?: string): string {
   return id === undefined ? `/${entity}` : `/${entity}/${encodeURIComponent(id)}`;
 }
 
+/**
+ * The existing resource an operation changes (`/Users/{id}`, `/Groups/{id}`),
+ * or undefined for an insert: nothing names it before it exists (later
+ * references wait for it through the insert registry).
+ */
+export function resourceKey(op: PlannedOp): string | undefined {
+  switch (op.kind) {
+    case 'insert':
+      return undefined;
+    case 'update':
+    case 'delete':
+      return resourcePath(op.entity, op.id);
+    case 'members':
+      return resourcePath(op.entity, op.group);
+  }
+}
+
 export function patchBody(ops: PatchOperation[]): { schemas: string[]; Operations: PatchOperation[] } {
   return { schemas: [PATCH_OP_SCHEMA], Operations: ops };
 }

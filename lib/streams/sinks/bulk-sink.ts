@@ -13,7 +13,7 @@
 import { Transform } from 'node:stream';
 import { getAttr } from '../../scim/filter.js';
 import { parseScimError } from '../../scim/errors.js';
-import { bulkOperationOf, plannedRequest, resolveMembers, BULK_REQUEST_SCHEMA, type BulkOperation } from '../../fulfill/requests.js';
+import { bulkOperationOf, plannedRequest, resolveMembers, resourceKey, BULK_REQUEST_SCHEMA, type BulkOperation } from '../../fulfill/requests.js';
 import {
   executeOrSkip,
   failedOutcome,
@@ -82,6 +82,34 @@ export async function sendBatchOrSkip(ops: readonly PlannedOp[], ctx: ExecContex
 
 /** Sends one batch and returns one outcome per order line of its operations (collected in `out`). */
 export async function sendBatch(ops: readonly PlannedOp[], ctx: ExecContext, out: LineOutcome[] = []): Promise<LineOutcome[]> {
+  for (const part of splitForPut(ops, ctx)) await sendBulk(part, ctx, out);
+  return out;
+}
+
+/**
+ * The batch cut before each update sent as PUT (no PATCH) of a resource an
+ * earlier operation of the same part changes: its body is read (GET) before
+ * the request goes, so it must come after the earlier change is applied, or
+ * it would undo it (and fail If-Match). Otherwise the batch as it is.
+ */
+export function splitForPut(ops: readonly PlannedOp[], ctx: Pick<ExecContext, 'capabilities'>): PlannedOp[][] {
+  if (ctx.capabilities.patch) return [[...ops]];
+  const parts: PlannedOp[][] = [[]];
+  let touched = new Set<string>();
+  for (const op of ops) {
+    const key = resourceKey(op);
+    if (op.kind === 'update' && key !== undefined && touched.has(key)) {
+      parts.push([]);
+      touched = new Set();
+    }
+    if (key !== undefined) touched.add(key);
+    parts[parts.length - 1]!.push(op);
+  }
+  return parts;
+}
+
+/** One POST /Bulk for `ops`, then its follow-ups; outcomes collected in `out`. */
+async function sendBulk(ops: readonly PlannedOp[], ctx: ExecContext, out: LineOutcome[]): Promise<LineOutcome[]> {
   const inBatch = new Set(ops.filter((o) => o.kind === 'insert').map((o) => (o as Extract<PlannedOp, { kind: 'insert' }>).bulkId));
   const sent: Sent[] = [];
 

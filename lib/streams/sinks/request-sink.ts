@@ -12,8 +12,8 @@
 import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
 import { executeOrSkip, type ExecContext } from '../../fulfill/execute.js';
-import { resourcePath } from '../../fulfill/requests.js';
-import type { LineOutcome, PlanItem, PlannedOp } from '../../fulfill/types.js';
+import { resourceKey } from '../../fulfill/requests.js';
+import type { LineOutcome, PlanItem } from '../../fulfill/types.js';
 
 export interface RequestSinkOptions extends ExecContext {
   /** Requests in flight (default 4). */
@@ -26,23 +26,6 @@ export function normalizeConcurrency(value: number | undefined): number {
     throw new ScimEtlError('ERR_OPTION_CONCURRENCY', `fulfill concurrency must be an integer from 1 to 256, got ${JSON.stringify(value)}`);
   }
   return n;
-}
-
-/**
- * The existing resource an operation changes, or undefined for an insert
- * (nothing can name it before it exists: later references wait for it through
- * the insert registry).
- */
-export function resourceKey(op: PlannedOp): string | undefined {
-  switch (op.kind) {
-    case 'insert':
-      return undefined;
-    case 'update':
-    case 'delete':
-      return resourcePath(op.entity, op.id);
-    case 'members':
-      return resourcePath(op.entity, op.group);
-  }
 }
 
 /**

@@ -271,6 +271,10 @@ class GotScimClient implements ScimClient {
     // A listener so that an error before the consumer attaches does not crash
     // the process; pipeline()/for-await still receive it.
     stream.on('error', () => {});
+    // got removes its abort listener from the signal only when the stream is
+    // destroyed, which a body read to the end is not: without this, one
+    // listener (and the body it holds) per request piles up on a long export's signal.
+    stream.once('end', () => stream.destroy());
     const res = await new Promise<Response>((resolve, reject) => {
       stream.once('response', resolve);
       stream.once('error', reject);

@@ -1,5 +1,8 @@
 /** The client against the real sandbox server on 127.0.0.1: retries, 401 refresh and streaming over real sockets. */
 import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
 import nock from 'nock';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { createScimClient, type ScimClient } from '../../lib/scim/client.js';
@@ -92,5 +95,16 @@ describe('scim client against the sandbox', () => {
       })(),
     );
     expect(err).to.be.instanceOf(Error);
+  });
+
+  it('removes its abort listener from the signal once a streamed body was read to the end', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      const res = await client.requestStream({ path: 'Users', searchParams: { count: 2 }, signal: ac.signal });
+      // As stream consumers do: read to the end through pipeline(), never destroy the body ourselves.
+      await pipeline(res.body, new Writable({ write: (_c, _e, done) => done() }));
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(ac.signal, 'abort')).to.have.length(0);
   });
 });

@@ -20,6 +20,11 @@ export interface OrderLine {
   orderId: string;
   command: string;
   id?: string;
+  /**
+   * The run-wide key of an insert when the line has no orderId (`f<fileIndex>-l<line>`):
+   * line numbers repeat across files. Absent: the orderId is the key.
+   */
+  key?: string;
 }
 
 export type UserCommand = 'insert' | 'update' | 'delete';

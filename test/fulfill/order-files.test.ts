@@ -64,6 +64,31 @@ describe('fulfill order files', function () {
     expect(readFileSync(join(dir, 'results/A_Users.csv'), 'utf8')).to.equal('previous run\n');
   });
 
+  for (const bulk of [false, true]) {
+    it(`keeps inserts without an orderId apart across users files, @<line> only where it is unambiguous (${bulk ? 'Bulk' : 'single'})`, async () => {
+      const group = 'e9e30dba-f08f-4109-8486-d5c6a331660a';
+      const dir = tempDir({
+        'orders/A_Users.csv': 'command,userName\ninsert,alpha1@example.com\ninsert,alpha2@example.com\n',
+        'orders/B_Users.csv': 'command,orderId,userName\ninsert,b2,beta2@example.com\ninsert,,beta1@example.com\n',
+        'orders/A_members_Groups.csv': `command,value,MemberId\nadd,${group},@2\nadd,${group},@3\nadd,${group},@b2\n`,
+      });
+      const r = await cli(['fulfill', pipelineFile(dir, [`serviceSupportBulk: ${bulk}`])], { env, cwd: dir });
+      expect(r.code, r.stderr).to.equal(2);
+      const rows = async (name: string) => (await readResults(join(dir, 'results', name))).map((x) => [x.orderId, x.outcome, x.detail.split(':')[0]]);
+      expect(await rows('A_Users.csv')).to.deep.equal([['2', 'ok', ''], ['3', 'ok', '']]);
+      expect(await rows('B_Users.csv')).to.deep.equal([['b2', 'ok', ''], ['3', 'ok', '']]);
+      // Line 2 without an orderId is in A only; line 3 in both files.
+      expect(await rows('A_members_Groups.csv')).to.deep.equal([
+        ['2', 'ok', ''],
+        ['3', 'failed', 'ERR_ORDER_AMBIGUOUS_REFERENCE'],
+        ['4', 'ok', ''],
+      ]);
+      const names = sb.store.memberIds(group).map((id) => sb.store.users.find((u) => u.id === id)?.userName);
+      expect(names).to.include.members(['alpha1@example.com', 'beta2@example.com']).and.not.include.members(['alpha2@example.com']);
+      expect(names).to.not.include('beta1@example.com');
+    });
+  }
+
   it('refuses an orders path that is neither a file nor a directory', async () => {
     const dir = tempDir({});
     const r = await cli(['fulfill', pipelineFile(dir), '--orders', '/dev/null'], { env, cwd: dir });

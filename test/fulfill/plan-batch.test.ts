@@ -76,6 +76,40 @@ describe('plan orders', () => {
     expect(group.members.map((m) => m.ref ?? m.member)).to.deep.equal(['a', 'u9']);
   });
 
+  it('keys inserts without an orderId by file and line: the same line in two users files is no duplicate', () => {
+    const numbered = (fileIndex: number, lineNo: number): OrderRecord => ({
+      kind: 'user',
+      line: { seq: seq++, fileIndex, file: `${fileIndex}_Users.csv`, line: lineNo, orderId: String(lineNo), command: 'insert', key: `f${fileIndex}-l${lineNo}` },
+      command: 'insert',
+      entity: 'Users',
+      cells: [{ path: parseColumnPath('userName'), value: `u${fileIndex}`, multiValued: false }],
+    });
+    const twoFiles = new OrderPlanner();
+    const items = [numbered(0, 2), numbered(1, 2), insert('2', 'named'), member('add', 'g1', '@2'), member('add', 'g1', '@3')].flatMap((r) => twoFiles.push(r)).concat(twoFiles.flush());
+    expect(ops(items).map((op) => (op.kind === 'insert' ? [op.bulkId, op.lines[0].orderId] : [op.kind]))).to.deep.equal([
+      ['f0-l2', '2'],
+      ['f1-l2', '2'],
+      ['2', '2'],
+      ['members'],
+    ]);
+    // An explicit orderId wins over a line number.
+    const patch = ops(items)[3] as Extract<PlannedOp, { kind: 'members' }>;
+    expect(patch.members.map((m) => m.ref)).to.deep.equal(['2']);
+    expect(items.filter((i) => i.kind === 'outcome').map((i) => (i.kind === 'outcome' ? i.outcome.detail?.split(':')[0] : ''))).to.deep.equal(['ERR_ORDER_UNKNOWN_REFERENCE']);
+
+    // @<line> names the line-numbered insert of a single users file; of several, it is ambiguous.
+    const one = new OrderPlanner();
+    const single = [numbered(0, 2), member('add', 'g1', '@2')].flatMap((r) => one.push(r)).concat(one.flush());
+    expect((ops(single)[1] as Extract<PlannedOp, { kind: 'members' }>).members[0]!.ref).to.equal('f0-l2');
+    const several = new OrderPlanner();
+    const refused = [numbered(0, 2), numbered(1, 2), member('add', 'g1', '@2')].flatMap((r) => several.push(r));
+    expect(refused.map((i) => (i.kind === 'outcome' ? i.outcome.detail : i.op.kind))).to.deep.equal([
+      'insert',
+      'insert',
+      'ERR_ORDER_AMBIGUOUS_REFERENCE: MemberId @2 could name line 2 of 2 users files: give those inserts an orderId',
+    ]);
+  });
+
   it('skips an update whose cells are all empty', () => {
     const p = new OrderPlanner();
     const [item] = p.push({ kind: 'user', line: line('u', 'update', 'id'), command: 'update', entity: 'Users', id: 'id', cells: [] });

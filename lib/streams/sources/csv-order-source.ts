@@ -213,10 +213,12 @@ function toRecord(
   lineOf: (line: number, orderId: string, command: string, id?: string) => OrderLine,
 ): OrderRecord {
   const at = (i: number | undefined) => (i !== undefined && i >= 0 ? (cells[i] ?? '').trim() : '');
-  const orderId = (header && at(header.orderId)) || String(lineNo);
+  const explicit = header ? at(header.orderId) : '';
   const command = header ? at(header.command).toLowerCase() : (cells[0] ?? '').trim().toLowerCase();
   const id = header && header.id >= 0 ? at(header.id) : undefined;
-  const line = lineOf(lineNo, orderId, command, id || undefined);
+  const line = lineOf(lineNo, explicit || String(lineNo), command, id || undefined);
+  // Line numbers repeat across files: the key of a line-numbered insert names its file too.
+  if (!explicit) line.key = `f${line.fileIndex}-l${lineNo}`;
   const invalid = (code: string, message: string): OrderRecord => ({ kind: 'invalid', line, error: new ScimEtlError(code, message, { file: file.path, line: lineNo }) });
 
   if (headerError || !header) {

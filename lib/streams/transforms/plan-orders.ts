@@ -30,8 +30,12 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
 /** The planning logic, free of streams: push records, collect the items to emit. */
 export class OrderPlanner {
   private readonly opts: Required<PlanOptions>;
-  /** orderIds of the inserts planned so far: what `@<orderId>` may name. */
+  /** Keys of the inserts planned so far (orderId, else `f<file>-l<line>`): one bulkId each. */
   private readonly inserts = new Set<string>();
+  /** orderIds of the inserts that have one: what `@<orderId>` names first. */
+  private readonly named = new Set<string>();
+  /** Keys of the inserts without an orderId, by line number: what `@<line>` may name. */
+  private readonly byLine = new Map<string, string[]>();
   private pending: Extract<PlannedOp, { kind: 'members' }> | undefined;
 
   constructor(opts: PlanOptions = {}) {
@@ -48,17 +52,21 @@ export class OrderPlanner {
       out.push(...this.flush());
       const { line } = rec;
       switch (rec.command) {
-        case 'insert':
-          if (this.inserts.has(line.orderId)) {
+        case 'insert': {
+          const key = line.key ?? line.orderId;
+          if (this.inserts.has(key)) {
             out.push({ kind: 'outcome', outcome: refusedOutcome(line, { code: 'ERR_ORDER_DUPLICATE_ORDER_ID', message: `orderId ${JSON.stringify(line.orderId)} is already used by another insert in this run` }) });
             break;
           }
-          this.inserts.add(line.orderId);
+          this.inserts.add(key);
+          if (line.key) this.byLine.set(line.orderId, [...(this.byLine.get(line.orderId) ?? []), key]);
+          else this.named.add(key);
           out.push({
             kind: 'op',
-            op: { kind: 'insert', lines: [line], entity: rec.entity, bulkId: line.orderId, cells: rec.cells, resource: unflatten(rec.cells, { baseSchema: USER_SCHEMA, isMultiValued: multi(rec.cells) }) },
+            op: { kind: 'insert', lines: [line], entity: rec.entity, bulkId: key, cells: rec.cells, resource: unflatten(rec.cells, { baseSchema: USER_SCHEMA, isMultiValued: multi(rec.cells) }) },
           });
           break;
+        }
         case 'update':
           if (rec.cells.length === 0) {
             out.push({ kind: 'outcome', outcome: outcomeOf(line, { outcome: 'skipped', detail: 'nothing to change: every attribute cell is empty' }) });
@@ -75,11 +83,12 @@ export class OrderPlanner {
     // Membership.
     let ref: string | undefined;
     if (rec.member.startsWith('@')) {
-      ref = rec.member.slice(1);
-      if (!this.inserts.has(ref)) {
-        out.push({ kind: 'outcome', outcome: refusedOutcome(rec.line, { code: 'ERR_ORDER_UNKNOWN_REFERENCE', message: `MemberId ${rec.member} names no valid insert order in this run` }) });
+      const found = this.reference(rec.member.slice(1));
+      if ('error' in found) {
+        out.push({ kind: 'outcome', outcome: refusedOutcome(rec.line, found.error) });
         return out;
       }
+      ref = found.key;
     }
     const p = this.pending;
     if (p && (p.group !== rec.group || p.entity !== rec.entity || p.members.length >= this.opts.maxMembersPerPatch)) out.push(...this.flush());
@@ -87,6 +96,20 @@ export class OrderPlanner {
     this.pending.lines.push(rec.line);
     this.pending.members.push(ref !== undefined ? { line: rec.line, op: rec.command, ref } : { line: rec.line, op: rec.command, member: rec.member });
     return out;
+  }
+
+  /**
+   * The insert `@<name>` names: an orderId, else the line number of an insert
+   * without one — in a single users file only, as line numbers repeat across files.
+   */
+  private reference(name: string): { key: string } | { error: { code: string; message: string } } {
+    if (this.named.has(name)) return { key: name };
+    const keys = this.byLine.get(name) ?? [];
+    if (keys.length === 1) return { key: keys[0]! };
+    if (keys.length > 1) {
+      return { error: { code: 'ERR_ORDER_AMBIGUOUS_REFERENCE', message: `MemberId @${name} could name line ${name} of ${keys.length} users files: give those inserts an orderId` } };
+    }
+    return { error: { code: 'ERR_ORDER_UNKNOWN_REFERENCE', message: `MemberId @${name} names no valid insert order in this run` } };
   }
 
   flush(): PlanItem[] {

@@ -210,6 +210,35 @@ describe('membersSource', () => {
     expect(calls).to.equal(3);
   });
 
+  it('lists owners again from the start by keyset (id pr, then id gt) when the server refuses a deep startIndex', async () => {
+    // Salesforce-like: unfiltered lists in another order (reversed), id-filtered ones in id order.
+    const groups: Group[] = Array.from({ length: 7 }, (_, i) => ({ id: `g${i}`, members: [{ value: `u${i}` }] }));
+    const listOrder = [...groups].reverse();
+    const client = fakeStreamClient((req) => {
+      const p = req.searchParams ?? {};
+      const filter = String(p.filter ?? '');
+      if (!/\bid (pr|gt)\b/.test(filter)) {
+        if (Number(p.startIndex) > 3) return new ScimHttpError({ method: 'GET', path: 'Groups' }, 400, { scimType: 'invalidValue', detail: 'Start index too big. Please filter with id gt' }, 1);
+        return listBody(listOrder.slice(Number(p.startIndex) - 1, Number(p.startIndex) - 1 + Number(p.count)), groups.length);
+      }
+      const after = /id gt "([^"]+)"/.exec(filter)?.[1];
+      const rest = groups.filter((g) => after === undefined || g.id > after);
+      return listBody(rest.slice(0, Number(p.count)), rest.length);
+    });
+    const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+    const got = await collect(memberLinks(client, { endpoint: 'Groups', pageSize: 3, filter: 'displayName pr', stats }));
+    expect(got.map((l) => l.value)).to.deep.equal(['g6', 'g5', 'g4', 'g0', 'g1', 'g2', 'g3']);
+    expect(client.calls.map((c) => c.params.filter)).to.deep.equal([
+      'displayName pr',
+      'displayName pr',
+      '(displayName pr) and id pr',
+      '(displayName pr) and id gt "g2"',
+      '(displayName pr) and id gt "g5"',
+      '(displayName pr) and id gt "g6"',
+    ]);
+    expect(stats).to.deep.include({ owners: 7, rows: 7, duplicates: 0 });
+  });
+
   it('drops an owner listed twice and detects a repeated page', async () => {
     const dup = fakeStreamClient((req) => {
       const s = Number(req.searchParams?.startIndex);

@@ -18,7 +18,11 @@
  * A reply cut mid-body is asked again (up to `retries` times) without
  * writing a link twice: owners completed in an earlier attempt are skipped,
  * and the owner that was cut skips the links already written (this assumes
- * the server lists an owner's members in the same order each time).
+ * the server lists an owner's members in the same order each time), also
+ * when the repeat fails and the owner is then fetched separately.
+ *
+ * Owners are listed by startIndex; a server that refuses a deep startIndex
+ * (Salesforce) is listed again from the start by keyset (./pagers.ts).
  */
 import { Readable, pipeline } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,7 +33,8 @@ import type { ScimClient, ScimRequest } from '../../scim/client.js';
 import type { MemberRow } from '../../types.js';
 import { IdSet } from './id-set.js';
 import { MemberWalker, type JsonToken, type WalkEvent } from './member-walker.js';
-import type { SearchParams } from './pagers.js';
+import { keysetNext, keysetParams, type SearchParams } from './pagers.js';
+import { isDeepPagingRefusal } from './scim-list-source.js';
 
 export type MembersMode = 'auto' | 'inline' | 'separate';
 
@@ -173,6 +178,8 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     }
   } finally {
     tokens.destroy();
+    // A reply left early (consumer gone, error) releases its request and its abort listener.
+    (res.body as Readable).destroy();
   }
 }
 
@@ -189,7 +196,10 @@ interface ReplySummary {
   refetch: string[];
 }
 
-/** Survives across attempts of one reply, so that a repeat writes nothing twice. */
+/**
+ * Survives across attempts of one list page (and its switch to separate
+ * fetching or keyset paging), so that a repeat writes nothing twice.
+ */
 interface AttemptState {
   completed: Set<string>;
   partialId?: string;
@@ -214,10 +224,11 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   const o = normalizeMembersOptions(opts);
   const seen = new IdSet();
   let mode: 'inline' | 'separate' = o.mode === 'separate' ? 'separate' : 'inline';
+  /** Owners listed again after the switch to keyset paging: already done, not server duplicates. */
+  let rereading = false;
 
   /** One reply, with repeats after a cut; yields links, returns the summary. */
-  async function* readReply(req: ScimRequest, shape: 'list' | 'resource', knownId?: string): AsyncGenerator<MemberRow, ReplySummary> {
-    const state: AttemptState = { completed: new Set(), partialWritten: 0 };
+  async function* readReply(req: ScimRequest, shape: 'list' | 'resource', state: AttemptState, knownId?: string): AsyncGenerator<MemberRow, ReplySummary> {
     const wantLinks = shape === 'resource' || mode === 'inline';
     for (let attempt = 0; ; attempt++) {
       const summary: ReplySummary = { owners: 0, ids: [], refetch: [] };
@@ -235,7 +246,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
           if (state.completed.has(value)) skip = true; // done in an earlier attempt of this reply
           else if (seen.has(value)) {
             skip = true;
-            o.stats.duplicates++;
+            if (!rereading) o.stats.duplicates++;
           } else if (state.partialId === value) toSkip = state.partialWritten;
         };
         const link = (value: string): MemberRow | undefined => {
@@ -300,15 +311,14 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
                 break;
               }
               summary.ids.push(id);
-              if (skip) break;
+              // Listing ids only: the links (and a cut owner's partial count) are the separate fetch's business.
+              if (skip || !wantLinks) break;
               if (overflow) {
                 summary.refetch.push(id);
                 break;
               }
-              if (wantLinks) {
-                seen.add(id);
-                o.stats.owners++;
-              }
+              seen.add(id);
+              o.stats.owners++;
               state.completed.add(id);
               state.partialId = undefined;
               state.partialWritten = 0;
@@ -326,11 +336,15 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     }
   }
 
-  /** One owner's links on their own: `GET <endpoint>/<id>?attributes=<attr>`. */
-  async function* ownerLinks(id: string): AsyncGenerator<MemberRow> {
+  /**
+   * One owner's links on their own: `GET <endpoint>/<id>?attributes=<attr>`.
+   * An owner cut in an inline attempt of the list page skips the links written then.
+   */
+  async function* ownerLinks(id: string, page: AttemptState): AsyncGenerator<MemberRow> {
     if (seen.has(id)) return;
+    const state: AttemptState = page.partialId === id ? { completed: new Set(), partialId: id, partialWritten: page.partialWritten } : { completed: new Set(), partialWritten: 0 };
     try {
-      yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', id);
+      yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', state, id);
     } catch (err) {
       // Deleted between the listing and now: it has no links any more.
       if (isScimEtlError(err) && err.context.status === 404) {
@@ -341,21 +355,32 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     }
   }
 
+  // Owners are listed by startIndex; past a deep-paging refusal (Salesforce), by keyset.
+  let keyset: { after?: string } | undefined;
   let start = 1;
   let total: number | undefined;
   let previous: string[] = [];
+  let page = newAttemptState();
   for (;;) {
-    const params: SearchParams = { startIndex: start, count: o.pageSize };
-    if (o.filter) params.filter = o.filter;
+    const params: SearchParams = keyset ? keysetParams(o.pageSize, o.filter, keyset.after) : { startIndex: start, count: o.pageSize };
+    if (!keyset && o.filter) params.filter = o.filter;
     if (mode === 'inline') params.attributes = `id,${o.attribute}`;
     else params.excludedAttributes = o.attribute;
     let summary: ReplySummary;
     try {
-      summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list');
+      summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list', page);
     } catch (err) {
       if (mode === 'inline' && o.mode === 'auto' && isBigPageFailure(err)) {
         o.logger.warn(`${o.endpoint}: listing with ${o.attribute} failed (${(err as Error).message}); listing ids and fetching each one's ${o.attribute} separately`);
         mode = 'separate';
+        continue;
+      }
+      if (!keyset && isDeepPagingRefusal(err)) {
+        // The index pages came in list order, not id order: read again from the start, id-ordered; `seen` skips owners done.
+        o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); listing again from the start by keyset paging (id pr, then id gt "<last id>"), skipping the ${o.stats.owners} owner(s) already written`);
+        keyset = {};
+        rereading = true;
+        previous = [];
         continue;
       }
       throw err;
@@ -368,17 +393,29 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     if (summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i])) {
       throw new ScimEtlError(
         'ERR_EXPORT_REPEATED_PAGE',
-        `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores startIndex. Export stopped so that no rows are missed silently.`,
+        `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores ${keyset ? 'the id filter' : 'startIndex'}. Export stopped so that no rows are missed silently.`,
         { endpoint: o.endpoint },
       );
     }
     previous = summary.ids;
     const separately = mode === 'separate' ? summary.ids : summary.refetch;
-    for (const id of separately) yield* ownerLinks(id);
+    for (const id of separately) yield* ownerLinks(id, page);
     o.onPage?.(o.stats);
+    page = newAttemptState();
+    if (keyset) {
+      // totalResults of a keyset page counts what is left, not the whole listing.
+      const after = keysetNext(summary.ids, keyset.after);
+      if (after === undefined) break;
+      keyset.after = after;
+      continue;
+    }
     start += summary.owners;
     if (total !== undefined && start > total) break;
   }
+}
+
+function newAttemptState(): AttemptState {
+  return { completed: new Set(), partialWritten: 0 };
 }
 
 /** Object-mode Readable of MemberRow. */

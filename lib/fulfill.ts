@@ -141,7 +141,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const bulkOn = cfg.serviceSupportBulk && caps.bulk.supported !== false;
   if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
-  const maxPayloadSize = caps.bulk.maxPayloadSize ?? 1_048_576;
+  const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
   const style: RequestStyle = { dialect: pipe.connection.scimSyntax };
   const mode = bulkOn ? 'bulk' : 'single';
   logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
@@ -197,8 +197,6 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     return report;
   }
 
-  const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
-  await writer.open();
   const ctx: ExecContext = {
     client: opts.client!,
     fatal: {},
@@ -212,34 +210,65 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
   if (bulkOn) stages.push(batching(), createBulkSink(ctx));
   else stages.push(createRequestSink({ ...ctx, concurrency: cfg.concurrency }));
+  // Opened once every stage is built (a bad option throws above): no temp file left behind.
+  const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
+  await writer.open();
   stages.push(createResultsSink(writer, logger));
   try {
-    await pump(stages as unknown as [Readable, Writable]);
-    // A fatal error met by a sink was latched: the lines after it are already `skipped`.
-    if (ctx.fatal.error) report.fatal = ctx.fatal.error;
+    await sendAndRecord(stages, writer, ctx, sourceOpts, report, logger, opts.signal);
   } catch (err) {
-    // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
-    const fatal = ctx.fatal.error ?? asFatal(err, opts.signal);
-    report.fatal = fatal;
-    const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
-    // A file that cannot be read (again) keeps the rows of the lines read before: the
-    // results of what was sent must survive, so the other files are still committed.
-    const onUnreadable = (f: OrderFile, e: ScimEtlError) => logger.error(`${e.code} ${e.message}: its results file lacks the lines that could not be read`, { file: f.path });
-    try {
-      await writer.fillSkipped(orderLines({ ...again, onUnreadable }), `${fatal.code} ${redact(fatal.message)}`);
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+    await writer.abort();
+    throw err;
   }
-  const written = await writer.commit();
-  report.files.forEach((f, i) => (f.results = written[i]));
+  report.files.forEach((f, i) => (f.results = writer.paths[i]));
   report.counts = { ...writer.counts };
   report.exitCode = report.fatal ? EXIT.failure : report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
   if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`);
   else logger.info(summary);
   return report;
+}
+
+/** Runs the stages, fills in the lines a fatal error left without a result, and commits the results. */
+async function sendAndRecord(
+  stages: Array<Readable | Transform | Writable>,
+  writer: ResultsWriter,
+  ctx: ExecContext,
+  sourceOpts: Parameters<typeof readOrders>[0],
+  report: FulfillReport,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await pump(stages as unknown as [Readable, Writable]);
+    // A fatal error met by a sink was latched: the lines after it are already `skipped`.
+    if (ctx.fatal.error) report.fatal = ctx.fatal.error;
+  } catch (err) {
+    // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
+    const fatal = ctx.fatal.error ?? asFatal(err, signal);
+    report.fatal = fatal;
+    const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
+    // A file that cannot be read (again) keeps the rows of the lines read before: the
+    // results of what was sent must survive, so the other files are still committed.
+    const onUnreadable = (f: OrderFile, e: ScimEtlError) => logger.error(`${e.code} ${e.message}: its results file lacks the lines that could not be read`, { file: f.path });
+    await writer.fillSkipped(orderLines({ ...again, onUnreadable }), `${fatal.code} ${redact(fatal.message)}`);
+  }
+  await writer.commit();
+}
+
+/**
+ * Smallest Bulk payload planned for: the batcher keeps 128 bytes for the
+ * envelope, so at this size every operation goes alone, which is all a
+ * server advertising less can take.
+ */
+const MIN_BULK_PAYLOAD = 129;
+
+/** The server's bulk.maxPayloadSize (1 MiB when not advertised), raised to a workable size with a warning. */
+function workablePayloadSize(advertised: number | undefined, logger: Logger): number {
+  if (advertised === undefined) return 1_048_576;
+  if (Number.isFinite(advertised) && advertised >= MIN_BULK_PAYLOAD) return advertised;
+  logger.warn(`the server advertises a Bulk maxPayloadSize of ${advertised} bytes, too small for any batch: sending one operation per Bulk request (the server may still refuse them)`);
+  return MIN_BULK_PAYLOAD;
 }
 
 async function* orderLines(sourceOpts: Parameters<typeof readOrders>[0]): AsyncGenerator<OrderLine> {

@@ -53,7 +53,7 @@ function fieldSchema(spec: FieldSpec, pointer: string): Json {
         description,
         ...(spec.default !== undefined ? { default: spec.default } : {}),
         anyOf: [
-          { type: 'integer', minimum: spec.min },
+          { type: 'integer', minimum: spec.min, ...(spec.max !== undefined ? { maximum: spec.max } : {}) },
           { type: 'string', pattern: `^\\s*\\d+\\s*$|${INTERPOLATED}` },
         ],
       };

@@ -211,6 +211,7 @@ function convert(v: unknown, spec: FieldSpec, where: string, bad: Bad): unknown 
     case 'integer': {
       const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
       if (!Number.isSafeInteger(n) || n < spec.min) return bad('ERR_CONFIG_TYPE', `expected integer ≥ ${spec.min}, got ${got} (${where})`);
+      if (spec.max !== undefined && n > spec.max) return bad('ERR_CONFIG_TYPE', `expected integer from ${spec.min} to ${spec.max}, got ${got} (${where})`);
       return n;
     }
     case 'boolean': {

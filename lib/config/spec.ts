@@ -13,7 +13,7 @@ interface Common {
 
 export type FieldSpec =
   | (Common & { type: 'string'; default?: string; enum?: readonly string[]; secret?: boolean })
-  | (Common & { type: 'integer'; min: number; default?: number })
+  | (Common & { type: 'integer'; min: number; max?: number; default?: number })
   | (Common & { type: 'boolean'; default?: boolean })
   /** An integer count or a percentage string such as "10%". */
   | (Common & { type: 'threshold' })
@@ -35,7 +35,13 @@ const str = (description: string, extra: { default?: string; enum?: readonly str
   description,
   ...extra,
 });
-const int = (description: string, min: number, dflt?: number): FieldSpec => ({ type: 'integer', description, min, ...(dflt !== undefined ? { default: dflt } : {}) });
+const int = (description: string, min: number, dflt?: number, max?: number): FieldSpec => ({
+  type: 'integer',
+  description,
+  min,
+  ...(max !== undefined ? { max } : {}),
+  ...(dflt !== undefined ? { default: dflt } : {}),
+});
 const bool = (description: string, dflt: boolean): FieldSpec => ({ type: 'boolean', description, default: dflt });
 
 const filterString = str(
@@ -157,7 +163,8 @@ export const fulfillSpec: ObjectSpec = {
     results: str('Directory of result CSVs, relative to the pipeline file.', { default: 'results' }),
     serviceSupportBulk: bool('Send operations in SCIM Bulk requests.', false),
     bulkMaxOperation: int('Operations per Bulk request.', 1, 10),
-    concurrency: int('Single-request mode: requests in flight.', 1, 4),
+    // The request sink keeps at most 256 requests in flight.
+    concurrency: int('Single-request mode: requests in flight (at most 256).', 1, 4, 256),
     maxMembersPerPatch: int('Member adds/removes per PATCH of a group.', 1, 1000),
     maxDeletes: { type: 'threshold', description: 'Stop before deleting more than this many users (count, or "10%" of the order lines) unless --force.' },
     maxChanges: { type: 'threshold', description: 'Stop before changing more than this (count or "10%") unless --force.' },

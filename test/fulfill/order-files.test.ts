@@ -4,7 +4,7 @@
  * results of what was sent.
  */
 import { expect } from 'chai';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { runFulfill } from '../../lib/fulfill.js';
@@ -95,6 +95,55 @@ describe('fulfill order files', function () {
     expect(r.code).to.equal(78);
     expect(r.stderr).to.match(/ERR_CONFIG_ORDERS_NOT_FILE/);
     expect(sb.requests).to.deep.equal([]);
+  });
+});
+
+describe('fulfill limits', function () {
+  let sb: Sandbox | undefined;
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+  const start = async (bulk?: { supported: boolean; maxPayloadSize: number }) => {
+    sb = await startSandbox({ port: 0, data: DIRECTORY, token: TOKEN, ...(bulk ? { bulk } : {}) });
+    return { SCIM_SERVER: sb.url, SCIM_TOKEN: TOKEN };
+  };
+
+  it('refuses fulfill.concurrency over 256 when the pipeline is read: validate and fulfill exit 78, nothing sent', async () => {
+    const env = await start();
+    const dir = tempDir({ 'orders/S_Users.csv': 'command,userName\ninsert,c1@example.com\n' });
+    const file = pipelineFile(dir, ['concurrency: 1000']);
+    const v = await cli(['validate', file], { env, cwd: dir });
+    expect(v.code).to.equal(78);
+    expect(v.stdout + v.stderr).to.match(/ERR_CONFIG_TYPE expected integer from 1 to 256, got 1000 \(fulfill\.concurrency\)/);
+    const r = await cli(['fulfill', file], { env, cwd: dir });
+    expect(r.code).to.equal(78);
+    expect(sb!.requests).to.deep.equal([]);
+    expect(existsSync(join(dir, 'results'))).to.equal(false);
+    const ok = await cli(['validate', pipelineFile(dir, ['concurrency: 256'])], { env, cwd: dir });
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+  });
+
+  it('leaves no temp results file when a stage refuses its options', async () => {
+    const dir = tempDir({ 'orders/S_Users.csv': 'command,userName\ninsert,c1@example.com\n' });
+    const pipe = pipeline(dir);
+    pipe.fulfill!.concurrency = 1000;
+    const client: ScimRequester = { request: (async () => { throw new ScimHttpError({ method: 'GET', path: '/' }, 404, {}, 1); }) as ScimRequester['request'] };
+    let error: unknown;
+    await runFulfill(pipe, { client }).catch((e) => (error = e));
+    expect((error as { code?: string }).code).to.equal('ERR_OPTION_CONCURRENCY');
+    expect(existsSync(join(dir, 'results')) ? readdirSync(join(dir, 'results')) : []).to.deep.equal([]);
+  });
+
+  it("sends one operation per Bulk request, with a warning, when the server's maxPayloadSize is too small for a batch", async () => {
+    const env = await start({ supported: true, maxPayloadSize: 100 });
+    const dir = tempDir({ 'orders/X_Users.csv': 'command,orderId,userName\ninsert,u1,pl1@example.com\ninsert,u2,pl2@example.com\n' });
+    const r = await cli(['fulfill', pipelineFile(dir, ['serviceSupportBulk: true'])], { env, cwd: dir });
+    expect(r.code, r.stderr).to.not.equal(78);
+    expect(r.stderr).to.match(/maxPayloadSize of 100 bytes, too small for any batch: sending one operation per Bulk request/);
+    expect(sb!.requests.filter((q) => q.path === '/v2/Bulk')).to.have.length(2);
+    expect((await readResults(join(dir, 'results/X_Users.csv'))).map((x) => x.orderId)).to.deep.equal(['u1', 'u2']);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['X_Users.csv']);
   });
 });
 

@@ -42,6 +42,11 @@ export class ResultsWriter {
   private readonly buffer = new Map<number, LineOutcome>();
   private next = 0;
 
+  /** The results file of each order file, in order. */
+  get paths(): string[] {
+    return this.files.map((f) => f.path);
+  }
+
   /** `names[i]` is the results file name of order file i (its own name). */
   constructor(readonly dir: string, names: readonly string[]) {
     this.files = names.map((name) => ({ path: join(dir, name), temp: join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`), chunks: [], bytes: 0 }));

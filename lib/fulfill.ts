@@ -10,7 +10,7 @@
  * error (refused credentials, abort) — then lines never sent are written as
  * `skipped` with the reason.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline as pump } from 'node:stream/promises';
 import { Transform, Writable, type Readable } from 'node:stream';
@@ -115,6 +115,20 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
+/** Results named like their order files would overwrite them, and be read as orders next time. */
+export async function checkResultsDir(resultsDir: string, files: readonly OrderFile[]): Promise<void> {
+  const results = await realDir(resultsDir);
+  for (const f of files) {
+    if ((await realDir(dirname(f.path))) !== results) continue;
+    throw new ScimEtlError('ERR_CONFIG_RESULTS_IN_ORDERS', `the results directory ${resultsDir} holds the order file ${basename(f.path)}: its results would overwrite it. Use another results directory`, { path: resultsDir });
+  }
+}
+
+/** The directory with links resolved, or as given when it does not exist yet. */
+async function realDir(dir: string): Promise<string> {
+  return realpath(dir).catch(() => resolve(dir));
+}
+
 /** How many lines a threshold allows, given the number of order lines. */
 export function thresholdLimit(t: Threshold, totalLines: number): number {
   return 'count' in t ? t.count : Math.floor((t.percent / 100) * totalLines);
@@ -129,6 +143,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const orderPaths = opts.orders?.length ? opts.orders.map((p) => resolve(cwd, p)) : cfg.orders.map((p) => resolve(base, p));
   const resultsDir = opts.results ? resolve(cwd, opts.results) : resolve(base, cfg.results);
   const files = await listOrderFiles(orderPaths);
+  await checkResultsDir(resultsDir, files);
   const dryRun = Boolean(opts.dryRun);
 
   if (!dryRun && !opts.client) throw new ScimEtlError('ERR_INTERNAL_NO_CLIENT', 'runFulfill needs a SCIM client unless dryRun');

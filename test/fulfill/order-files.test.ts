@@ -20,7 +20,9 @@ const HEADER = 'orderId,command,id,status,outcome,scimType,detail,attempts\n';
 
 function pipelineFile(dir: string, fulfill: string[] = []): string {
   const file = join(dir, 'p.yaml');
-  writeFileSync(file, ['version: 1', 'connection:', '  identifier: T', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'fulfill:', '  orders: orders', '  results: results', ...fulfill.map((l) => `  ${l}`)].join('\n') + '\n');
+  const given = (key: string) => fulfill.some((l) => l.startsWith(`${key}:`));
+  const defaults = ['orders: orders', 'results: results'].filter((l) => !given(l.split(':')[0]!));
+  writeFileSync(file, ['version: 1', 'connection:', '  identifier: T', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'fulfill:', ...[...defaults, ...fulfill].map((l) => `  ${l}`)].join('\n') + '\n');
   return file;
 }
 
@@ -88,6 +90,26 @@ describe('fulfill order files', function () {
       expect(names).to.not.include('beta1@example.com');
     });
   }
+
+  it('refuses a results directory that holds order files (78, nothing sent, orders intact)', async () => {
+    const orders = 'command,orderId,userName\ninsert,a1,dir1@example.com\n';
+    const dir = tempDir({ 'orders/A_Users.csv': orders });
+    writeFileSync(join(dir, 'B_Users.csv'), orders);
+    const runs = [
+      () => [pipelineFile(dir, ['results: orders'])],
+      () => [pipelineFile(dir, ['results: ./orders/'])],
+      () => [pipelineFile(dir), '--results', 'orders'],
+      () => [pipelineFile(dir, ['orders: .', 'results: .'])],
+    ];
+    for (const args of runs) {
+      const argv = args();
+      const r = await cli(['fulfill', ...argv], { env, cwd: dir });
+      expect(r.code, argv.join(' ')).to.equal(78);
+      expect(r.stderr).to.match(/ERR_CONFIG_RESULTS_IN_ORDERS the results directory .* holds the order file [AB]_Users\.csv/);
+    }
+    expect(sb.requests).to.deep.equal([]);
+    expect(readFileSync(join(dir, 'orders/A_Users.csv'), 'utf8')).to.equal(orders);
+  });
 
   it('refuses an orders path that is neither a file nor a directory', async () => {
     const dir = tempDir({});

@@ -111,6 +111,16 @@ describe('fulfill order files', function () {
     expect(readFileSync(join(dir, 'orders/A_Users.csv'), 'utf8')).to.equal(orders);
   });
 
+  it('credentials refused at discovery: exit 1, nothing written, the previous results files left as they were', async () => {
+    const dir = tempDir({ 'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,dir1@example.com\n', 'results/A_Users.csv': 'previous run\n' });
+    const r = await cli(['fulfill', pipelineFile(dir)], { env: { ...env, SCIM_TOKEN: 'wrong-token' }, cwd: dir });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/ERR_AUTH/);
+    expect(sb.requests.every((q) => q.method === 'GET')).to.equal(true);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['A_Users.csv']);
+    expect(readFileSync(join(dir, 'results/A_Users.csv'), 'utf8')).to.equal('previous run\n');
+  });
+
   it('refuses an orders path that is neither a file nor a directory', async () => {
     const dir = tempDir({});
     const r = await cli(['fulfill', pipelineFile(dir), '--orders', '/dev/null'], { env, cwd: dir });

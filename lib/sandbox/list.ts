@@ -158,10 +158,13 @@ function exactLookup(store: SandboxStore, types: ResourceType[], f: FilterNode):
 
 function sortSelection(store: SandboxStore, sel: Selection, sortBy: AttrPath, descending: boolean): Selection {
   const keyed: Array<[string | number | undefined, Entry]> = [];
+  // Identifiers order case-exactly, as `id gt "…"` compares them: keyset paging relies on the two agreeing.
+  const caseExact = !sortBy.sub && ['id', 'externalid'].includes(sortBy.attr.toLowerCase());
   for (let i = 0; i < sel.length; i++) {
     const e = sel.at(i);
     const v = resolveAttr(store.materialize(e, false), sortBy)[0];
-    const key = v === undefined || v === null ? undefined : typeof v === 'number' ? v : typeof v === 'object' ? String((v as Record<string, unknown>).value ?? '') : String(v).toLowerCase();
+    const text = (x: unknown) => (caseExact ? String(x) : String(x).toLowerCase());
+    const key = v === undefined || v === null ? undefined : typeof v === 'number' ? v : typeof v === 'object' ? String((v as Record<string, unknown>).value ?? '') : text(v);
     keyed.push([key, e]);
   }
   keyed.sort((a, b) => {

@@ -14,8 +14,6 @@ export type RefResolver = (orderId: string) => string | undefined;
 
 export interface RequestStyle {
   dialect?: DialectName;
-  /** How a delete order is carried: DELETE (default) or PATCH active=false (a dialect hook). */
-  deleteStyle?: 'delete' | 'deactivate';
 }
 
 export function resourcePath(entity: string, id?: string): string {
@@ -88,9 +86,6 @@ export function plannedRequest(op: PlannedOp, resolve: RefResolver, style: Reque
     case 'update':
       return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody(op.patch), orderRefs };
     case 'delete':
-      if (style.deleteStyle === 'deactivate') {
-        return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody([{ op: 'replace', path: 'active', value: false }]), orderRefs };
-      }
       return { method: 'DELETE', path: resourcePath(op.entity, op.id), orderRefs };
     case 'members': {
       const { ready } = resolveMembers(op.members, resolve);

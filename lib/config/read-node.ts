@@ -82,7 +82,8 @@ function readValue(ctx: ReadContext, raw: Node | null, spec: FieldSpec, path: Ke
 
   switch (spec.type) {
     case 'object': {
-      if (isNull) return undefined;
+      // `fulfill:` with nothing under it is the section with every default, not no section.
+      if (isNull) return {};
       if (!isMap(node)) return bad('ERR_CONFIG_TYPE', `expected a mapping of keys, got ${describeNode(node)} (${where})`);
       return readObject(ctx, node, spec, path, where);
     }

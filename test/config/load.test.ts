@@ -301,6 +301,15 @@ export:
     expect(p.export!.entities[1]!.columns.map((c) => c.text)).to.deep.equal(['id', 'displayName']);
   });
 
+  it('takes an empty section (`fulfill:` with nothing under it) as the section with every default', async () => {
+    write('e.yaml', 'version: 1\nconnection:\n  identifier: E\n  server: https://scim.example.com\nfulfill:\n');
+    const { pipeline, problems } = await check('e.yaml');
+    expect(problems).to.deep.equal([]);
+    expect(pipeline!.fulfill).to.include({ results: path.join(dir, 'results'), serviceSupportBulk: false, bulkMaxOperation: 10, onConflict: 'fail' });
+    write('x.yaml', 'version: 1\nconnection:\n  identifier: E\n  server: https://scim.example.com\nexport:\n');
+    expect(codes((await check('x.yaml')).problems)).to.deep.equal(['ERR_CONFIG_MISSING_KEY 5:1']);
+  });
+
   describe('secret sources', () => {
     it('lets a Key Vault provide the server and normalises CyberArk object names', async () => {
       mkdirSync(path.join(dir, 'keys'));

@@ -17,6 +17,7 @@ import type { Pipeline } from '../../lib/config/types.js';
 import type { ScimRequester } from '../../lib/fulfill/types.js';
 import { cli } from '../helpers/io.js';
 import { readResults, tempDir } from './helpers.js';
+import { testFulfillPipeline } from '../helpers/model.js';
 
 const DIRECTORY = join(import.meta.dirname, '../../samples/directory.json');
 const TOKEN = 'tok-ordering';
@@ -100,22 +101,7 @@ describe('fulfill: order of operations on one resource', function () {
 
 /** runFulfill with an in-memory client whose handler may hold a request back. */
 function pipeline(dir: string): Pipeline {
-  return {
-    version: 1,
-    file: join(dir, 'p.yaml'),
-    connection: {
-      identifier: 'T',
-      server: 'http://127.0.0.1:1',
-      scimSyntax: 'RFC',
-      pageSize: 100,
-      concurrency: 4,
-      insecure: false,
-      timeoutMs: 1000,
-      retry: { limit: 0, maxRetryAfterMs: 0, backoffMs: 0 },
-      secrets: {},
-    },
-    fulfill: { orders: ['orders'], results: 'results', serviceSupportBulk: false, bulkMaxOperation: 10, concurrency: 4, maxMembersPerPatch: 1000, onConflict: 'fail', nullMarker: '#null' },
-  };
+  return testFulfillPipeline(dir, { pageSize: 100, concurrency: 4 }, { concurrency: 4 });
 }
 
 function gatedClient(log: string[], hold: (key: string) => Promise<void> | undefined): ScimRequester {

@@ -6,34 +6,10 @@ import { ScimHttpError } from '../../lib/scim/errors.js';
 import type { Pipeline } from '../../lib/config/types.js';
 import type { ScimRequester } from '../../lib/fulfill/types.js';
 import { readResults, tempDir } from './helpers.js';
+import { testFulfillPipeline } from '../helpers/model.js';
 
 function pipeline(dir: string, fulfill: Partial<NonNullable<Pipeline['fulfill']>> = {}): Pipeline {
-  return {
-    version: 1,
-    file: join(dir, 'p.yaml'),
-    connection: {
-      identifier: 'T',
-      server: 'http://127.0.0.1:1',
-      scimSyntax: 'RFC',
-      pageSize: 100,
-      concurrency: 1,
-      insecure: false,
-      timeoutMs: 1000,
-      retry: { limit: 0, maxRetryAfterMs: 0, backoffMs: 0 },
-      secrets: {},
-    },
-    fulfill: {
-      orders: ['orders'],
-      results: 'results',
-      serviceSupportBulk: false,
-      bulkMaxOperation: 10,
-      concurrency: 1,
-      maxMembersPerPatch: 1000,
-      onConflict: 'fail',
-      nullMarker: '#null',
-      ...fulfill,
-    },
-  };
+  return testFulfillPipeline(dir, { pageSize: 100 }, fulfill);
 }
 
 type Handler = (req: { method?: string; path: string; json?: unknown }) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>;

@@ -3,23 +3,13 @@ import nock from 'nock';
 import type { ConnectionConfig } from '../../lib/config/types.js';
 import { createAuth, authKindOf, SALESFORCE_TOKEN_URL } from '../../lib/scim/auth/index.js';
 import { createScimClient, type ScimClient } from '../../lib/scim/client.js';
+import { testConnection } from '../helpers/model.js';
 
 const SERVER = 'https://idp.example.test/scim';
 const TOKEN_URL = 'https://auth.example.test/oauth/token';
 
 function conn(over: Partial<ConnectionConfig> = {}): ConnectionConfig {
-  return {
-    identifier: 'Auth',
-    server: SERVER,
-    scimSyntax: 'RFC',
-    pageSize: 200,
-    concurrency: 1,
-    insecure: false,
-    timeoutMs: 5000,
-    retry: { limit: 2, maxRetryAfterMs: 10_000, backoffMs: 1 },
-    secrets: {},
-    ...over,
-  };
+  return testConnection({ identifier: 'Auth', server: SERVER, timeoutMs: 5000, retry: { limit: 2, maxRetryAfterMs: 10_000, backoffMs: 1 }, ...over });
 }
 
 async function rejects(p: Promise<unknown>): Promise<any> {

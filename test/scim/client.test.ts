@@ -6,22 +6,12 @@ import { ScimEtlError } from '../../lib/errors.js';
 import { Logger } from '../../lib/log.js';
 import { parseScimError } from '../../lib/scim/errors.js';
 import { decideRetry, parseRetryAfter, retryPolicy, backoffDelay } from '../../lib/scim/retry.js';
+import { testConnection } from '../helpers/model.js';
 
 const SERVER = 'https://scim.example.test/api';
 
 function conn(over: Partial<ConnectionConfig> = {}): ConnectionConfig {
-  return {
-    identifier: 'Test',
-    server: SERVER,
-    scimSyntax: 'RFC',
-    pageSize: 200,
-    concurrency: 2,
-    insecure: false,
-    timeoutMs: 5000,
-    retry: { limit: 3, maxRetryAfterMs: 60_000, backoffMs: 100 },
-    secrets: {},
-    ...over,
-  };
+  return testConnection({ identifier: 'Test', server: SERVER, concurrency: 2, timeoutMs: 5000, retry: { limit: 3, maxRetryAfterMs: 60_000, backoffMs: 100 }, ...over });
 }
 
 /** A sleep that records the waits instead of waiting. */

@@ -10,38 +10,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { Logger } from '../../lib/log.js';
 import type { ConnectionConfig, Pipeline } from '../../lib/config/types.js';
+import { testConnection, testFulfill } from '../helpers/model.js';
 
 export function connection(over: Partial<ConnectionConfig> = {}): ConnectionConfig {
-  return {
-    identifier: 'Sec',
-    server: 'https://scim.example.test/api',
-    scimSyntax: 'RFC',
-    pageSize: 200,
-    concurrency: 1,
-    insecure: false,
-    timeoutMs: 2000,
-    retry: { limit: 1, maxRetryAfterMs: 1000, backoffMs: 1 },
-    secrets: {},
-    ...over,
-  };
+  return testConnection({ identifier: 'Sec', server: 'https://scim.example.test/api', timeoutMs: 2000, retry: { limit: 1, maxRetryAfterMs: 1000, backoffMs: 1 }, ...over });
 }
 
 export function pipeline(conn: Partial<ConnectionConfig> = {}, file = '/tmp/scim-etl-test/pipeline.yaml'): Pipeline {
-  return {
-    version: 1,
-    file,
-    connection: connection(conn),
-    fulfill: {
-      orders: ['orders'],
-      results: 'results',
-      serviceSupportBulk: false,
-      bulkMaxOperation: 10,
-      concurrency: 1,
-      maxMembersPerPatch: 100,
-      onConflict: 'fail',
-      nullMarker: '<null>',
-    },
-  };
+  return { version: 1, file, connection: connection(conn), fulfill: testFulfill({ maxMembersPerPatch: 100, nullMarker: '<null>' }) };
 }
 
 /** A fresh RSA key pair written as PEM files in a temp directory. */

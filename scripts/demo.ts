@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { startSandbox } from '../lib/sandbox/index.js';
 import { run } from '../lib/cli/main.js';
 
@@ -13,15 +14,7 @@ const OUT = join(ROOT, 'demo-output');
 const TOKEN = 'sandbox-token';
 
 function rowsIn(file: string): number {
-  // Records, not lines: a quoted cell may hold a newline. Good enough for a summary: count CRLF/LF ends outside quotes.
-  const text = readFileSync(file, 'utf8');
-  let rows = 0;
-  let quoted = false;
-  for (const ch of text) {
-    if (ch === '"') quoted = !quoted;
-    else if (ch === '\n' && !quoted) rows++;
-  }
-  return rows - 1;
+  return (parse(readFileSync(file, 'utf8')) as unknown[]).length - 1;
 }
 
 function listDir(dir: string): void {

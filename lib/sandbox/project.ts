@@ -86,6 +86,12 @@ function include(res: ScimResource, paths: AttrPath[], emptyParents = false): Sc
   for (const path of paths) {
     let src: Record<string, unknown> = res;
     let dst: Record<string, unknown> = out;
+    // A whole extension named by its URN (parsed as schema + last segment).
+    const whole = path.schema && !path.sub ? keyIn(res, `${path.schema}:${path.attr}`) : undefined;
+    if (whole) {
+      out[whole] = res[whole];
+      continue;
+    }
     if (path.schema) {
       const sk = keyIn(res, path.schema);
       if (!sk || !res[sk] || typeof res[sk] !== 'object') continue;
@@ -128,6 +134,11 @@ function exclude(res: ScimResource, paths: AttrPath[]): ScimResource {
   const out: Record<string, unknown> = { ...res };
   for (const path of paths) {
     let holder: Record<string, unknown> = out;
+    const whole = path.schema && !path.sub ? keyIn(out, `${path.schema}:${path.attr}`) : undefined;
+    if (whole) {
+      delete out[whole];
+      continue;
+    }
     if (path.schema) {
       const sk = keyIn(out, path.schema);
       if (!sk || !out[sk] || typeof out[sk] !== 'object') continue;

@@ -201,18 +201,18 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
     if (!o.bulk.supported) throw new ScimHttpError(501, 'Bulk is not supported by this server');
     return jsonReply(200, runBulk(body, ops, o));
   }
-  const base = store.root;
+  const root = store.root;
   if (p.method !== 'GET') throw methodNotAllowed(p);
-  if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, base));
+  if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, root));
   if (seg === 'resourcetypes') {
-    const all = resourceTypes(o, base, extraTypes(store));
+    const all = resourceTypes(o, root, extraTypes(store));
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no resource type ${id}`);
     return jsonReply(200, one);
   }
   if (seg === 'schemas') {
-    const all = schemas(o, base);
+    const all = schemas(o, root);
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no schema ${id}`);

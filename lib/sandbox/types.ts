@@ -131,7 +131,7 @@ export interface Sandbox {
   setFaults(f: FaultSpec[]): void;
   /** The most recent requests (bounded: the oldest are dropped past 10,000). */
   requests: RequestLogEntry[];
-  /** Requests per `"METHOD /v2/Resource"` route since start (unbounded counter). */
+  /** Requests per `"METHOD /v2/Resource"` route (the rootPath quirk's path instead of /v2) since start (unbounded counter). */
   counts: Map<string, number>;
   /** Access tokens issued by the OAuth2 endpoint (with the `oauth` option). */
   readonly tokensIssued: number;

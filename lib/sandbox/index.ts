@@ -80,6 +80,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   return {
     url,
     root: store.root,
+    quirks: o.quirks,
     port,
     store,
     requests: state.requests,

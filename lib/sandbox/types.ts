@@ -2,7 +2,7 @@
 import type { Logger } from '../log.js';
 import type { ScimResource } from '../types.js';
 import type { SandboxStore } from './store.js';
-import type { QuirkSpec } from './quirks.js';
+import type { QuirkSet, QuirkSpec } from './quirks.js';
 
 /**
  * Sample data: what `--data FILE` holds. Groups' members are `[{value, type?}]`.
@@ -125,6 +125,8 @@ export interface Sandbox {
   url: string;
   /** The SCIM root: `${url}/v2`, or `${url}<path>` with the rootPath quirk. */
   root: string;
+  /** The quirks in effect, bundles expanded: `{ totalIsPageLength: true, pageCap: 50, … }`. */
+  readonly quirks: QuirkSet;
   port: number;
   store: SandboxStore;
   /** Replaces the active faults (counters restart). */

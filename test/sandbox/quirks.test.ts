@@ -294,7 +294,8 @@ describe('sandbox quirks', () => {
   });
 
   it('quirks combine, and a bundle is all of one server\'s quirks', async () => {
-    await withSandbox({ quirks: ['scim2-server', 'activeNotFilterable'], data: undefined, generate: { users: 80, groups: 0 } }, async (c) => {
+    await withSandbox({ quirks: ['scim2-server', 'activeNotFilterable'], data: undefined, generate: { users: 80, groups: 0 } }, async (c, sb) => {
+      expect(sb.quirks).to.deep.equal({ emptyParentProjection: true, totalIsPageLength: true, pageCap: 50, clientErrorAs500: true, activeNotFilterable: true });
       const page = (await c.get('/Users?count=200&attributes=name')).body;
       expect(page.Resources).to.have.length(50);
       expect(page.totalResults).to.equal(50);

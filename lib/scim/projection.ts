@@ -55,6 +55,8 @@ export interface ProbeOptions {
   schemas: readonly SchemaDefinition[];
   /** Resources asked for by the probe (default 10). */
   count?: number;
+  /** Paging parameters of a first page, e.g. `{cursor: ''}` on a cursor-paging server. */
+  firstPage?: Record<string, string>;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -86,7 +88,7 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
 
   const get = async (params: Record<string, string | number | undefined>): Promise<Resource[]> => {
     requests++;
-    const res = await client.request({ path: opts.endpoint, searchParams: { ...params, count }, signal: opts.signal });
+    const res = await client.request({ path: opts.endpoint, searchParams: { ...opts.firstPage, ...params, count }, signal: opts.signal });
     const list = getAttr(res.body, 'Resources');
     // A reply that is not a list response is the list source's to report.
     return Array.isArray(list) ? list.filter((r): r is Resource => r !== null && typeof r === 'object' && !Array.isArray(r)) : [];

@@ -212,7 +212,7 @@ function topName(n: Needed): string {
  */
 function subPaths(n: Needed, opts: ProbeOptions): string[] {
   const base = topName(n);
-  const def = attributeAt(opts.schemas, opts.endpoint, n);
+  const def = attributeAt(opts.schemas, opts.endpoint, { ...(n.schema ? { schema: n.schema } : {}), attr: n.attr });
   const subs = def?.subAttributes?.map((s) => s.name);
   if (!def || def.type !== 'complex' || !subs || subs.length === 0) return [base];
   const wanted = new Set<string>();

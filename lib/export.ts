@@ -161,7 +161,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   if (!opts.stdout) {
     await ensureOutputDir(outDir);
     commit = runCommit(outDir, { prefix: `${conn.identifier}_` });
-    const stale = await commit.sweepStale().catch(() => [] as string[]);
+    const stale = await commit.sweepStale().catch((err: Error) => {
+      logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
+      return [] as string[];
+    });
     if (stale.length > 0) logger.info(`removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, { files: stale });
   }
   const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
@@ -204,7 +207,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       }
     }
     const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
-    if (signal.aborted || failed > 0) {
+    const stopped = signal.aborted;
+    if (stopped || failed > 0) {
       await commit?.abort();
     } else if (commit) {
       await commit.commit();
@@ -215,14 +219,15 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       // The cookie only after the CSVs are in place (SPEC §5).
       if (opts.incremental) await opts.incremental.committed(results);
     }
-    if (deadline.expired()) {
+    // An interrupt that comes during the commit is too late to undo it: the run succeeded.
+    if (stopped && deadline.expired()) {
       throw new ScimEtlError(
         'ERR_EXPORT_DEADLINE',
         `export stopped by export.deadline (${deadline.ms} ms) after ${results.filter((r) => r.ok).length} of ${tables.length} table(s): nothing committed, the previous files are left as they were`,
         { deadlineMs: deadline.ms },
       );
     }
-    if (signal.aborted) {
+    if (stopped) {
       const done = results.filter((r) => r.ok).length;
       throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${done} of ${tables.length} table(s): nothing committed, the previous files are left as they were`, {});
     }
@@ -246,8 +251,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     let error: ScimEtlError | undefined;
     const writer = commit?.open(label);
     try {
-      const filterAst = await serverFilter(plan.entity, opts.incremental?.filterFor(plan.entity, Boolean(opts.full)), run.schemas);
-      const filter = filterAst ? formatFilter(filterAst) : plan.entity.filter || undefined;
+      const { filter, filterAst } = await serverFilter(plan.entity, opts.incremental?.filterFor(plan.entity, Boolean(opts.full)), run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
       if (plan.kind === 'resources') {
         const shape = await probeProjection(opts.client, {
@@ -391,26 +395,34 @@ function schemaSource(client: ExportClient, signal: AbortSignal): SchemaSource {
 }
 
 /**
- * The filter sent for an entity, as an AST: the incremental hook's text or the
- * validated filter, with quoted "true"/"false" compared with a boolean
- * attribute turned into booleans (strict servers match nothing otherwise).
- * Printed canonically by the caller (every and/or parenthesised).
+ * The filter sent for an entity: the incremental hook's text or the validated
+ * filter, printed canonically (every and/or parenthesised), with quoted
+ * "true"/"false" compared with a boolean attribute turned into booleans
+ * (strict servers match nothing otherwise). The AST is what a local filter
+ * evaluates when the server refuses the text.
  */
-async function serverFilter(entity: EntityExport, hookText: string | undefined, schemas: SchemaSource): Promise<FilterNode | undefined> {
+async function serverFilter(
+  entity: EntityExport,
+  hookText: string | undefined,
+  schemas: SchemaSource,
+): Promise<{ filter?: string; filterAst?: FilterNode }> {
   let ast = entity.filterAst;
   if (hookText !== undefined) {
     try {
       ast = parseFilter(hookText);
     } catch {
-      return undefined; // not ours to rewrite: sent as the hook wrote it
+      return { filter: hookText }; // not ours to rewrite: sent as the hook wrote it
     }
   }
-  if (!ast || !hasQuotedBoolean(ast)) return ast;
-  const defs = await schemas.get();
-  return coerceBooleans(ast, (path, parent) => {
-    const def = attributeAt(defs, entity.name, path, parent) ?? attributeAt(BUILTIN_SCHEMAS, entity.name, path, parent);
-    return def?.type === 'boolean';
-  });
+  if (!ast) return entity.filter ? { filter: entity.filter } : {};
+  if (hasQuotedBoolean(ast)) {
+    const defs = await schemas.get();
+    ast = coerceBooleans(ast, (path, parent) => {
+      const def = attributeAt(defs, entity.name, path, parent) ?? attributeAt(BUILTIN_SCHEMAS, entity.name, path, parent);
+      return def?.type === 'boolean';
+    });
+  }
+  return { filter: formatFilter(ast), filterAst: ast };
 }
 
 function asExportError(err: unknown, plan: TablePlan, signal: AbortSignal, deadline: Deadline): ScimEtlError {

@@ -11,8 +11,8 @@
  * Each symptom moves the table one step down a ladder — sub-attribute paths,
  * then `excludedAttributes=groups` (or `members`), then full resources — with
  * a warning naming what the server did. An attribute that is missing from
- * every probed resource costs a second request without `attributes=`: only if
- * the server has it there was it dropped.
+ * every probed resource, or hollow, costs a second request without
+ * `attributes=`: only if the resources have it there was it the server's doing.
  *
  * A 400 `invalidFilter` on the entity's filter is the other thing the probe
  * finds: with `filterFallback: local` the table is listed without the filter
@@ -129,7 +129,13 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
     }
     if (mode === 'full' || page.length === 0) break;
 
-    const hollow = needed.filter((n) => page.some((r) => isHollow(valueOf(r, n))));
+    // Only what the same page without attributes= has is the server's doing, not the data's.
+    const plain = async () => (fullPage ??= await get({ filter }));
+    let hollow = needed.filter((n) => page.some((r) => isHollow(valueOf(r, n))));
+    if (hollow.length > 0) {
+      const full = await plain();
+      hollow = hollow.filter((n) => full.some((r) => isPresent(valueOf(r, n))));
+    }
     if (hollow.length > 0) {
       const to: ProjectionMode = mode === 'attributes' ? 'subAttributes' : next(mode);
       logger.warn(`${table}: the server answers ${describeShape(shape)} with empty objects for ${names(hollow)}; ${describeMode(to, opts.endpoint)} instead`, { table });
@@ -138,8 +144,8 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
     }
     const absent = needed.filter((n) => !page.some((r) => isPresent(valueOf(r, n))));
     if (absent.length > 0) {
-      fullPage ??= await get({ filter });
-      const dropped = absent.filter((n) => fullPage!.some((r) => isPresent(valueOf(r, n))));
+      const full = await plain();
+      const dropped = absent.filter((n) => full.some((r) => isPresent(valueOf(r, n))));
       if (dropped.length > 0) {
         const to: ProjectionMode = next(mode === 'attributes' ? 'subAttributes' : mode);
         logger.warn(`${table}: the server leaves ${names(dropped)} out of its answer to ${describeShape(shape)} although the resources have them; ${describeMode(to, opts.endpoint)} instead`, { table });
@@ -264,7 +270,8 @@ function isBadRequest(err: unknown): boolean {
 
 function isInvalidFilter(err: unknown): boolean {
   const e = err as { scimType?: string; detail?: string };
-  return (e.scimType ?? '').toLowerCase() === 'invalidfilter' || /\bfilter/i.test(e.detail ?? '');
+  if (e.scimType) return e.scimType.toLowerCase() === 'invalidfilter';
+  return /\bfilter/i.test(e.detail ?? '');
 }
 
 function detailOf(err: unknown): string {

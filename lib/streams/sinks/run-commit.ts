@@ -52,9 +52,7 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
       if (!name.startsWith(opts.prefix) || /[/\\]/.test(name)) {
         throw new ScimEtlError('ERR_OPTION_RUN_COMMIT', `file name must be a plain name starting with ${JSON.stringify(opts.prefix)}, got ${JSON.stringify(name)}`, {});
       }
-      // A second open of the same name replaces the first (a table read again).
-      const previous = writers.get(name);
-      if (previous) void previous.discard();
+      if (writers.has(name)) throw new ScimEtlError('ERR_OPTION_RUN_COMMIT', `${name} is already open in this run`, {});
       const w = new AtomicFileWriter(join(dir, name), { fsync, deferRename: true });
       writers.set(name, w);
       return w;

@@ -22,6 +22,15 @@ describe('scim-etl export: one commit per run (CLI)', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('rejects a bad export.deadline or filterFallback with file:line:col before any request (exit 78)', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'version: 1\nconnection:\n  identifier: D\n  server: http://127.0.0.1:9\nexport:\n  deadline: 0\n  filterFallback: later\n  entities:\n    Users:\n      columns: [id]\n');
+    const r = await cli(['export', file]);
+    expect(r.code).to.equal(78);
+    expect(r.stderr).to.include(`${file}:6:13 ERR_CONFIG_TYPE expected integer ≥ 1, got 0 (export.deadline)`);
+    expect(r.stderr).to.include(`${file}:7:19 ERR_CONFIG_TYPE expected one of local, fail, got "later" (export.filterFallback)`);
+  });
+
   it('a run past export.deadline exits 1 with ERR_EXPORT_DEADLINE and replaces no file', async () => {
     // Users answers; Roles never does.
     server = await startHttp((req, res) => {

@@ -130,7 +130,7 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
     if (mode === 'full' || page.length === 0) break;
 
     // Only what the same page without attributes= has is the server's doing, not the data's.
-    const plain = async () => (fullPage ??= await get({ filter }));
+    const plain = async () => (fullPage ??= await referencePage(get, filter, needed, opts, logger));
     let hollow = needed.filter((n) => page.some((r) => isHollow(valueOf(r, n))));
     if (hollow.length > 0) {
       const full = await plain();
@@ -160,6 +160,28 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
   if (filter !== undefined) out.filter = filter;
   if (localFilter) out.localFilter = localFilter;
   return out;
+}
+
+/**
+ * The page to compare with: the same resources without `attributes=`, but
+ * without the heavy attribute (a Groups page of ten big groups can time out).
+ * A server that cannot answer it leaves nothing to compare: an empty page.
+ */
+async function referencePage(
+  get: (params: Record<string, string | number | undefined>) => Promise<Resource[]>,
+  filter: string | undefined,
+  needed: readonly Needed[],
+  opts: ProbeOptions,
+  logger: Logger,
+): Promise<Resource[]> {
+  const shape = shapeFor('excluded', needed, opts) ?? {};
+  try {
+    return await get({ ...shapeParams(shape), filter });
+  } catch (err) {
+    if (opts.signal?.aborted || !isScimEtlError(err) || err.category === 'auth') throw err;
+    logger.debug(`${opts.endpoint}: cannot read a page to compare the projection with (${(err as Error).message}); keeping the projection`);
+    return [];
+  }
 }
 
 function next(mode: ProjectionMode): ProjectionMode {

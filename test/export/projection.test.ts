@@ -91,6 +91,7 @@ ${columns.map((c) => `        - ${JSON.stringify(c)}`).join('\n')}
     expect(r.stderr).not.to.match(/warn/);
     expect(r.listed).to.have.length(5);
     expect(r.listed[1]!.has('attributes')).to.equal(false);
+    expect(r.listed[1]!.get('excludedAttributes')).to.equal('groups');
     expect(r.listed.slice(2).every((p) => p.get('attributes') === 'id,title')).to.equal(true);
   });
 

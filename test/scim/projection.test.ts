@@ -30,7 +30,15 @@ describe('probeProjection', () => {
     const c = client(() => users);
     const p = await probeProjection(c, { endpoint: 'Users', columns: columns('id', `${ENT}:manager:value`), schemas: BUILTIN_SCHEMAS });
     expect(p).to.deep.include({ mode: 'attributes', attributes: ['id', `${ENT}:manager`], requests: 2 });
-    expect(c.asked[1]).not.to.have.property('attributes');
+    // The page to compare with: no attributes=, and not the heavy groups either.
+    expect(c.asked[1]).to.deep.include({ attributes: undefined, excludedAttributes: 'groups' });
+  });
+
+  it('keeps the projection when the page to compare with cannot be read', async () => {
+    const c = client((q) => (q.excludedAttributes ? new ScimHttpError({ method: 'GET', path: 'Groups' }, 504, {}, 1) : [{ id: 'g' }]));
+    const p = await probeProjection(c, { endpoint: 'Groups', columns: columns('id', 'externalId'), schemas: BUILTIN_SCHEMAS });
+    expect(p).to.deep.include({ mode: 'attributes', attributes: ['id', 'externalId'], requests: 2 });
+    expect(c.asked[1]).to.deep.include({ excludedAttributes: 'members' });
   });
 
   it('costs one request on an empty table', async () => {

@@ -173,6 +173,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     return await exportTables();
   } catch (err) {
     await commit?.abort();
+    // Stopped before the first table (reading the paging settings): say why.
+    if (deadline.expired() && !(isScimEtlError(err) && err.code === 'ERR_EXPORT_DEADLINE')) {
+      throw new ScimEtlError('ERR_EXPORT_DEADLINE', `export stopped by export.deadline (${deadline.ms} ms): nothing committed, the previous files are left as they were`, { deadlineMs: deadline.ms }, { cause: err });
+    }
     throw err;
   } finally {
     deadline.clear();

@@ -127,6 +127,15 @@ ${extra}  entities:
     await previousKept();
   });
 
+  it('export.deadline also covers the requests before the first table (ServiceProviderConfig)', async () => {
+    const c = client((req) => {
+      if (req.path.startsWith('ServiceProviderConfig')) return stall(req);
+    });
+    const err = await runExport(await pipe('  deadline: 30\n'), { client: c }).catch((e) => e);
+    expect(err?.code).to.equal('ERR_EXPORT_DEADLINE');
+    await previousKept();
+  });
+
   it('removes the temp files a hard-killed earlier run left, and only those of this identifier', async () => {
     await writeFile(join(out, '.R_Users.csv.0badc0de.tmp'), 'half');
     await writeFile(join(out, '.Other_Users.csv.0badc0de.tmp'), 'not ours');

@@ -152,6 +152,12 @@ export const exportSpec: ObjectSpec = {
     escapeFormulas: bool('Escape cells a spreadsheet would run as a formula (=, +, -, @).', false),
     syncCookiesFile: str('Incremental watermark file, default <output>/<identifier>.cookie.json.'),
     format: str('Output format.', { enum: ['csv', 'ndjson'], default: 'csv' }),
+    // Node timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once.
+    deadline: int('Longest run in milliseconds: a run still going then stops with ERR_EXPORT_DEADLINE and commits nothing. Default: none.', 1, undefined, 2147483647),
+    filterFallback: str('What a table does when the server refuses its filter (400 invalidFilter): list everything and filter locally, or fail.', {
+      enum: ['local', 'fail'],
+      default: 'local',
+    }),
   },
 };
 

@@ -66,6 +66,10 @@ export interface ExportConfig {
   /** Incremental watermark file; default <output>/<identifier>.cookie.json. */
   syncCookiesFile?: string;
   format: 'csv' | 'ndjson';
+  /** Longest run in ms; absent: none. */
+  deadline?: number;
+  /** A filter the server refuses (400 invalidFilter): applied locally after listing, or the table fails. */
+  filterFallback: 'local' | 'fail';
 }
 
 export type Threshold = { count: number } | { percent: number };

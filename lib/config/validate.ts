@@ -271,7 +271,9 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     entities: out,
     escapeFormulas: (x.escapeFormulas as boolean | undefined) ?? false,
     format: ((x.format as string | undefined) ?? d.format) as 'csv' | 'ndjson',
+    filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
+  if (x.deadline !== undefined) config.deadline = x.deadline as number;
   if (x.syncCookiesFile !== undefined) config.syncCookiesFile = resolvePath(ctx.file, x.syncCookiesFile as string);
   return config;
 }

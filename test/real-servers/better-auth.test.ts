@@ -6,5 +6,5 @@ import { startBetterAuth } from './better-auth-server.js';
 import { realServerSuite } from './suite.js';
 
 describe('real server: better-auth SCIM plugin', () => {
-  realServerSuite(startBetterAuth, { enterprise: true });
+  realServerSuite(startBetterAuth, { enterprise: true, bulk: false });
 });

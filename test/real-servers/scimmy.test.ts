@@ -7,5 +7,5 @@ import { startScimmy } from './scimmy-server.js';
 import { realServerSuite } from './suite.js';
 
 describe('real server: SCIMMY (scimmy + scimmy-routers)', () => {
-  realServerSuite(() => startScimmy(), { enterprise: true });
+  realServerSuite(() => startScimmy(), { enterprise: true, bulk: true });
 });

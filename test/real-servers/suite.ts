@@ -17,11 +17,19 @@ import { ENTERPRISE, GROUP_NAMES, groupMembers, seed, seedUser, type Seeded } fr
 export interface ServerTraits {
   /** Stores and returns the enterprise extension. */
   enterprise: boolean;
+  /** Fulfill with `serviceSupportBulk: true` (the server offers Bulk). */
+  bulk: boolean;
 }
 
 const ID = 'RealExport';
 const EMPLOYEE = `${ENTERPRISE}:employeeNumber`;
 const SEED_USERS = 60;
+/** Users the fulfill test inserts: with the seeded ones, more than 100 members go to one group. */
+const NEW_USERS = 50;
+
+function csvLine(cells: string[]): string {
+  return cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\r\n';
+}
 
 /** The README's example columns (the enterprise one where the server keeps it). */
 function userColumns(t: ServerTraits): string[] {
@@ -191,5 +199,93 @@ export function realServerSuite(start: () => Promise<RealServer>, traits: Server
     expect(r.stderr).to.not.include(server.token);
     expect(readFileSync(join(out, `${ID}_Users.csv`), 'utf8')).to.equal('previous\r\n');
     expect(existsSync(join(out, `${ID}_Groups.csv`))).to.equal(false);
+  });
+
+  it('fulfill: inserts, updates, a delete and 100+ member changes; every line ok and the server holds exactly what was ordered', async () => {
+    const [everyone, halves, , quarters, empty] = seeded.groups.map((g) => g.id);
+    const user = (n: number) => seeded.users[n]!.id;
+    const updated = [5, 6, 7, 8, 9];
+    const deleted = 10;
+    const ext = traits.enterprise ? [EMPLOYEE] : [];
+    const orders = join(dir, 'orders');
+    mkdirSync(orders);
+
+    let users = csvLine(['command', 'id', 'orderId', 'userName', 'name:givenName', 'name:familyName', 'emails:value', 'active', ...ext]);
+    const inserted = [...Array(NEW_USERS).keys()].map((i) => {
+      const key = `new${String(i + 1).padStart(2, '0')}`;
+      return { key, userName: `${key}@example.net`, givenName: `Néo ${i}`, familyName: i % 5 === 0 ? 'Comma, Inc.' : 'Newcomer', active: i % 4 !== 1, employeeNumber: i % 2 === 0 ? `N${i}` : '' };
+    });
+    for (const u of inserted) {
+      users += csvLine(['insert', '', u.key, u.userName, u.givenName, u.familyName, u.userName, String(u.active), ...(traits.enterprise ? [u.employeeNumber] : [])]);
+    }
+    for (const n of updated) users += csvLine(['update', user(n), `upd${n}`, '', `Renamed ${n}`, '', `renamed${n}@example.com`, '', ...ext.map(() => '')]);
+    users += csvLine(['delete', user(deleted), 'del', '', '', '', '', '', ...ext.map(() => '')]);
+    writeFileSync(join(orders, `${ID}_Users.csv`), users);
+
+    // Rows of one group are consecutive: 59 seeded users and the 50 new ones go to the empty group in one run of adds.
+    const survivors = [...Array(SEED_USERS).keys()].filter((n) => n !== deleted);
+    let members = csvLine(['command', 'value', 'MemberId']);
+    for (const n of survivors) members += csvLine(['add', empty!, user(n)]);
+    for (const u of inserted) members += csvLine(['add', empty!, `@${u.key}`]);
+    for (const n of [0, 2, 4]) members += csvLine(['remove', halves!, user(n)]);
+    for (const n of [1, 2]) members += csvLine(['add', quarters!, user(n)]);
+    members += csvLine(['remove', everyone!, user(11)]);
+    writeFileSync(join(orders, `${ID}_members_Groups.csv`), members);
+
+    const file = pipeline(['fulfill:', '  orders: orders', '  results: results', `  serviceSupportBulk: ${traits.bulk}`, '  bulkMaxOperation: 10'].join('\n'));
+    const r = await run(['fulfill', file]);
+    const userResults = readTable(join(dir, 'results', `${ID}_Users.csv`)).rows;
+    const memberResults = readTable(join(dir, 'results', `${ID}_members_Groups.csv`)).rows;
+    const notOk = [...userResults, ...memberResults].filter((x) => x.outcome !== 'ok').map((x) => `${x.orderId} ${x.command} ${x.status} ${x.scimType} ${x.detail}`);
+    expect(notOk.length ? `${notOk.length} lines not ok, e.g. ${notOk.slice(0, 3).join(' | ')}` : 'all ok', r.stderr).to.equal('all ok');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(userResults).to.have.length(NEW_USERS + updated.length + 1);
+    expect(memberResults).to.have.length(survivors.length + NEW_USERS + 3 + 2 + 1);
+
+    // Inserts: the reported id is a user holding what the order said.
+    const newId = new Map<string, string>();
+    for (const u of inserted) {
+      const line = userResults.find((x) => x.orderId === u.key)!;
+      const got = await scim.get(`/Users/${line.id}`);
+      newId.set(u.key, got.id);
+      expect(got.userName, u.key).to.equal(u.userName);
+      expect(expectedCell(got, 'name:givenName'), u.key).to.equal(u.givenName);
+      expect(expectedCell(got, 'name:familyName'), u.key).to.equal(u.familyName);
+      expect(expectedCell(got, 'emails:value'), u.key).to.equal(u.userName);
+      expect(got.active, u.key).to.equal(u.active);
+      if (traits.enterprise) expect(expectedCell(got, EMPLOYEE), u.key).to.equal(u.employeeNumber);
+    }
+    expect(new Set(newId.values()).size).to.equal(NEW_USERS);
+    // Updates: the ordered cells changed, the empty ones did not.
+    for (const n of updated) {
+      const got = await scim.get(`/Users/${user(n)}`);
+      const s = seedUser(n);
+      expect(expectedCell(got, 'name:givenName'), `user ${n}`).to.equal(`Renamed ${n}`);
+      expect(expectedCell(got, 'emails:value'), `user ${n}`).to.equal(`renamed${n}@example.com`);
+      expect(expectedCell(got, 'name:familyName'), `user ${n}`).to.equal(s.familyName);
+      expect(got.userName, `user ${n}`).to.equal(s.userName);
+      // Only the primary email was ordered: the others stay.
+      const others = s.emails.filter((e) => !e.primary).map((e) => e.value);
+      expect(((got.emails ?? []) as { value: string }[]).map((e) => e.value), `user ${n}`).to.include.members(others);
+      expect(got.active, `user ${n}`).to.equal(s.active);
+      if (traits.enterprise) expect(expectedCell(got, EMPLOYEE), `user ${n}`).to.equal(s.employeeNumber ?? '');
+    }
+    expect(await scim.gone(`/Users/${user(deleted)}`), 'deleted user').to.equal(true);
+
+    // Memberships: exactly the seeded sets changed as ordered (the deleted user is in none).
+    const seededIds = (g: number) => groupMembers(g, SEED_USERS).filter((n) => n !== deleted);
+    const want: Record<string, string[]> = {
+      [everyone!]: seededIds(0).filter((n) => n !== 11).map(user),
+      [halves!]: seededIds(1).filter((n) => ![0, 2, 4].includes(n)).map(user),
+      [seeded.groups[2]!.id]: seededIds(2).map(user),
+      [quarters!]: [...seededIds(3), 1, 2].map(user),
+      [empty!]: [...survivors.map(user), ...newId.values()],
+    };
+    for (const [g, ids] of Object.entries(want)) {
+      const got = memberIds(await scim.get(`/Groups/${g}`));
+      expect(got, g).to.have.members(ids);
+      expect(got, g).to.have.length(ids.length);
+    }
+    expect(want[empty!]).to.have.length.above(100);
   });
 }

@@ -21,7 +21,7 @@ export interface ServerTraits {
   bulk: boolean;
 }
 
-const ID = 'RealExport';
+export const ID = 'RealExport';
 const EMPLOYEE = `${ENTERPRISE}:employeeNumber`;
 const SEED_USERS = 60;
 /** Users the fulfill test inserts: with the seeded ones, more than 100 members go to one group. */
@@ -38,7 +38,7 @@ function userColumns(t: ServerTraits): string[] {
 
 type Row = Record<string, string>;
 
-function readTable(file: string): { header: string[]; rows: Row[] } {
+export function readTable(file: string): { header: string[]; rows: Row[] } {
   const [header, ...lines] = parse(readFileSync(file, 'utf8')) as string[][];
   return { header: header!, rows: lines.map((l) => Object.fromEntries(header!.map((h, i) => [h, l[i] ?? '']))) };
 }
@@ -69,7 +69,7 @@ function memberIds(g: Resource): string[] {
 }
 
 /** Every cell that differs from the server's view, as readable lines (empty: all right). */
-async function wrongCells(scim: ScimApi, rows: Row[], columns: string[]): Promise<string[]> {
+export async function wrongCells(scim: ScimApi, rows: Row[], columns: string[]): Promise<string[]> {
   const wrong: string[] = [];
   for (const row of rows) {
     const truth = await scim.get(`/Users/${row.id}`);
@@ -79,6 +79,28 @@ async function wrongCells(scim: ScimApi, rows: Row[], columns: string[]): Promis
     }
   }
   return wrong;
+}
+
+/** A pipeline file in `dir`: the connection from SCIM_SERVER / SCIM_TOKEN, then `body`. */
+export function writePipeline(dir: string, body: string): string {
+  const file = join(dir, 'pipeline.yaml');
+  const head = [
+    'version: 1',
+    'connection:',
+    `  identifier: ${ID}`,
+    '  server: ${SCIM_SERVER}',
+    '  oAuthToken: ${SCIM_TOKEN}',
+    '  pageSize: 25', // several pages of the 60 seeded users
+    // A 5xx is a finding here, not something to wait out.
+    '  retry: { limit: 1, backoff: 1 }',
+  ];
+  writeFileSync(file, [...head, body].join('\n') + '\n');
+  return file;
+}
+
+/** `scim-etl <argv…> --no-progress` in `dir`, pointed at the server. */
+export function runCli(server: RealServer, dir: string, argv: string[]): Promise<Captured> {
+  return cli([...argv, '--no-progress'], { env: { SCIM_SERVER: server.server, SCIM_TOKEN: server.token }, cwd: dir });
 }
 
 export function realServerSuite(start: () => Promise<RealServer>, traits: ServerTraits): void {
@@ -102,25 +124,8 @@ export function realServerSuite(start: () => Promise<RealServer>, traits: Server
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function pipeline(body: string): string {
-    const file = join(dir, 'pipeline.yaml');
-    const head = [
-      'version: 1',
-      'connection:',
-      `  identifier: ${ID}`,
-      '  server: ${SCIM_SERVER}',
-      '  oAuthToken: ${SCIM_TOKEN}',
-      '  pageSize: 25', // several pages of the 60 seeded users
-      // A 5xx is a finding here, not something to wait out.
-      '  retry: { limit: 1, backoff: 1 }',
-    ];
-    writeFileSync(file, [...head, body].join('\n') + '\n');
-    return file;
-  }
-
-  function run(argv: string[]): Promise<Captured> {
-    return cli([...argv, '--no-progress'], { env: { SCIM_SERVER: server.server, SCIM_TOKEN: server.token }, cwd: dir });
-  }
+  const pipeline = (body: string) => writePipeline(dir, body);
+  const run = (argv: string[]) => runCli(server, dir, argv);
 
   async function exportUsers(filter?: string): Promise<{ r: Captured; file: string }> {
     const cols = userColumns(traits).map((c) => `        - ${c}`);
@@ -287,5 +292,25 @@ export function realServerSuite(start: () => Promise<RealServer>, traits: Server
       expect(got, g).to.have.length(ids.length);
     }
     expect(want[empty!]).to.have.length.above(100);
+  });
+
+  it('fulfill the same inserts twice: no duplicate user; the second run reports each line failed 409 uniqueness', async () => {
+    const orders = join(dir, 'orders');
+    mkdirSync(orders);
+    const names = ['twice1@example.net', 'twice2@example.net'];
+    let users = csvLine(['command', 'orderId', 'userName', 'name:givenName', 'emails:value']);
+    for (const [i, n] of names.entries()) users += csvLine(['insert', `t${i}`, n, 'Twice', n]);
+    writeFileSync(join(orders, `${ID}_Users.csv`), users);
+    const file = pipeline(['fulfill:', '  orders: orders', '  results: results'].join('\n'));
+    const first = await run(['fulfill', file]);
+    expect(first.code, first.stderr).to.equal(0);
+    const second = await run(['fulfill', file]);
+    expect(second.code, second.stderr).to.equal(2); // partial: every line reported
+    const lines = readTable(join(dir, 'results', `${ID}_Users.csv`)).rows;
+    expect(lines.map((x) => [x.orderId, x.status, x.outcome, x.scimType])).to.deep.equal(names.map((_, i) => [`t${i}`, '409', 'failed', 'uniqueness']));
+    for (const n of names) {
+      const found = (await scim.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${n}"`)}`)).json as { totalResults: number; Resources?: Resource[] };
+      expect(found.Resources?.map((u) => u.userName), n).to.deep.equal([n]);
+    }
   });
 }

@@ -5,8 +5,8 @@
  * Filtering, attribute projection, paging, PATCH and Bulk are SCIMMY's own.
  *
  * SCIMMY is a process-wide singleton (its resource declarations and handlers
- * are static), so the handlers are declared once and read the store of the
- * server started last; tests start one at a time.
+ * are static), so the handlers are declared once; each server hands its own
+ * store to them as the router's per-request context.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,12 +36,11 @@ function scimError(status: number, detail: string, scimType?: string): Error {
 
 type Target = { id?: string; filter?: { match(values: object[]): object[] } };
 
-let current: Store | undefined;
 let declared = false;
 
-function store(): Store {
-  if (!current) throw scimError(503, 'no SCIMMY test server is running');
-  return current;
+function store(ctx: unknown): Store {
+  if (!(ctx instanceof Store)) throw scimError(500, 'request without a store in its context');
+  return ctx;
 }
 
 /** SCIMMY hands ingress a schema instance: keep only its JSON, as a database would. */
@@ -49,8 +48,8 @@ function plain(instance: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(instance)) as Record<string, unknown>;
 }
 
-function write(kind: 'Users' | 'Groups', id: string | undefined, instance: unknown): Stored {
-  const s = store();
+function write(ctx: unknown, kind: 'Users' | 'Groups', id: string | undefined, instance: unknown): Stored {
+  const s = store(ctx);
   const table = s[kind];
   const data = plain(instance);
   delete data.id;
@@ -73,8 +72,8 @@ function write(kind: 'Users' | 'Groups', id: string | undefined, instance: unkno
   return created;
 }
 
-function read(kind: 'Users' | 'Groups', resource: Target): Stored | Stored[] {
-  const table = store()[kind];
+function read(ctx: unknown, kind: 'Users' | 'Groups', resource: Target): Stored | Stored[] {
+  const table = store(ctx)[kind];
   if (resource.id !== undefined) {
     const found = table.get(resource.id);
     if (!found) throw scimError(404, `Resource ${resource.id} not found`);
@@ -84,8 +83,8 @@ function read(kind: 'Users' | 'Groups', resource: Target): Stored | Stored[] {
   return resource.filter ? (resource.filter.match(all) as Stored[]) : all;
 }
 
-function dispose(kind: 'Users' | 'Groups', id: string | undefined): void {
-  const s = store();
+function dispose(ctx: unknown, kind: 'Users' | 'Groups', id: string | undefined): void {
+  const s = store(ctx);
   if (id === undefined || !s[kind].delete(id)) throw scimError(404, `Resource ${String(id)} not found`);
   // A deleted user leaves every group, as a real directory's foreign keys would make it.
   if (kind === 'Users') {
@@ -101,14 +100,14 @@ function declareOnce(): void {
   declared = true;
   SCIMMY.Resources.declare(SCIMMY.Resources.User, {
     extensions: [{ schema: SCIMMY.Schemas.EnterpriseUser, required: false }],
-    ingress: (resource: Target, instance: unknown) => write('Users', resource.id, instance),
-    egress: (resource: Target) => read('Users', resource),
-    degress: (resource: Target) => dispose('Users', resource.id),
+    ingress: (resource: Target, instance: unknown, ctx: unknown) => write(ctx, 'Users', resource.id, instance),
+    egress: (resource: Target, ctx: unknown) => read(ctx, 'Users', resource),
+    degress: (resource: Target, ctx: unknown) => dispose(ctx, 'Users', resource.id),
   });
   SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
-    ingress: (resource: Target, instance: unknown) => write('Groups', resource.id, instance),
-    egress: (resource: Target) => read('Groups', resource),
-    degress: (resource: Target) => dispose('Groups', resource.id),
+    ingress: (resource: Target, instance: unknown, ctx: unknown) => write(ctx, 'Groups', resource.id, instance),
+    egress: (resource: Target, ctx: unknown) => read(ctx, 'Groups', resource),
+    degress: (resource: Target, ctx: unknown) => dispose(ctx, 'Groups', resource.id),
   });
 }
 
@@ -133,7 +132,6 @@ export interface ScimmyOptions {
 export async function startScimmy(opts: ScimmyOptions = {}): Promise<RealServer> {
   declareOnce();
   const mine = new Store();
-  current = mine;
   const token = randomBytes(16).toString('hex');
   const app = express();
   if (opts.numericPaging !== false) app.set('query parser', numericPaging);
@@ -145,6 +143,7 @@ export async function startScimmy(opts: ScimmyOptions = {}): Promise<RealServer>
         if (req.header('authorization') !== `Bearer ${token}`) throw new Error('Authorization not detected!');
         return 'scim-etl-tests';
       },
+      context: () => mine,
     }),
   );
   const server = http.createServer(app);
@@ -158,7 +157,6 @@ export async function startScimmy(opts: ScimmyOptions = {}): Promise<RealServer>
     token,
     close: () =>
       new Promise<void>((resolve) => {
-        if (current === mine) current = undefined;
         server.closeAllConnections();
         server.close(() => resolve());
       }),

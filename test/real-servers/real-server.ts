@@ -56,6 +56,20 @@ export class ScimApi {
     return (await this.request('GET', path)).json as Resource;
   }
 
+  /** GET of each path, a few at a time, answers in the order asked. */
+  async getAll(paths: string[], inFlight = 8): Promise<Resource[]> {
+    const out: Resource[] = new Array(paths.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < paths.length) {
+        const i = next++;
+        out[i] = await this.get(paths[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, paths.length) }, worker));
+    return out;
+  }
+
   async create(type: 'Users' | 'Groups', body: Record<string, unknown>): Promise<Resource> {
     const created = (await this.request('POST', `/${type}`, body)).json as Resource;
     if (typeof created?.id !== 'string') throw new Error(`POST /${type} answered without an id`);
@@ -64,21 +78,6 @@ export class ScimApi {
 
   async patch(path: string, operations: unknown[]): Promise<void> {
     await this.request('PATCH', path, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations });
-  }
-
-  /** Every id of a resource type, paging by what each page held (small pages: the seed is small). */
-  async ids(type: 'Users' | 'Groups', filter?: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let start = 1; ; ) {
-      const q = new URLSearchParams({ startIndex: String(start), count: '50', attributes: 'id' });
-      if (filter !== undefined) q.set('filter', filter);
-      const page = (await this.request('GET', `/${type}?${q}`)).json as { totalResults: number; Resources?: Resource[] };
-      const got = page.Resources ?? [];
-      ids.push(...got.map((r) => r.id));
-      start += got.length;
-      if (got.length === 0 || ids.length >= page.totalResults) break;
-    }
-    return ids;
   }
 
   /** Is the resource gone? (404 on GET) */

@@ -90,6 +90,7 @@ describe('MemberWalker', () => {
     });
     expect(await walk(json, 'list', 'members')).to.deep.equal([
       { t: 'total', n: 2 },
+      { t: 'resources' },
       { t: 'start' },
       { t: 'member', value: 'a' },
       { t: 'member', value: 'b' },
@@ -135,6 +136,8 @@ describe('membersSource', () => {
       ['Groups/g2', 'members'],
       ['Groups/g3', 'members'],
       ['Groups/g4', 'members'],
+      // totalResults equal to one page's owners: one more page makes sure the server counts the listing, not the page.
+      ['Groups', undefined],
     ]);
   });
 
@@ -160,7 +163,9 @@ describe('membersSource', () => {
 
   it('fetches separately an owner whose id comes after a members array too long to hold', async () => {
     const body = JSON.stringify({ totalResults: 2, Resources: [{ members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }], id: 'late' }, { members: [{ value: 'd' }], id: 'small' }] });
-    const client = fakeStreamClient((req) => (req.path === 'Groups' ? body : JSON.stringify({ id: 'late', members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })));
+    const client = fakeStreamClient((req) =>
+      req.path !== 'Groups' ? JSON.stringify({ id: 'late', members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] }) : req.searchParams?.startIndex === 1 ? body : listBody([], 2),
+    );
     const got = await collect(membersSource(client, { endpoint: 'Groups', maxBufferedLinks: 2 }));
     expect(got).to.deep.equal([
       { value: 'small', MemberId: 'd' },
@@ -168,7 +173,7 @@ describe('membersSource', () => {
       { value: 'late', MemberId: 'b' },
       { value: 'late', MemberId: 'c' },
     ]);
-    expect(client.calls.map((c) => c.path)).to.deep.equal(['Groups', 'Groups/late']);
+    expect(client.calls.map((c) => c.path)).to.deep.equal(['Groups', 'Groups/late', 'Groups']);
   });
 
   it('asks a reply cut mid-body again without writing any link twice', async () => {
@@ -178,7 +183,8 @@ describe('membersSource', () => {
     ];
     const full = listBody(groups, 2);
     const cutAt = full.indexOf('"b20"');
-    const client = fakeStreamClient((_req, call) => {
+    const client = fakeStreamClient((req, call) => {
+      if (req.searchParams?.startIndex !== 1) return listBody([], 2);
       if (call > 1) return full;
       return (async function* () {
         yield full.slice(0, cutAt);
@@ -275,7 +281,7 @@ describe('membersSource', () => {
       }
       yield chunk.join('') + ']}]}';
     }
-    const client = fakeStreamClient(() => bigGroup());
+    const client = fakeStreamClient((req) => (req.searchParams?.startIndex === 1 ? bigGroup() : listBody([], 1)));
     let count = 0;
     let last: MemberRow | undefined;
     const before = process.memoryUsage().heapUsed;

@@ -70,6 +70,14 @@ export function checkListShape(shape: ReplyShape, where: string, start: number |
   }
 }
 
+/** A single resource read on its own (`GET Groups/{id}`) must not be an Error body served with 2xx. */
+export function checkResourceShape(shape: ReplyShape, id: string | undefined, where: string): void {
+  const isError = shape.schemas.some((s) => s.toLowerCase() === ERROR_SCHEMA.toLowerCase()) || (shape.errorLike && id === undefined);
+  if (!isError) return;
+  const said = [shape.status && `status ${shape.status}`, shape.detail].filter(Boolean).join(': ');
+  throw badList(where, `the server answered 2xx with a SCIM Error instead of the resource${said ? ` (${said})` : ''}`);
+}
+
 export function readListResponse(body: unknown, where: string, start?: number): ListPage {
   if (typeof body === 'string') throw badList(where, `the reply is not JSON but text: ${safeSnippet(body, 120)}`);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -79,6 +79,10 @@ export interface TableResult {
   file?: string;
   ok: boolean;
   rows: number;
+  /** The server's totalResults the table was checked against (absent when it gave none or it proved wrong)… */
+  expected?: number;
+  /** …and what arrived: rows, or for a links table the owners (groups) listed. */
+  received?: number;
   pages: number;
   retries: number;
   duplicates: number;
@@ -179,7 +183,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const filter = opts.incremental?.filterFor(plan.entity, Boolean(opts.full)) ?? entityFilter(plan.entity);
 
     let source: Readable;
-    let counts: () => { rows: number; pages: number; duplicates: number; retries: number };
+    let counts: () => { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number };
+    const checks = { countMismatch: plan.entity.countMismatch ?? exp.countMismatch, maxPages: exp.maxPages };
     if (plan.kind === 'resources') {
       const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
       source = scimListSource(opts.client, {
@@ -193,8 +198,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         logger,
         stats,
         onPage: (s) => progress.update(s.resources, s.total),
+        ...checks,
       });
-      counts = () => ({ rows: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+      counts = () => ({ rows: stats.resources, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
     } else {
       const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
       source = membersSource(opts.client, {
@@ -207,8 +213,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         logger,
         stats,
         onPage: (s) => progress.update(s.rows),
+        ...checks,
       });
-      counts = () => ({ rows: stats.rows, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
+      // A links table is checked by owners: expected and received count groups, not links.
+      counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
     }
 
     const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [source];
@@ -244,10 +252,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       duplicates: c.duplicates,
       seconds: Math.round((now() - started) / 10) / 100,
     };
+    if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
     if (!error && file) result.file = file;
     if (error) result.error = error;
     results.push(result);
-    const fields = { table: label, rows: result.rows, pages: result.pages, retries: result.retries, duplicates: result.duplicates, seconds: result.seconds };
+    const fields = { table: label, rows: result.rows, ...(result.expected !== undefined ? { expected: result.expected, received: result.received } : {}), pages: result.pages, retries: result.retries, duplicates: result.duplicates, seconds: result.seconds };
     if (error) {
       logger.error(`table failed${file ? ' (previous file left untouched)' : ''}: ${error.format()}`, { code: error.code, ...fields });
     } else {

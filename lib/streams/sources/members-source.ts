@@ -57,6 +57,8 @@ export interface MemberStats {
   total?: number;
   /** The largest totalResults seen, set at the end when it was checked against the owners listed (absent when the server does not count the listing). */
   expected?: number;
+  /** Distinct owners listed (set at the end): what `expected` is compared with. */
+  listed?: number;
 }
 
 export interface MembersSourceOptions {
@@ -531,6 +533,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
       continue passes;
     }
     o.stats.expected = counts.expected;
+    o.stats.listed = received;
     if (verdict.kind === 'mismatch') {
       settleMismatch(verdict.message.replace('distinct resources', 'distinct owners'), o.countMismatch, (t) => o.logger.warn(t), { endpoint: o.endpoint, expected: counts.expected, received });
     }

@@ -257,6 +257,41 @@ describe('scimListSource: broken page bodies', () => {
     expect(stats.retries).to.equal(2);
   });
 
+  it('surfaces a programming error (TypeError) at once instead of taking it for a cut body', async () => {
+    const client = fakeClient(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    });
+    let err: any;
+    try {
+      await collect(scimListSource(client, { endpoint: 'Users' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(TypeError);
+    expect(client.calls.length).to.equal(1);
+  });
+
+  it('checks keyset counts as rows before the page plus its totalResults (what is left)', async () => {
+    const data = users(9).map((u, i) => ({ ...u, id: `00${i}` }));
+    // Honest keyset totals pass; a server that drops one row from the middle of its id order is caught.
+    const serve = (skip?: string) => (p: Params) => {
+      const m = /id gt "([^"]+)"/.exec(String(p.filter ?? ''));
+      const rest = (m ? data.filter((u) => u.id > m[1]!) : data).filter((u) => u.id !== skip);
+      return { totalResults: rest.length + (skip && (!m || m[1]! < skip) ? 1 : 0), Resources: rest.slice(0, Number(p.count)) };
+    };
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    expect((await collect(scimListSource(fakeClient(serve()), { endpoint: 'Users', pageSize: 4, paging: 'keyset', stats }))).length).to.equal(9);
+    expect(stats.expected).to.equal(9);
+    let err: any;
+    try {
+      await collect(scimListSource(fakeClient(serve('004')), { endpoint: 'Users', pageSize: 4, paging: 'keyset' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_COUNT_MISMATCH');
+    expect(err.message).to.match(/only 8 distinct resources arrived but the server said totalResults 9/);
+  });
+
   it('does not ask again after an HTTP error the client already retried', async () => {
     const client = fakeClient(() => {
       throw new ScimHttpError({ method: 'GET', path: 'Users' }, 500, {}, 3);

@@ -199,6 +199,24 @@ describe('membersSource', () => {
     expect(stats.retries).to.equal(1);
   });
 
+  it('surfaces a programming error in the body stream at once instead of asking again', async () => {
+    const full = listBody(sampleGroups, 4);
+    const client = fakeStreamClient(() =>
+      (async function* () {
+        yield full.slice(0, 60);
+        throw new TypeError('x is not a function');
+      })(),
+    );
+    let err: any;
+    try {
+      await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(TypeError);
+    expect(client.calls.length).to.equal(1);
+  });
+
   it('asks again a reply whose JSON is truncated, and gives up after the retries', async () => {
     const full = listBody(sampleGroups, 4);
     let calls = 0;
@@ -212,7 +230,8 @@ describe('membersSource', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).to.be.instanceOf(Error);
+    expect(err?.code).to.equal('ERR_EXPORT_CUT_REPLY');
+    expect(err.message).to.match(/^GET Groups \(startIndex 1\): the reply broke off 3 time\(s\)/);
     expect(calls).to.equal(3);
   });
 

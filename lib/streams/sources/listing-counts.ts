@@ -8,11 +8,14 @@
  *   size actually served imply (+2 for the end probe and a gap fill), so a
  *   server that serves one item per page of a huge or endless listing stops
  *   with a message instead of running for days.
- * - at the end: do the rows received match? totalResults moving between
- *   pages means resources were deleted or inserted mid-run, which shifts
- *   index pages and can skip a live resource; the caller then reads again
- *   from where the count first moved. A count that still does not match
- *   fails the table (or warns, with `countMismatch: warn`).
+ * - at the end: do the rows received match? totalResults dropping between
+ *   pages means resources were deleted mid-run, which shifts later items
+ *   to the front past a page boundary already read and can skip a live
+ *   resource; the caller then reads again from where the count first
+ *   dropped (insertions shift items back: duplicates, dropped by id, never
+ *   a gap). The rows must end between the smallest and the largest
+ *   totalResults seen; else the table fails (or warns, with
+ *   `countMismatch: warn`).
  */
 import { ScimEtlError } from '../../errors.js';
 
@@ -30,7 +33,7 @@ export class ListingCounts {
   private first?: number;
   private min?: number;
   private max?: number;
-  /** Lowest startIndex of a page whose totalResults differs from the first one. */
+  /** Lowest startIndex of a page whose totalResults is below one seen before it (resources deleted mid-run). */
   private movedAt?: number;
   /** Items on the first non-empty page: the page size the server really serves. */
   private step?: number;
@@ -79,9 +82,10 @@ export class ListingCounts {
       if (this.first === undefined) {
         this.first = this.min = this.max = total;
       } else {
+        // Only a drop can hide a resource (deletions shift later items to the front); insertions shift them back, giving duplicates.
+        if (total < this.max! && start !== undefined) this.movedAt = Math.min(this.movedAt ?? Infinity, start);
         this.min = Math.min(this.min!, total);
         this.max = Math.max(this.max!, total);
-        if (total !== this.first && start !== undefined) this.movedAt = Math.min(this.movedAt ?? Infinity, start);
       }
     }
     if (this.step !== undefined && this.max !== undefined && !this.untrusted) {

@@ -217,6 +217,19 @@ describe('membersSource', () => {
     expect(client.calls.length).to.equal(1);
   });
 
+  it('fails at once on a 2xx reply that is not JSON from its first byte (not a cut to ask again)', async () => {
+    const client = fakeStreamClient(() => 'Service Unavailable');
+    let err: any;
+    try {
+      await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_BAD_LIST');
+    expect(err.message).to.match(/^GET Groups \(startIndex 1\): the reply is not JSON/);
+    expect(client.calls.length).to.equal(1);
+  });
+
   it('asks again a reply whose JSON is truncated, and gives up after the retries', async () => {
     const full = listBody(sampleGroups, 4);
     let calls = 0;

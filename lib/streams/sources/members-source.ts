@@ -149,8 +149,9 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
  */
 async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined, where: string): AsyncGenerator<WalkEvent[]> {
   const res = await client.requestStream(req);
+  // An HTML page (a login or maintenance page) gets a message that shows it; other odd types are judged by parsing.
   const type = String(res.headers['content-type'] ?? '');
-  if (type !== '' && !/json/i.test(type)) {
+  if (/html/i.test(type)) {
     const head = await readHead(res.body as Readable);
     throw notScim(where, `the server answered 2xx with ${type.split(';')[0]} instead of SCIM JSON: ${safeSnippet(head, 120)}`);
   }

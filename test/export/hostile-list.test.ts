@@ -172,7 +172,7 @@ ${opts.entityExtra ?? ''}`,
       const got = new Set(r.rows.map((u) => u.id));
       expect(live.filter((u) => !got.has(u.id))).to.deep.equal([]);
       expect(r.rows.length).to.equal(got.size);
-      expect(r.stderr).to.match(/totalResults changed during the run .* reading again from startIndex/);
+      expect(r.stderr).to.match(/totalResults dropped during the run .* reading again from startIndex/);
     });
   }
 

@@ -524,7 +524,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     const received = listed.size + idless;
     const verdict = counts.verdict(received, !keyset && !rereadDone);
     if (verdict.kind === 'reread') {
-      o.logger.warn(`${o.endpoint}: totalResults changed during the run and ${received} owner(s) were listed; listing again from startIndex ${verdict.from} so that no shifted owner is missed (owners already written are skipped)`);
+      o.logger.warn(`${o.endpoint}: totalResults dropped during the run and ${received} owner(s) were listed; listing again from startIndex ${verdict.from} so that no shifted owner is missed (owners already written are skipped)`);
       rereadDone = rereading = true;
       start = verdict.from;
       previous = [];

@@ -215,8 +215,8 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
     const received = o.stats.resources;
     const verdict = counts.verdict(received, pager.name === 'index' && o.pager === undefined && !rereadDone);
     if (verdict.kind === 'reread') {
-      // totalResults moved mid-run: a deletion shifts later items one place to the front, past a page boundary already read.
-      o.logger.warn(`${o.endpoint}: totalResults changed during the run and ${received} resource(s) arrived; reading again from startIndex ${verdict.from} so that no shifted resource is missed (rows already written are skipped)`);
+      // totalResults dropped mid-run: a deletion shifts later items one place to the front, past a page boundary already read.
+      o.logger.warn(`${o.endpoint}: totalResults dropped during the run and ${received} resource(s) arrived; reading again from startIndex ${verdict.from} so that no shifted resource is missed (rows already written are skipped)`);
       rereadDone = true;
       rereading = true;
       previous = [];

@@ -6,9 +6,14 @@
  * Tables: `<identifier>_<Entity>.csv` for each entity, plus
  * `<identifier>_members_<Entity>.csv` (entity `members: true`) and
  * `<identifier>_privilegedData_<Entity>.csv` (entity `privilegedData: true`).
- * Tables run one after the other; each one is renamed into place as soon as it
- * is complete. A table that fails leaves its previous file untouched, the
- * other tables still run, and the run reports failure (exit 1).
+ * Tables run one after the other into temp files; the run commits them all
+ * together at the end (run-commit.ts). A table that fails, an interrupt or the
+ * `export.deadline` stops the run, commits nothing and leaves every previous
+ * file as it was (exit 1).
+ *
+ * Before each resource table a projection probe (scim/projection.ts) checks
+ * that the server honours `attributes=` and the filter, and picks the request
+ * shape and the local filter the table needs.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -19,14 +24,16 @@ import { silentLogger, type Logger } from './log.js';
 import { createProgress } from './progress.js';
 import type { EntityExport, Pipeline } from './config/types.js';
 import type { ScimClient } from './scim/client.js';
-import { formatFilter } from './scim/filter.js';
-import { toScimAttribute } from './scim/path.js';
+import { coerceBooleans, formatFilter, hasQuotedBoolean, parseFilter, type FilterNode } from './scim/filter.js';
+import { probeProjection, type ProjectionMode } from './scim/projection.js';
+import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
 import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
 import { membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
 import { choosePaging } from './streams/sources/choose-paging.js';
 import { tableFormatter, type TableFormat } from './streams/sinks/csv-table-sink.js';
-import { atomicFile } from './streams/sinks/atomic-file.js';
+import { runCommit, type RunCommit } from './streams/sinks/run-commit.js';
+import { localFilter, type LocalFilterStats } from './streams/transforms/local-filter.js';
 
 export type ExportClient = Pick<ScimClient, 'request' | 'requestStream' | 'stats'>;
 
@@ -71,6 +78,8 @@ export interface ExportOptions {
   /** Paging strategy for resource tables. Default: read from the server's ServiceProviderConfig (cursor when advertised, else index). */
   paging?: PagingMethod;
   now?: () => number;
+  /** Overrides `export.deadline` (ms). */
+  deadlineMs?: number;
 }
 
 export interface TableResult {
@@ -81,12 +90,16 @@ export interface TableResult {
   rows: number;
   /** The server's totalResults the table was checked against (absent when it gave none or it proved wrong)… */
   expected?: number;
-  /** …and what arrived: rows, or for a links table the owners (groups) listed. */
+  /** …and what arrived: resources before any local filter, or for a links table the owners (groups) listed. */
   received?: number;
   pages: number;
   retries: number;
   duplicates: number;
   seconds: number;
+  /** Resources listed but dropped by the local filter (the server refused the filter). */
+  filteredLocally?: number;
+  /** How the resources were asked for, when the probe had to step away from `attributes=`. */
+  projection?: ProjectionMode;
   error?: ScimEtlError;
 }
 
@@ -143,88 +156,166 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const exp = pipe.export;
   if (!exp) throw new ScimEtlError('ERR_CONFIG_NO_EXPORT', `${pipe.file}: the pipeline has no export section`, { file: pipe.file }, { category: 'config' });
   const logger = opts.logger ?? silentLogger;
-  const signal = opts.signal ?? new AbortController().signal;
   const now = opts.now ?? Date.now;
   const format = opts.format ?? exp.format ?? 'csv';
   const tables = selectTables(planTables(pipe), opts.entities, Boolean(opts.stdout));
+  const conn = pipe.connection;
   const outDir = resolve(opts.output ?? exp.output);
+  let commit: RunCommit | undefined;
   if (!opts.stdout) {
-    try {
-      await mkdir(outDir, { recursive: true });
-    } catch (err) {
-      throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot create the output directory ${outDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: outDir }, { cause: err });
+    await ensureOutputDir(outDir);
+    commit = runCommit(outDir, { prefix: `${conn.identifier}_` });
+    const stale = await commit.sweepStale().catch((err: Error) => {
+      logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
+      return [] as string[];
+    });
+    if (stale.length > 0) logger.info(`removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, { files: stale });
+  }
+  const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
+  const signal = deadline.signal;
+  try {
+    return await exportTables();
+  } catch (err) {
+    await commit?.abort();
+    // Stopped before the first table (reading the paging settings): say why.
+    if (deadline.expired() && !(isScimEtlError(err) && err.code === 'ERR_EXPORT_DEADLINE')) {
+      throw new ScimEtlError('ERR_EXPORT_DEADLINE', `export stopped by export.deadline (${deadline.ms} ms): nothing committed, the previous files are left as they were`, { deadlineMs: deadline.ms }, { cause: err });
     }
+    throw err;
+  } finally {
+    deadline.clear();
   }
 
-  const conn = pipe.connection;
-  if (!opts.incremental) {
-    for (const e of new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name))) {
-      logger.warn(`${e}: incremental export is not available in this version; running a complete export`);
+  async function exportTables(): Promise<ExportResult> {
+    if (!opts.incremental) {
+      for (const e of new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name))) {
+        logger.warn(`${e}: incremental export is not available in this version; running a complete export`);
+      }
     }
+    let paging = opts.paging;
+    let pageSize = conn.pageSize;
+    if (paging === undefined && tables.length > 0) {
+      const choice = await choosePaging(opts.client, conn.pageSize, { signal, logger });
+      paging = choice.paging;
+      pageSize = choice.pageSize;
+    }
+    const schemas = schemaSource(opts.client, signal);
+    const results: TableResult[] = [];
+    for (const plan of tables) {
+      if (signal.aborted) break;
+      // One commit per run: after a failed table nothing will be committed, so stop.
+      if (results.some((r) => !r.ok)) break;
+      const label = tableFileName(conn.identifier, plan.name, format);
+      const result = await exportTable(plan, label, { paging, pageSize, schemas });
+      results.push(result);
+      if (result.error) {
+        logger.error(`table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`, { code: result.error.code, ...summaryFields(label, result) });
+      } else if (opts.stdout) {
+        logger.info('exported', summaryFields(label, result));
+      }
+    }
+    const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
+    const stopped = signal.aborted;
+    if (stopped || failed > 0) {
+      await commit?.abort();
+    } else if (commit) {
+      await commit.commit();
+      for (const r of results) {
+        r.file = join(outDir, tableFileName(conn.identifier, r.table, format));
+        logger.info('exported', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file });
+      }
+      // The cookie only after the CSVs are in place (SPEC §5).
+      if (opts.incremental) await opts.incremental.committed(results);
+    }
+    // An interrupt that comes during the commit is too late to undo it: the run succeeded.
+    if (stopped && deadline.expired()) {
+      throw new ScimEtlError(
+        'ERR_EXPORT_DEADLINE',
+        `export stopped by export.deadline (${deadline.ms} ms) after ${results.filter((r) => r.ok).length} of ${tables.length} table(s): nothing committed, the previous files are left as they were`,
+        { deadlineMs: deadline.ms },
+      );
+    }
+    if (stopped) {
+      const done = results.filter((r) => r.ok).length;
+      throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${done} of ${tables.length} table(s): nothing committed, the previous files are left as they were`, {});
+    }
+    if (results.length < tables.length) {
+      logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);
+    }
+    return { tables: results, failed };
   }
-  let paging = opts.paging;
-  let pageSize = conn.pageSize;
-  if (paging === undefined && tables.length > 0) {
-    const choice = await choosePaging(opts.client, conn.pageSize, { signal, logger });
-    paging = choice.paging;
-    pageSize = choice.pageSize;
-  }
-  const results: TableResult[] = [];
-  for (const plan of tables) {
-    if (signal.aborted) break;
-    // Refused credentials or a bad setting would fail every other table the same way.
-    const fatal = results.find((r) => r.error && (r.error.category === 'auth' || r.error.category === 'config'));
-    if (fatal) break;
-    const file = opts.stdout ? undefined : join(outDir, tableFileName(conn.identifier, plan.name, format));
-    const label = tableFileName(conn.identifier, plan.name, format);
+
+  async function exportTable(
+    plan: TablePlan,
+    label: string,
+    run: { paging?: PagingMethod; pageSize: number; schemas: SchemaSource },
+  ): Promise<TableResult> {
     const started = now();
     const retriesBefore = opts.client.stats.retries;
     const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), label, now });
-    const filter = opts.incremental?.filterFor(plan.entity, Boolean(opts.full)) ?? entityFilter(plan.entity);
-
-    let source: Readable;
-    let counts: () => { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number };
-    const checks = { countMismatch: plan.entity.countMismatch ?? exp.countMismatch, maxPages: exp.maxPages };
-    if (plan.kind === 'resources') {
-      const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
-      source = scimListSource(opts.client, {
-        endpoint: plan.entity.name,
-        attributes: plan.entity.columns.map(toScimAttribute),
-        filter,
-        pageSize,
-        concurrency: conn.concurrency,
-        paging,
-        signal,
-        logger,
-        stats,
-        onPage: (s) => progress.update(s.resources, s.total),
-        ...checks,
-      });
-      counts = () => ({ rows: stats.resources, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
-    } else {
-      const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
-      source = membersSource(opts.client, {
-        endpoint: plan.entity.name,
-        attribute: plan.attribute,
-        filter,
-        pageSize,
-        retryDelayMs: conn.retry.backoffMs,
-        signal,
-        logger,
-        stats,
-        onPage: (s) => progress.update(s.rows),
-        ...checks,
-      });
-      // A links table is checked by owners: expected and received count groups, not links.
-      counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
-    }
-
-    const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [source];
-    if (plan.kind === 'resources') stages.push(flatten(plan.entity.columns));
-    stages.push(...tableFormatter({ columns: plan.columns, format, escapeFormulas: exp.escapeFormulas }));
+    let counts = (): { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number } => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
+    const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
+    let projection: ProjectionMode | undefined;
+    const dropped: LocalFilterStats = { dropped: 0 };
     let error: ScimEtlError | undefined;
-    const writer = file ? atomicFile(file) : undefined;
+    const writer = commit?.open(label);
     try {
+      const { filter, filterAst } = await serverFilter(plan.entity, opts.incremental?.filterFor(plan.entity, Boolean(opts.full)), run.schemas);
+      const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
+      if (plan.kind === 'resources') {
+        const shape = await probeProjection(opts.client, {
+          endpoint: plan.entity.name,
+          columns: plan.entity.columns,
+          filter,
+          filterAst,
+          filterFallback: exp!.filterFallback,
+          schemas: run.schemas.loaded() ?? BUILTIN_SCHEMAS,
+          count: Math.min(run.pageSize, 10),
+          ...(run.paging === 'cursor' ? { firstPage: { cursor: '' } } : {}),
+          signal,
+          logger,
+        });
+        if (shape.mode !== 'attributes') projection = shape.mode;
+        const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+        stages.push(
+          scimListSource(opts.client, {
+            endpoint: plan.entity.name,
+            attributes: shape.attributes,
+            excludedAttributes: shape.excludedAttributes,
+            filter: shape.filter,
+            pageSize: run.pageSize,
+            concurrency: conn.concurrency,
+            paging: run.paging,
+            signal,
+            logger,
+            stats,
+            onPage: (s) => progress.update(s.resources - dropped.dropped, s.total),
+            ...checks,
+          }),
+        );
+        if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
+        stages.push(flatten(plan.entity.columns));
+        counts = () => ({ rows: stats.resources - dropped.dropped, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+      } else {
+        const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+        stages.push(
+          membersSource(opts.client, {
+            endpoint: plan.entity.name,
+            attribute: plan.attribute,
+            filter,
+            pageSize: run.pageSize,
+            retryDelayMs: conn.retry.backoffMs,
+            signal,
+            logger,
+            stats,
+            onPage: (s) => progress.update(s.rows),
+            ...checks,
+          }),
+        );
+        // A links table is checked by owners: expected and received count groups, not links.
+        counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
+      }
+      stages.push(...tableFormatter({ columns: plan.columns, format, escapeFormulas: exp!.escapeFormulas }));
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });
@@ -236,10 +327,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // The reader closed the pipe (`… | head`): it wants no more rows; not a failure.
         logger.debug(`${plan.name}: stdout closed by the reader; stopped`);
       } else {
-        error = asExportError(err, plan, signal);
+        error = asExportError(err, plan, signal, deadline);
       }
       // pipeline() settles before the writer's async clean-up; wait for the temp file to go.
-      if (writer && !writer.closed) await new Promise((r) => writer.once('close', r));
+      if (writer) await writer.discard();
     }
     progress.finish();
     const c = counts();
@@ -253,35 +344,103 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       seconds: Math.round((now() - started) / 10) / 100,
     };
     if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
-    if (!error && file) result.file = file;
+    if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
+    if (projection) result.projection = projection;
     if (error) result.error = error;
-    results.push(result);
-    const fields = { table: label, rows: result.rows, ...(result.expected !== undefined ? { expected: result.expected, received: result.received } : {}), pages: result.pages, retries: result.retries, duplicates: result.duplicates, seconds: result.seconds };
-    if (error) {
-      logger.error(`table failed${file ? ' (previous file left untouched)' : ''}: ${error.format()}`, { code: error.code, ...fields });
-    } else {
-      logger.info('exported', { ...fields, ...(file ? { file } : {}) });
+    return result;
+  }
+}
+
+/** The one place the output directory is made (a guarded ensureDir can replace the mkdir). */
+async function ensureOutputDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot create the output directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: dir }, { cause: err });
+  }
+}
+
+function summaryFields(label: string, r: TableResult): Record<string, unknown> {
+  return {
+    table: label,
+    rows: r.rows,
+    ...(r.expected !== undefined ? { expected: r.expected, received: r.received } : {}),
+    pages: r.pages,
+    retries: r.retries,
+    duplicates: r.duplicates,
+    seconds: r.seconds,
+    ...(r.filteredLocally !== undefined ? { filteredLocally: r.filteredLocally } : {}),
+    ...(r.projection ? { projection: r.projection } : {}),
+  };
+}
+
+interface Deadline {
+  signal: AbortSignal;
+  ms?: number;
+  expired(): boolean;
+  clear(): void;
+}
+
+/** The run's signal, aborted also `ms` after the start when a deadline is set. */
+function runDeadline(outer: AbortSignal | undefined, ms: number | undefined): Deadline {
+  const base = outer ?? new AbortController().signal;
+  if (!ms) return { signal: base, expired: () => false, clear: () => undefined };
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(new ScimEtlError('ERR_EXPORT_DEADLINE', `export.deadline of ${ms} ms reached`, { deadlineMs: ms })), ms);
+  return { signal: AbortSignal.any([base, timer.signal]), ms, expired: () => timer.signal.aborted, clear: () => clearTimeout(handle) };
+}
+
+interface SchemaSource {
+  /** Server schemas (else built-in), read once, only when asked. */
+  get(): Promise<readonly SchemaDefinition[]>;
+  loaded(): readonly SchemaDefinition[] | undefined;
+}
+
+function schemaSource(client: ExportClient, signal: AbortSignal): SchemaSource {
+  let promise: Promise<readonly SchemaDefinition[]> | undefined;
+  let value: readonly SchemaDefinition[] | undefined;
+  return {
+    get() {
+      promise ??= readServerSchemas(client, signal).then((r) => (value = r.schemas));
+      return promise;
+    },
+    loaded: () => value,
+  };
+}
+
+/**
+ * The filter sent for an entity: the incremental hook's text or the validated
+ * filter, printed canonically (every and/or parenthesised), with quoted
+ * "true"/"false" compared with a boolean attribute turned into booleans
+ * (strict servers match nothing otherwise). The AST is what a local filter
+ * evaluates when the server refuses the text.
+ */
+async function serverFilter(
+  entity: EntityExport,
+  hookText: string | undefined,
+  schemas: SchemaSource,
+): Promise<{ filter?: string; filterAst?: FilterNode }> {
+  let ast = entity.filterAst;
+  if (hookText !== undefined) {
+    try {
+      ast = parseFilter(hookText);
+    } catch {
+      return { filter: hookText }; // not ours to rewrite: sent as the hook wrote it
     }
   }
-  const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
-  if (failed === 0 && opts.incremental && !opts.stdout) await opts.incremental.committed(results);
-  if (signal.aborted) {
-    const done = results.filter((r) => r.ok).length;
-    throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted: ${done} of ${tables.length} table(s) written; the unfinished ones were left as they were`, {});
+  if (!ast) return entity.filter ? { filter: entity.filter } : {};
+  if (hasQuotedBoolean(ast)) {
+    const defs = await schemas.get();
+    ast = coerceBooleans(ast, (path, parent) => {
+      const def = attributeAt(defs, entity.name, path, parent) ?? attributeAt(BUILTIN_SCHEMAS, entity.name, path, parent);
+      return def?.type === 'boolean';
+    });
   }
-  if (results.length < tables.length) {
-    logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);
-  }
-  return { tables: results, failed };
+  return { filter: formatFilter(ast), filterAst: ast };
 }
 
-/** The filter sent for an entity: the validated AST printed canonically (every and/or parenthesised). */
-function entityFilter(entity: EntityExport): string | undefined {
-  if (entity.filterAst) return formatFilter(entity.filterAst);
-  return entity.filter || undefined;
-}
-
-function asExportError(err: unknown, plan: TablePlan, signal: AbortSignal): ScimEtlError {
+function asExportError(err: unknown, plan: TablePlan, signal: AbortSignal, deadline: Deadline): ScimEtlError {
+  if (deadline.expired()) return new ScimEtlError('ERR_EXPORT_DEADLINE', `${plan.name}: stopped by export.deadline (${deadline.ms} ms)`, { table: plan.name }, { cause: err });
   if (isScimEtlError(err)) return err;
   if (signal.aborted) return new ScimEtlError('ERR_EXPORT_ABORTED', `${plan.name}: interrupted`, { table: plan.name }, { cause: err });
   const e = err as NodeJS.ErrnoException;

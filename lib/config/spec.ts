@@ -157,6 +157,12 @@ export const exportSpec: ObjectSpec = {
     format: str('Output format.', { enum: ['csv', 'ndjson'], default: 'csv' }),
     countMismatch: str("A table whose rows do not match the server's totalResults (after one re-read): fail it and keep the previous file, or warn and write it.", { enum: COUNT_MISMATCH, default: 'fail' }),
     maxPages: int('List requests one table may take before it fails (a server serving one item per page, or paging without end).', 1, 100_000),
+    // Node timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once.
+    deadline: int('Longest run in milliseconds: a run still going then stops with ERR_EXPORT_DEADLINE and commits nothing. Default: none.', 1, undefined, 2147483647),
+    filterFallback: str('What a table does when the server refuses its filter (400 invalidFilter): list everything and filter locally, or fail.', {
+      enum: ['local', 'fail'],
+      default: 'local',
+    }),
   },
 };
 

@@ -72,6 +72,10 @@ export interface ExportConfig {
   countMismatch?: 'fail' | 'warn';
   /** List requests one table may take; default 100,000. */
   maxPages?: number;
+  /** Longest run in ms; absent: none. */
+  deadline?: number;
+  /** A filter the server refuses (400 invalidFilter): applied locally after listing, or the table fails. */
+  filterFallback: 'local' | 'fail';
 }
 
 export type Threshold = { count: number } | { percent: number };

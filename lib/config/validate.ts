@@ -274,7 +274,9 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     format: ((x.format as string | undefined) ?? d.format) as 'csv' | 'ndjson',
     countMismatch: ((x.countMismatch as string | undefined) ?? d.countMismatch) as 'fail' | 'warn',
     maxPages: (x.maxPages as number | undefined) ?? (d.maxPages as number),
+    filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
+  if (x.deadline !== undefined) config.deadline = x.deadline as number;
   if (x.syncCookiesFile !== undefined) config.syncCookiesFile = resolvePath(ctx.file, x.syncCookiesFile as string);
   return config;
 }

@@ -93,7 +93,7 @@ export function runBulk(body: unknown, ops: ResourceOps, o: NormalizedOptions): 
     for (const i of pending) {
       if (errors >= failOnErrors) break;
       try {
-        results[i] = runOne(list[i]!, ops, ids);
+        results[i] = runOne(list[i]!, ops, ids, o.quirks.bulkPatchIgnored === true);
         progressed = true;
       } catch (err) {
         let cause = err;
@@ -124,7 +124,7 @@ export function runBulk(body: unknown, ops: ResourceOps, o: NormalizedOptions): 
   return { schemas: [BULK_RESPONSE], Operations: results.filter((r): r is Obj => r !== undefined) };
 }
 
-function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>): Obj {
+function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>, patchIgnored: boolean): Obj {
   const path = resolve(op.path, ids) as string;
   const data = op.data === undefined ? undefined : resolve(op.data, ids);
   const m = /^\/([^/?]+)(?:\/([^/?]+))?\/?$/.exec(path);
@@ -150,6 +150,8 @@ function runOne(op: BulkOp, ops: ResourceOps, ids: Map<string, string>): Obj {
     ops.delete(type, id, op.version);
     return { ...out, location, status: '204' };
   }
+  // scimgateway: a Bulk PATCH is acknowledged and never applied.
+  if (op.method === 'PATCH' && patchIgnored) return { ...out, location: ops.locationOf(type, id), status: '200' };
   const e = op.method === 'PUT' ? ops.replace(type, id, data, op.version) : ops.patch(type, id, data, op.version);
   return { ...out, location: e.res.meta?.location, ...(e.res.meta?.version ? { version: e.res.meta.version } : {}), status: '200' };
 }

@@ -157,3 +157,8 @@ const CYBERARK: DialectProfile = {
 export const DIALECTS: Record<DialectName, DialectProfile> = { RFC, Slack: SLACK, Salesforce: SALESFORCE, CyberArk: CYBERARK };
 
 export const DIALECT_NAMES = Object.keys(DIALECTS) as DialectName[];
+
+/** The dialect named, in any case (`salesforce`, `RFC`), or undefined. */
+export function dialectName(text: unknown): DialectName | undefined {
+  return typeof text === 'string' ? DIALECT_NAMES.find((n) => n.toLowerCase() === text.trim().toLowerCase()) : undefined;
+}

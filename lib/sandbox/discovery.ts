@@ -10,7 +10,7 @@ import type { NormalizedOptions } from './options.js';
 const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RT_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 
-export function serviceProviderConfig(o: NormalizedOptions, base: string): Record<string, unknown> {
+export function serviceProviderConfig(o: NormalizedOptions, root: string): Record<string, unknown> {
   const schemes: Record<string, unknown>[] = [];
   if (o.token !== undefined) schemes.push({ type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: 'Authentication with a bearer token', primary: true });
   if (o.oauth) schemes.push({ type: 'oauth2', name: 'OAuth 2.0', description: 'Client credentials or password grant at /oauth2/token', specUri: 'https://www.rfc-editor.org/rfc/rfc6749', primary: schemes.length === 0 });
@@ -33,11 +33,11 @@ export function serviceProviderConfig(o: NormalizedOptions, base: string): Recor
       ...(o.cursor ? { cursorTimeout: o.cursor.timeoutSeconds } : {}),
     },
     authenticationSchemes: schemes,
-    meta: { resourceType: 'ServiceProviderConfig', location: `${base}/v2/ServiceProviderConfig` },
+    meta: { resourceType: 'ServiceProviderConfig', location: `${root}/ServiceProviderConfig` },
   };
 }
 
-export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{ endpoint: string; name: string; schema: string }> = []): Record<string, unknown>[] {
+export function resourceTypes(o: NormalizedOptions, root: string, extra: Array<{ endpoint: string; name: string; schema: string }> = []): Record<string, unknown>[] {
   return [
     {
       schemas: [RT_SCHEMA],
@@ -47,7 +47,7 @@ export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{
       description: 'User Account',
       schema: USER_SCHEMA,
       schemaExtensions: o.profile.userExtensions.map((schema) => ({ schema, required: false })),
-      meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/User` },
+      meta: { resourceType: 'ResourceType', location: `${root}/ResourceTypes/User` },
     },
     {
       schemas: [RT_SCHEMA],
@@ -57,7 +57,7 @@ export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{
       description: 'Group',
       schema: GROUP_SCHEMA,
       schemaExtensions: [],
-      meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/Group` },
+      meta: { resourceType: 'ResourceType', location: `${root}/ResourceTypes/Group` },
     },
     ...extra.map((t) => ({
       schemas: [RT_SCHEMA],
@@ -67,13 +67,13 @@ export function resourceTypes(o: NormalizedOptions, base: string, extra: Array<{
       description: t.name,
       schema: t.schema,
       schemaExtensions: [],
-      meta: { resourceType: 'ResourceType', location: `${base}/v2/ResourceTypes/${t.name}` },
+      meta: { resourceType: 'ResourceType', location: `${root}/ResourceTypes/${t.name}` },
     })),
   ];
 }
 
-export function schemas(o: NormalizedOptions, base: string): Record<string, unknown>[] {
-  return [...BUILTIN_SCHEMAS, ...o.profile.extraSchemas].map((d) => toScimSchemaResource(d, `${base}/v2`));
+export function schemas(o: NormalizedOptions, root: string): Record<string, unknown>[] {
+  return [...BUILTIN_SCHEMAS, ...o.profile.extraSchemas].map((d) => toScimSchemaResource(d, root));
 }
 
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';

@@ -21,6 +21,7 @@ export type { Sandbox, SandboxOptions, SandboxData, FaultSpec, FaultKind, Reques
 export { SandboxStore, type ResourceType, type Entry } from './store.js';
 export { parseFaultArg, validateFault, FAULT_KINDS } from './faults.js';
 export { generateUsers, generateGroups, prng } from './generate.js';
+export { normalizeQuirks, parseQuirkArgs, QUIRKS, QUIRK_NAMES, QUIRK_BUNDLES, QUIRK_BUNDLE_NAMES, type QuirkSpec, type QuirkName, type QuirkBundle, type QuirkSet } from './quirks.js';
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const o = normalizeOptions(opts);
@@ -33,6 +34,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     baseUrl: 'http://placeholder',
     etag: o.etag,
     lastModified: o.profile.lastModified,
+    rootPath: o.rootPath,
     ...(o.profile.linkedMembers ? { linkedMembers: o.profile.linkedMembers } : {}),
   });
   let markReady!: () => void;
@@ -77,6 +79,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let stopped: Promise<void> | undefined;
   return {
     url,
+    root: store.root,
+    quirks: o.quirks,
     port,
     store,
     requests: state.requests,

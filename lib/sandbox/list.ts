@@ -14,6 +14,7 @@ import type { Reply } from './reply.js';
 import type { NormalizedOptions } from './options.js';
 import type { FiredFault } from './faults.js';
 import { parseLeftToRight } from './left-to-right.js';
+import { applyFilterQuirks } from './quirk-filter.js';
 
 /** Query parameters or a SearchRequest body, as received. */
 export interface ListParams {
@@ -71,6 +72,11 @@ function parseCount(v: unknown, o: NormalizedOptions): number {
   if (!Number.isFinite(n) || !Number.isInteger(n)) throw badRequest(`count must be an integer, got ${JSON.stringify(v)}`);
   // Negative means 0 (RFC 7644 §3.4.2.4); above the cap is silently capped.
   return Math.min(Math.max(n, 0), o.maxResults);
+}
+
+/** The pageCap quirk: a cap the ServiceProviderConfig does not tell. */
+function capped(count: number, o: NormalizedOptions): number {
+  return o.quirks.pageCap === undefined ? count : Math.min(count, o.quirks.pageCap);
 }
 
 function listParam(v: unknown, name: string): string | string[] | undefined {
@@ -210,10 +216,11 @@ export function* resourceChunks(store: SandboxStore, e: Entry, p: Projection): G
 }
 
 export function listResources(store: SandboxStore, types: ResourceType[], params: ListParams, o: NormalizedOptions, fired: FiredFault[] = []): Reply {
-  const filter = parseFilterParam(params.filter, o.profile.leftToRightLogic);
-  if (filter && !o.profile.lastModified && mentionsSub(filter, 'meta', 'lastmodified')) {
+  const parsed = parseFilterParam(params.filter, o.profile.leftToRightLogic);
+  if (parsed && !o.profile.lastModified && mentionsSub(parsed, 'meta', 'lastmodified')) {
     throw badRequest(`this server (${o.profile.name}) has no meta.lastModified to filter on`, 'invalidFilter');
   }
+  const filter = applyFilterQuirks(parsed, o.quirks);
   let startIndex = parseStartIndex(params.startIndex);
   if (o.profile.maxStartIndex !== undefined && startIndex > o.profile.maxStartIndex) {
     throw badRequest(`Start index too big (over ${o.profile.maxStartIndex}): page large sets with a filter such as id gt "<last id>"`, 'invalidValue');
@@ -222,8 +229,8 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   if (cursorMode && params.count !== undefined && params.count !== '' && !(Number.isInteger(Number(params.count)) && Number(params.count) >= 0)) {
     throw badRequest(`count must be an integer >= 0, got ${JSON.stringify(params.count)}`, 'invalidCount');
   }
-  let count = parseCount(params.count, o);
-  const proj = parseProjection(listParam(params.attributes, 'attributes'), listParam(params.excludedAttributes, 'excludedAttributes'));
+  let count = capped(parseCount(params.count, o), o);
+  const proj = parseProjection(listParam(params.attributes, 'attributes'), listParam(params.excludedAttributes, 'excludedAttributes'), o.quirks);
   let sel = select(store, types, filter, o);
   if (filter && o.profile.filteredById && (params.sortBy === undefined || params.sortBy === '')) sel = sortSelection(store, sel, { attr: 'id' }, false);
   if (params.sortBy !== undefined && params.sortBy !== '' && o.profile.sort) {
@@ -255,6 +262,8 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   const query = JSON.stringify([types, params.filter ?? '', params.sortBy ?? '', params.sortOrder ?? '']);
   const from = cursorMode ? decodeCursor(String(params.cursor), query, o.cursor!.timeoutSeconds) : startIndex - 1;
   const n = count === 0 ? 0 : Math.max(0, Math.min(count, sel.length - from));
+  // scim2-server: totalResults is what this page holds, so a client that trusts it stops after page one.
+  if (o.quirks.totalIsPageLength) total = n;
   const cursors = !cursorMode
     ? ''
     : (from + n < sel.length && n > 0 ? `,"nextCursor":"${encodeCursor({ o: from + n, q: query, t: Date.now() })}"` : '') +

@@ -1,8 +1,9 @@
 /** Sandbox options normalised and validated in one place (stable code ERR_SANDBOX_OPTION). */
 import { ScimEtlError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DIALECTS, DIALECT_NAMES, type DialectProfile } from './dialects.js';
+import { DIALECTS, DIALECT_NAMES, dialectName, type DialectProfile } from './dialects.js';
 import { validateFault } from './faults.js';
+import { normalizeQuirks, type QuirkSet } from './quirks.js';
 import type { FaultSpec, SandboxData, SandboxOptions } from './types.js';
 
 export interface NormalizedOptions {
@@ -23,6 +24,10 @@ export interface NormalizedOptions {
   patch: boolean;
   etag: boolean;
   faults: FaultSpec[];
+  /** Real servers' misbehaviours to reproduce (see quirks.ts). */
+  quirks: QuirkSet;
+  /** Where the SCIM endpoints live: /v2, or the rootPath quirk's path. */
+  rootPath: string;
   rateLimit?: { reads: number; writes: number; windowMs: number };
   logger: Logger;
   maxBodySize: number;
@@ -40,8 +45,9 @@ function int(name: string, v: unknown, min: number, dflt: number, max = Number.M
 
 export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
   if (o === null || typeof o !== 'object') throw optionError('options', 'an object', o);
-  const dialect = o.dialect ?? 'RFC';
-  if (!DIALECT_NAMES.includes(dialect)) throw optionError('dialect', `one of ${DIALECT_NAMES.join(', ')}`, dialect);
+  // Any case, as scimSyntax in a pipeline (rfc, SALESFORCE…).
+  const dialect = o.dialect === undefined ? 'RFC' : dialectName(o.dialect);
+  if (!dialect) throw optionError('dialect', `one of ${DIALECT_NAMES.join(', ')} (any case)`, o.dialect);
   const profile = DIALECTS[dialect];
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string' || !host) throw optionError('host', 'a host name or address', host);
@@ -67,6 +73,7 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
   const bulk = o.bulk ?? {};
   if (o.faults !== undefined && !Array.isArray(o.faults)) throw optionError('faults', 'an array', o.faults);
   const faults = (o.faults ?? []).map((f, i) => validateFault(f, `faults[${i}]`));
+  const quirks = normalizeQuirks(o.quirks);
   const norm: NormalizedOptions = {
     port: int('port', o.port, 0, 0, 65535),
     host,
@@ -82,6 +89,8 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
     patch: o.patch ?? profile.defaults.patch,
     etag: o.etag ?? profile.defaults.etag,
     faults,
+    quirks,
+    rootPath: quirks.rootPath ?? '/v2',
     logger: o.logger ?? silentLogger,
     maxBodySize: int('maxBodySize', o.maxBodySize, 1, 10 * 1_048_576),
   };

@@ -62,9 +62,26 @@ function parsePath(text: string): PatchPath {
   }
 }
 
+export interface PatchOptions {
+  knownSchemas: readonly string[];
+  /** Salesforce: a pathed member add/replace must carry `{"members":[…]}`. */
+  wrappedMembers?: boolean;
+  /** ignoreDottedReplace quirk: `replace` of `name.givenName` is dropped, answered as if done. */
+  ignoreDottedReplace?: boolean;
+  /** memberPatchLimit quirk: more members named in one PATCH is a 400. */
+  memberLimit?: number;
+}
+
 /** Applies a PATCH body to an entry and commits it; throws ScimHttpError, leaving the entry as it was. */
-export function applyPatch(store: SandboxStore, e: Entry, body: unknown, knownSchemas: readonly string[], wrappedMembers = false): void {
-  const ops = parsePatchBody(body);
+export function applyPatch(store: SandboxStore, e: Entry, body: unknown, opts: PatchOptions): void {
+  const { knownSchemas, wrappedMembers = false } = opts;
+  let ops = parsePatchBody(body);
+  if (opts.memberLimit !== undefined && e.type === 'Groups') {
+    const n = ops.reduce((sum, op) => sum + membersNamed(op), 0);
+    if (n > opts.memberLimit) throw badRequest(`too many members in one PATCH: ${n}, at most ${opts.memberLimit}`, 'invalidValue');
+  }
+  // SCIMServer: a dotted replace path is taken for a key nobody reads; the reply is the unchanged resource.
+  if (opts.ignoreDottedReplace) ops = ops.filter((op) => !(op.op === 'replace' && op.path?.path.sub && !op.path.filter));
   const draft = structuredClone(e.res) as Obj;
   const undo: Array<() => void> = [];
   let membersChanged = false;
@@ -277,6 +294,18 @@ function memberOp(op: Operation, m: MemberOps): void {
   // remove "members" with a value list removes those; without one, all.
   if (op.value !== undefined && op.value !== null) return m.removeIds(m.refs(unwrap(op.value)).map((r) => r.value));
   m.remove(() => true);
+}
+
+/** How many members one operation names (the memberPatchLimit quirk counts them). */
+function membersNamed(op: Operation): number {
+  const count = (v: unknown) => {
+    const list = unwrap(v);
+    return Array.isArray(list) ? list.length : list === undefined || list === null ? 0 : 1;
+  };
+  if (!op.path) return isObj(op.value) ? count(op.value[keyIn(op.value, 'members') ?? 'members']) : 0;
+  if (op.path.path.schema || !same(op.path.path.attr, 'members')) return 0;
+  if (op.path.filter) return eqValues(op.path.filter)?.length ?? 1;
+  return count(op.value);
 }
 
 /** A no-path add carries `{members:[…]}`; a pathed add carries the array itself. Both reach here. */

@@ -5,22 +5,31 @@
 import type { ScimResource } from '../types.js';
 import { parseAttrPath, type AttrPath } from '../scim/filter.js';
 import { ScimEtlError } from '../errors.js';
-import { badRequest } from './scim-error.js';
+import { badRequest, ScimHttpError } from './scim-error.js';
+import type { QuirkSet } from './quirks.js';
 
 export interface Projection {
   attributes?: AttrPath[];
   excluded?: AttrPath[];
+  /** emptyParentProjection quirk: a complex attribute named without a sub-attribute comes back as {} / [{},…]. */
+  emptyParents?: boolean;
 }
 
 const ALWAYS = new Set(['id', 'schemas', 'meta']);
 
-/** Parses the comma-separated lists; 400 invalidValue on a malformed path. */
-export function parseProjection(attributes?: string | string[], excluded?: string | string[]): Projection {
+/** Parses the comma-separated lists; 400 invalidValue on a malformed path. Quirks may refuse or drop extension paths. */
+export function parseProjection(attributes?: string | string[], excluded?: string | string[], quirks: QuirkSet = {}): Projection {
   const p: Projection = {};
   const a = splitList(attributes);
   const x = splitList(excluded);
-  if (a.length) p.attributes = a.map(parsePath);
-  else if (x.length) p.excluded = x.map(parsePath);
+  if (a.length) {
+    p.attributes = a.map(parsePath);
+    // scimmy crashes on an extension URN in attributes= (and answers with the TypeError's message).
+    if (quirks.attributesUrn400 && p.attributes.some((path) => path.schema)) throw new ScimHttpError(400, "Cannot read properties of undefined (reading 'includes')");
+    // scimgateway silently drops them: what is left may be nothing but id, schemas and meta.
+    if (quirks.dropExtensionAttributes) p.attributes = p.attributes.filter((path) => !path.schema);
+    if (quirks.emptyParentProjection) p.emptyParents = true;
+  } else if (x.length) p.excluded = x.map(parsePath);
   return p;
 }
 
@@ -51,7 +60,7 @@ export function attributeShare(p: Projection, attr: string): 'all' | 'none' | Se
   if (p.attributes) {
     const hits = p.attributes.filter((a) => !a.schema && same(a.attr, attr));
     if (hits.length === 0) return 'none';
-    if (hits.some((h) => !h.sub)) return 'all';
+    if (hits.some((h) => !h.sub)) return p.emptyParents ? new Set(hits.filter((h) => h.sub).map((h) => h.sub!.toLowerCase())) : 'all';
     return new Set(hits.map((h) => h.sub!.toLowerCase()));
   }
   if (p.excluded) {
@@ -64,17 +73,25 @@ export function attributeShare(p: Projection, attr: string): 'all' | 'none' | Se
 
 /** Applies a projection to a full resource, returning a new object (the input is not changed). */
 export function project(res: ScimResource, p: Projection): ScimResource {
-  if (p.attributes) return include(res, p.attributes);
+  if (p.attributes) return include(res, p.attributes, p.emptyParents);
   if (p.excluded) return exclude(res, p.excluded);
   return res;
 }
 
-function include(res: ScimResource, paths: AttrPath[]): ScimResource {
+function include(res: ScimResource, paths: AttrPath[], emptyParents = false): ScimResource {
   const out: Record<string, unknown> = {};
+  /** Attributes the emptyParentProjection quirk answered with empty shells: kept even when empty. */
+  const shells = new Set<string>();
   for (const k of Object.keys(res)) if (ALWAYS.has(k)) out[k] = res[k];
   for (const path of paths) {
     let src: Record<string, unknown> = res;
     let dst: Record<string, unknown> = out;
+    // A whole extension named by its URN (parsed as schema + last segment).
+    const whole = path.schema && !path.sub ? keyIn(res, `${path.schema}:${path.attr}`) : undefined;
+    if (whole) {
+      out[whole] = res[whole];
+      continue;
+    }
     if (path.schema) {
       const sk = keyIn(res, path.schema);
       if (!sk || !res[sk] || typeof res[sk] !== 'object') continue;
@@ -85,7 +102,11 @@ function include(res: ScimResource, paths: AttrPath[]): ScimResource {
     if (!ak) continue;
     const v = src[ak];
     if (!path.sub) {
-      dst[ak] = v;
+      if (emptyParents && v && typeof v === 'object') {
+        // Only the shape survives: {} or one {} per element; sub-attribute paths fill them in.
+        dst[ak] ??= Array.isArray(v) ? v.map((el) => (el && typeof el === 'object' ? {} : el)) : {};
+        shells.add(ak);
+      } else dst[ak] = v;
       continue;
     }
     if (Array.isArray(v)) {
@@ -104,7 +125,7 @@ function include(res: ScimResource, paths: AttrPath[]): ScimResource {
   }
   // Elements that got no requested sub-attribute are noise: drop them.
   for (const [k, v] of Object.entries(out)) {
-    if (Array.isArray(v) && !ALWAYS.has(k)) out[k] = v.filter((el) => !(el && typeof el === 'object' && Object.keys(el).length === 0));
+    if (Array.isArray(v) && !ALWAYS.has(k) && !shells.has(k)) out[k] = v.filter((el) => !(el && typeof el === 'object' && Object.keys(el).length === 0));
   }
   return out as ScimResource;
 }
@@ -113,6 +134,11 @@ function exclude(res: ScimResource, paths: AttrPath[]): ScimResource {
   const out: Record<string, unknown> = { ...res };
   for (const path of paths) {
     let holder: Record<string, unknown> = out;
+    const whole = path.schema && !path.sub ? keyIn(out, `${path.schema}:${path.attr}`) : undefined;
+    if (whole) {
+      delete out[whole];
+      continue;
+    }
     if (path.schema) {
       const sk = keyIn(out, path.schema);
       if (!sk || !out[sk] || typeof out[sk] !== 'object') continue;

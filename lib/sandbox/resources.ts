@@ -28,7 +28,7 @@ export class ResourceOps {
 
   /** The URL of a resource (for Bulk replies), whether or not it exists. */
   locationOf(type: ResourceType, id: string): string {
-    return `${this.store.baseUrl}/v2/${type}/${encodeURIComponent(id)}`;
+    return `${this.store.root}/${type}/${encodeURIComponent(id)}`;
   }
 
   /** If-Match: `*` or one of the listed tags must equal the current weak ETag (412 otherwise). */
@@ -65,11 +65,20 @@ export class ResourceOps {
     if (!this.store.writable(type)) throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     if (this.o.profile.writableTypes[type]?.patch === false) throw new ScimHttpError(405, `${this.o.profile.name}: ${type} take no PATCH (use PUT)`);
     this.checkIfMatch(e, ifMatch);
-    applyPatch(this.store, e, body, this.knownSchemas, this.o.profile.wrappedMemberValue);
+    applyPatch(this.store, e, body, {
+      knownSchemas: this.knownSchemas,
+      wrappedMembers: this.o.profile.wrappedMemberValue,
+      ...(this.o.quirks.ignoreDottedReplace ? { ignoreDottedReplace: true } : {}),
+      ...(this.o.quirks.memberPatchLimit !== undefined ? { memberLimit: this.o.quirks.memberPatchLimit } : {}),
+    });
     return e;
   }
 
   delete(type: ResourceType, id: string, ifMatch?: string): void {
+    if (this.o.quirks.deleteMissing500 && type === 'Users' && !this.store.entry(type, id)) {
+      // scimgateway: the backend's "not found" escapes as a server error.
+      throw new ScimHttpError(500, `Delete user ${id} failed: user not found`);
+    }
     const e = this.store.mustGet(type, id);
     this.checkIfMatch(e, ifMatch);
     if (type === 'Users' && this.o.profile.deleteDeactivatesUsers) {

@@ -13,7 +13,7 @@ import { runBulk } from './bulk.js';
 import { parseProjection } from './project.js';
 import { serviceProviderConfig, resourceTypes, schemas, listOf } from './discovery.js';
 import { FaultInjector, type FiredFault } from './faults.js';
-import type { SandboxStore, ResourceType } from './store.js';
+import type { SandboxStore, ResourceType, Entry } from './store.js';
 import type { NormalizedOptions } from './options.js';
 import type { FaultSpec, RequestLogEntry } from './types.js';
 import type { TokenIssuer } from './oauth.js';
@@ -36,9 +36,19 @@ export interface ServerState {
 interface Parsed {
   method: string;
   path: string;
+  /** The path below the SCIM root ('' is the root, '/Users/x'), undefined outside it. */
+  rel: string | undefined;
   query: URLSearchParams;
   /** "METHOD /v2/Users" with ids collapsed, for the per-route counter. */
   routeKey: string;
+}
+
+/** Where the SCIM endpoints are: /v2, the rootPath quirk's path, or (CyberArk) /v2, /scim, /scim/v2 and / alike. */
+function belowRoot(path: string, o: NormalizedOptions): string | undefined {
+  if (o.quirks.rootPath !== undefined || !o.profile.pathsWithoutV2) {
+    return path === o.rootPath || path.startsWith(o.rootPath + '/') ? path.slice(o.rootPath.length) : undefined;
+  }
+  return path.replace(/^\/scim(?=\/|$)/i, '').replace(/^\/v2(?=\/|$)/i, '');
 }
 
 export function createSandboxServer(state: ServerState): Server {
@@ -54,13 +64,15 @@ export function createSandboxServer(state: ServerState): Server {
 async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
   const method = (req.method ?? 'GET').toUpperCase();
-  const p: Parsed = { method, path: url.pathname, query: url.searchParams, routeKey: `${method} ${url.pathname.replace(/^(\/v2\/[^/]+)\/.+$/, '$1/{id}')}` };
+  // The token endpoint has its own authentication; faults still apply to it.
+  const oauth = state.issuer !== undefined && (url.pathname === '/oauth2/token' || url.pathname.startsWith('/oauth2/token/') || url.pathname === '/.well-known/oauth-authorization-server');
+  const rel = oauth ? undefined : belowRoot(url.pathname, state.o);
+  const routeKey = `${method} ${rel === undefined ? url.pathname : state.o.rootPath + rel.replace(/^(\/[^/]+)\/.+$/, '$1/{id}')}`;
+  const p: Parsed = { method, path: url.pathname, rel, query: url.searchParams, routeKey };
   let fault: RequestLogEntry['fault'];
   let status = 500;
   try {
     await state.ready;
-    // The token endpoint has its own authentication; faults still apply to it.
-    const oauth = state.issuer !== undefined && (p.path === '/oauth2/token' || p.path.startsWith('/oauth2/token/') || p.path === '/.well-known/oauth-authorization-server');
     let bearer: string | undefined;
     let body: unknown;
     if (!oauth) {
@@ -95,7 +107,9 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     status = reply.status;
     await sendReply(res, reply, mangle);
   } catch (err) {
-    const e = err instanceof ScimHttpError ? err : new ScimHttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    let e = err instanceof ScimHttpError ? err : new ScimHttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    // scim2-server: the client's mistake answered as the server's, scimType kept.
+    if (state.o.quirks.clientErrorAs500 && e.status === 400) e = new ScimHttpError(500, e.detail, e.scimType, e.headers);
     status = e.status;
     if (e.status >= 500 && !(err instanceof ScimHttpError)) state.o.logger.error(`sandbox: ${method} ${p.path} failed`, { error: (err as Error)?.message });
     if (!res.headersSent) await sendReply(res, jsonReply(e.status, errorBodyFor(state.o.profile.errorStyle, e), e.headers));
@@ -117,7 +131,8 @@ function applies(store: SandboxStore, spec: FaultSpec, p: Parsed, body: unknown,
   const k = spec.kind;
   if (oauth && k === 'expireToken') return false;
   if (k !== 'ignoreCount' && k !== 'capCount' && k !== 'repeatPage' && k !== 'shiftItems') return true;
-  const isList = (p.method === 'GET' && /^\/v2\/[^/]+\/?$/.test(p.path) && store.typeOf(p.path.split('/')[2]!) !== undefined) || (p.method === 'POST' && /\/\.search$/i.test(p.path));
+  const rel = p.rel ?? '';
+  const isList = (p.method === 'GET' && /^\/[^/]+\/?$/.test(rel) && store.typeOf(rel.split('/')[1]!) !== undefined) || (p.method === 'POST' && /\/\.search$/i.test(rel));
   if (!isList) return false;
   if (k === 'ignoreCount' || k === 'capCount') return true;
   const start = Number(p.method === 'GET' ? p.query.get('startIndex') : (body as ListParams | undefined)?.startIndex);
@@ -133,8 +148,8 @@ function throttle(f: FiredFault): ScimHttpError {
 
 function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMessage, body: unknown, fired: FiredFault[]): Reply {
   const { o, store } = state;
-  const m = (o.profile.pathsWithoutV2 ? /^(?:\/scim)?(?:\/v2)?(?:\/([^/]+))?(?:\/([^/]+))?\/?$/i : /^\/v2(?:\/([^/]+))?(?:\/([^/]+))?\/?$/).exec(p.path);
-  if (!m) throw notFound(`no such endpoint ${p.path}: the SCIM API is under /v2`);
+  const m = p.rel === undefined ? null : /^(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(p.rel);
+  if (!m) throw notFound(`no such endpoint ${p.path}: the SCIM API is under ${o.rootPath}`);
   const [, first, second] = m;
   const seg = (first ?? '').toLowerCase();
   const id = second === undefined ? undefined : decodeSegment(second);
@@ -152,7 +167,11 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
     if (!store.writable(type) && p.method !== 'GET') throw new ScimHttpError(405, `${type} are read-only in the sandbox`);
     if (id === undefined) {
       if (p.method === 'GET') return listResources(store, [type], queryParams(p.query), o, fired);
-      if (p.method === 'POST') return ops.reply(ops.create(type, body), 201);
+      if (p.method === 'POST') {
+        const e = ops.create(type, body);
+        if (o.quirks.createWithoutId && type === 'Users' && String(e.res.userName).includes('(')) return createdWithoutId(store, e, o.etag);
+        return ops.reply(e, 201);
+      }
       throw methodNotAllowed(p);
     }
     switch (p.method) {
@@ -160,12 +179,12 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
         const e = store.mustGet(type, id);
         const inm = header(req, 'if-none-match');
         if (o.etag && inm && inm.split(',').map((t) => t.trim()).includes(store.etagOf(e))) return { status: 304, headers: { ETag: store.etagOf(e) } };
-        return ops.reply(e, 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined));
+        return ops.reply(e, 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined, o.quirks));
       }
       case 'PUT':
         return ops.reply(ops.replace(type, id, body, ifMatch), 200);
       case 'PATCH':
-        return ops.reply(ops.patch(type, id, body, ifMatch), 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined));
+        return ops.reply(ops.patch(type, id, body, ifMatch), 200, parseProjection(p.query.get('attributes') ?? undefined, p.query.get('excludedAttributes') ?? undefined, o.quirks));
       case 'DELETE':
         ops.delete(type, id, ifMatch);
         return { status: 204 };
@@ -182,18 +201,18 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
     if (!o.bulk.supported) throw new ScimHttpError(501, 'Bulk is not supported by this server');
     return jsonReply(200, runBulk(body, ops, o));
   }
-  const base = store.baseUrl;
+  const root = store.root;
   if (p.method !== 'GET') throw methodNotAllowed(p);
-  if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, base));
+  if (o.profile.serviceProviderConfigPaths.some((s) => s.toLowerCase() === seg) && id === undefined) return jsonReply(200, serviceProviderConfig(o, root));
   if (seg === 'resourcetypes') {
-    const all = resourceTypes(o, base, extraTypes(store));
+    const all = resourceTypes(o, root, extraTypes(store));
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no resource type ${id}`);
     return jsonReply(200, one);
   }
   if (seg === 'schemas') {
-    const all = schemas(o, base);
+    const all = schemas(o, root);
     if (id === undefined) return jsonReply(200, listOf(all));
     const one = all.find((r) => String(r.id).toLowerCase() === id.toLowerCase());
     if (!one) throw notFound(`no schema ${id}`);
@@ -201,6 +220,13 @@ function route(state: ServerState, ops: ResourceOps, p: Parsed, req: IncomingMes
   }
   if (seg === 'me') throw new ScimHttpError(501, '/Me is not supported by this server');
   throw notFound(`no such endpoint ${p.path}`);
+}
+
+/** scimgateway: 201 for a user whose userName has a "(", but no id in the body and Location …/Users/undefined. */
+function createdWithoutId(store: SandboxStore, e: Entry, etag: boolean): Reply {
+  const { id: _id, meta, ...rest } = store.materialize(e);
+  const location = `${store.root}/Users/undefined`;
+  return jsonReply(201, { ...rest, meta: { ...meta, location } }, { Location: location, ...(etag ? { ETag: store.etagOf(e) } : {}) });
 }
 
 /** Types beyond Users and Groups (data file, dialect), described for /ResourceTypes from their first resource. */

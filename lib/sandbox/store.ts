@@ -96,10 +96,13 @@ export interface StoreOptions {
   linkedMembers?: { type: string; attr: string };
   /** Clock for meta timestamps (tests inject one). */
   now?: () => number;
+  /** Path of the SCIM root under baseUrl (default /v2), for meta.location and $ref. */
+  rootPath?: string;
 }
 
 export class SandboxStore {
   baseUrl: string;
+  readonly rootPath: string;
   readonly etag: boolean;
   readonly lastModified: boolean;
   private readonly linked?: { type: string; attr: string };
@@ -126,6 +129,12 @@ export class SandboxStore {
     this.lastModified = opts.lastModified ?? true;
     if (opts.linkedMembers) this.linked = opts.linkedMembers;
     this.now = opts.now ?? Date.now;
+    this.rootPath = opts.rootPath ?? '/v2';
+  }
+
+  /** The SCIM root URL: baseUrl + /v2 (or the rootPath quirk's path). */
+  get root(): string {
+    return this.baseUrl + this.rootPath;
   }
 
   // ---------------------------------------------------------------- reading
@@ -279,7 +288,7 @@ export class SandboxStore {
   memberObject(id: string, type: MemberType, only?: ReadonlySet<string>): Record<string, string> {
     const m: Record<string, string> = {};
     if (!only || only.has('value')) m.value = id;
-    if (!only || only.has('$ref')) m.$ref = `${this.baseUrl}/v2/${type === 'Group' ? 'Groups' : 'Users'}/${id}`;
+    if (!only || only.has('$ref')) m.$ref = `${this.root}/${type === 'Group' ? 'Groups' : 'Users'}/${id}`;
     if (!only || only.has('display')) {
       const display = (type === 'Group' ? this.groupsTable : this.usersTable).byId.get(id)?.display();
       if (display !== undefined) m.display = display;
@@ -293,7 +302,7 @@ export class SandboxStore {
     if (gids.length === 0) return undefined;
     return gids.map((gid) => {
       const g = this.groupsTable.byId.get(gid)!.res;
-      const o: Record<string, string> = { value: gid, $ref: `${this.baseUrl}/v2/Groups/${gid}` };
+      const o: Record<string, string> = { value: gid, $ref: `${this.root}/Groups/${gid}` };
       if (typeof g.displayName === 'string') o.display = g.displayName;
       o.type = 'direct';
       return o;
@@ -320,7 +329,7 @@ export class SandboxStore {
       resourceType: this.typeName(type),
       created: meta.created ?? stamp,
       ...(this.lastModified ? { lastModified: meta.lastModified ?? meta.created ?? stamp } : {}),
-      location: `${this.baseUrl}/v2/${type}/${id}`,
+      location: `${this.root}/${type}/${id}`,
     };
     entry.res = this.order(res);
     if (type === 'Users') this.claimUserName(res.userName as string, id);
@@ -355,7 +364,7 @@ export class SandboxStore {
   buildGenerated(e: Entry, index: number): ScimResource {
     const u = generateUser(this.genSeed, index);
     const meta = u.meta!;
-    meta.location = `${this.baseUrl}/v2/Users/${e.id}`;
+    meta.location = `${this.root}/Users/${e.id}`;
     if (!this.lastModified) delete meta.lastModified;
     if (this.etag) meta.version = this.etagOf(e);
     return u;

@@ -2,6 +2,7 @@
 import type { Logger } from '../log.js';
 import type { ScimResource } from '../types.js';
 import type { SandboxStore } from './store.js';
+import type { QuirkSet, QuirkSpec } from './quirks.js';
 
 /**
  * Sample data: what `--data FILE` holds. Groups' members are `[{value, type?}]`.
@@ -85,7 +86,8 @@ export interface SandboxOptions {
    * password grant when login/password are set. Issued tokens are accepted as Bearer.
    */
   oauth?: { clientId: string; clientSecret: string; login?: string; password?: string; expiresIn?: number };
-  dialect?: DialectName;
+  /** Any case (`salesforce`, `RFC`). */
+  dialect?: DialectName | (string & {});
   /** filter.maxResults: cap on `count` (default 1000). */
   maxResults?: number;
   /** Page size when the request names no `count` (default 100, capped by maxResults). */
@@ -106,6 +108,11 @@ export interface SandboxOptions {
   /** ETags advertised, returned and enforced (default true). */
   etag?: boolean;
   faults?: FaultSpec[];
+  /**
+   * Real servers' misbehaviours (README "Quirks"): names, bundles, `name=value`
+   * or `{name: value}` objects, e.g. `['scimgateway', 'totalIsPageLength', { rootPath: '/scim/v2/endpoints/abc' }]`.
+   */
+  quirks?: QuirkSpec[];
   /** Per-window request limits; over them, 429 with Retry-After (Slack: {reads: 1000, writes: 600}). Default: none. */
   rateLimit?: { reads: number; writes: number; windowMs?: number };
   logger?: Logger;
@@ -116,13 +123,17 @@ export interface SandboxOptions {
 export interface Sandbox {
   /** Base URL EXCLUDING /v2, e.g. http://127.0.0.1:PORT */
   url: string;
+  /** The SCIM root: `${url}/v2`, or `${url}<path>` with the rootPath quirk. */
+  root: string;
+  /** The quirks in effect, bundles expanded: `{ totalIsPageLength: true, pageCap: 50, … }`. */
+  readonly quirks: QuirkSet;
   port: number;
   store: SandboxStore;
   /** Replaces the active faults (counters restart). */
   setFaults(f: FaultSpec[]): void;
   /** The most recent requests (bounded: the oldest are dropped past 10,000). */
   requests: RequestLogEntry[];
-  /** Requests per `"METHOD /v2/Resource"` route since start (unbounded counter). */
+  /** Requests per `"METHOD /v2/Resource"` route (the rootPath quirk's path instead of /v2) since start (unbounded counter). */
   counts: Map<string, number>;
   /** Access tokens issued by the OAuth2 endpoint (with the `oauth` option). */
   readonly tokensIssued: number;

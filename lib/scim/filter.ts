@@ -450,3 +450,90 @@ function ordered(diff: number, op: CompareOp, a: unknown, e: unknown): boolean {
       return false;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Rewriting for a server
+
+/**
+ * Attribute type lookup for `coerceBooleans`: `parent` is set for the paths
+ * inside a value filter (`emails[primary eq "true"]`: parent emails, path primary).
+ */
+export type IsBoolean = (path: AttrPath, parent?: AttrPath) => boolean;
+
+/**
+ * `active eq "true"` → `active eq true` where the attribute is boolean: the
+ * seed writes the quoted form, and strict servers (SCIMServer) match nothing
+ * with it. Other literals and other attributes are left as written.
+ */
+export function coerceBooleans(node: FilterNode, isBoolean: IsBoolean, parent?: AttrPath): FilterNode {
+  switch (node.type) {
+    case 'compare': {
+      if (typeof node.value !== 'string' || !isBooleanText(node.value) || !isBoolean(node.path, parent)) return node;
+      return { ...node, value: node.value.toLowerCase() === 'true' };
+    }
+    case 'present':
+      return node;
+    case 'and':
+    case 'or':
+      return { ...node, left: coerceBooleans(node.left, isBoolean, parent), right: coerceBooleans(node.right, isBoolean, parent) };
+    case 'not':
+      return { ...node, filter: coerceBooleans(node.filter, isBoolean, parent) };
+    case 'valuePath':
+      return { ...node, filter: coerceBooleans(node.filter, isBoolean, node.path) };
+  }
+}
+
+function isBooleanText(v: string): boolean {
+  const l = v.toLowerCase();
+  return l === 'true' || l === 'false';
+}
+
+/** Whether any comparison holds a quoted "true" / "false" (only then are schemas worth reading). */
+export function hasQuotedBoolean(node: FilterNode): boolean {
+  switch (node.type) {
+    case 'compare':
+      return typeof node.value === 'string' && isBooleanText(node.value);
+    case 'present':
+      return false;
+    case 'and':
+    case 'or':
+      return hasQuotedBoolean(node.left) || hasQuotedBoolean(node.right);
+    case 'not':
+    case 'valuePath':
+      return hasQuotedBoolean(node.filter);
+  }
+}
+
+/** What a filter reads, per top-level attribute: `{attr, schema?, sub?}`, or `{attr, filter}` for a value path. */
+export interface FilterRead {
+  schema?: string;
+  attr: string;
+  sub?: string;
+  filter?: FilterNode;
+}
+
+/** The attributes a filter reads (so that a local evaluation gets them from the server). */
+export function filterReads(node: FilterNode): FilterRead[] {
+  const out: FilterRead[] = [];
+  const walk = (n: FilterNode): void => {
+    switch (n.type) {
+      case 'compare':
+      case 'present':
+        out.push({ ...(n.path.schema ? { schema: n.path.schema } : {}), attr: n.path.attr, ...(n.path.sub ? { sub: n.path.sub } : {}) });
+        return;
+      case 'and':
+      case 'or':
+        walk(n.left);
+        walk(n.right);
+        return;
+      case 'not':
+        walk(n.filter);
+        return;
+      case 'valuePath':
+        out.push({ ...(n.path.schema ? { schema: n.path.schema } : {}), attr: n.path.attr, filter: n.filter });
+        return;
+    }
+  };
+  walk(node);
+  return out;
+}

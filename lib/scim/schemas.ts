@@ -259,3 +259,60 @@ function normalizeAttribute(raw: unknown): SchemaAttribute | undefined {
     ...(subs && subs.length ? { subAttributes: subs } : {}),
   });
 }
+
+/** An attribute path as filters and columns name it: `active`, `name.givenName`, `urn:…:User:manager.value`. */
+export interface SchemaPath {
+  schema?: string;
+  attr: string;
+  sub?: string;
+}
+
+/** Core schema of the well-known endpoints, looked at first for attributes without a URN. */
+const ENDPOINT_SCHEMA: Record<string, string> = { users: USER_SCHEMA, groups: GROUP_SCHEMA };
+
+/**
+ * The definition of the attribute at `path` on `endpoint`'s resources, or
+ * undefined when the schemas do not say. `parent` is the multi-valued
+ * attribute of a value filter (`emails[primary eq true]`: parent emails).
+ */
+export function attributeAt(defs: readonly SchemaDefinition[], endpoint: string, path: SchemaPath, parent?: SchemaPath): SchemaAttribute | undefined {
+  if (parent) {
+    const outer = attributeAt(defs, endpoint, parent);
+    const inner = findAttribute(outer?.subAttributes, path.attr);
+    return path.sub ? findAttribute(inner?.subAttributes, path.sub) : inner;
+  }
+  let top: SchemaAttribute | undefined;
+  if (path.schema) {
+    top = findAttribute(findSchema(defs, path.schema)?.attributes, path.attr);
+  } else {
+    const preferred = ENDPOINT_SCHEMA[endpoint.toLowerCase()];
+    const first = preferred ? findSchema(defs, preferred) : undefined;
+    top = findAttribute(first?.attributes, path.attr) ?? findAttribute(COMMON_ATTRIBUTES, path.attr);
+    // Other resource types: any schema that is not an extension.
+    if (!top && !first) {
+      for (const d of defs) {
+        if (/:extension:/i.test(d.id)) continue;
+        top = findAttribute(d.attributes, path.attr);
+        if (top) break;
+      }
+    }
+  }
+  return path.sub ? findAttribute(top?.subAttributes, path.sub) : top;
+}
+
+/** Reads /Schemas; the built-in definitions when the server has none, refuses, or answers garbage. */
+export async function readServerSchemas(
+  client: { request(req: { path: string; signal?: AbortSignal }): Promise<{ body: unknown }> },
+  signal?: AbortSignal,
+): Promise<{ schemas: readonly SchemaDefinition[]; source: 'server' | 'builtin' }> {
+  try {
+    const res = await client.request({ path: 'Schemas', signal });
+    const parsed = parseSchemasResponse(res.body);
+    if (parsed.length > 0) return { schemas: parsed, source: 'server' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const category = (err as { category?: string }).category;
+    if (category === 'auth') throw err;
+  }
+  return { schemas: BUILTIN_SCHEMAS, source: 'builtin' };
+}

@@ -87,13 +87,16 @@ describe('csvTableSink', () => {
     });
     const rows = Array.from({ length: 100 }, (_, i) => ({ id: String(i) }));
     let err: Error | undefined;
+    const stages = csvTableSink(path, { columns: ['id'] });
+    const file = stages.at(-1)!;
     try {
-      await pipeline([Readable.from(rows), slow, ...csvTableSink(path, { columns: ['id'] })], { signal: ac.signal });
+      await pipeline([Readable.from(rows), slow, ...stages], { signal: ac.signal });
     } catch (e) {
       err = e as Error;
     }
     expect(err).to.exist;
-    await new Promise((r) => setTimeout(r, 10));
+    // pipeline() settles before the file's async clean-up: wait for it, not for a guessed time.
+    if (!file.closed) await new Promise((r) => file.once('close', r));
     expect(await readdir(dir)).to.deep.equal([]);
   });
 

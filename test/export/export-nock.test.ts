@@ -34,6 +34,10 @@ describe('scim-etl export against nock servers', () => {
     const scope = nock('http://scim.test', { reqheaders: { authorization: `Bearer ${token}` } })
       .get('/v2/ServiceProviderConfig')
       .reply(200, { pagination: { cursor: true, index: false, maxPageSize: 2 } })
+      // The projection probe: a first page of at most 10, cursor paging.
+      .get('/v2/Users')
+      .query({ cursor: '', count: '2', attributes: 'id,userName' })
+      .reply(200, { Resources: users.slice(0, 2), nextCursor: 'A' })
       .get('/v2/Users')
       .query({ cursor: '', count: '2', attributes: 'id,userName' })
       .reply(200, { Resources: users.slice(0, 2), nextCursor: 'A' })
@@ -78,6 +82,10 @@ export:
       .reply(404)
       .get('/v2/ServiceProviderConfigs')
       .reply(200, { bulk: { supported: false }, filter: { supported: true, maxResults: 1000 } })
+      // The projection probe.
+      .get('/v2/Containers')
+      .query({ attributes: 'id,name', count: '10' })
+      .reply(200, { totalResults: 3, Resources: containers.map(({ id, name }) => ({ id, name })) })
       .get('/v2/Containers')
       .query({ attributes: 'id,name', startIndex: '1', count: '200' })
       .reply(200, { totalResults: 3, Resources: containers.map(({ id, name }) => ({ id, name })) })

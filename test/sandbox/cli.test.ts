@@ -87,6 +87,50 @@ describe('scim-etl sandbox (CLI)', () => {
   });
 });
 
+describe('scim-etl sandbox --quirk (CLI)', () => {
+  it('takes quirks repeated and comma-separated, with values and bundles, and prints them', async () => {
+    const cli = await startCli(['--quirk', 'totalIsPageLength,pageCap=3', '--quirk', 'rootPath=/scim/v2/endpoints/abc', '--quirk', 'scimmy', '--dialect', 'rfc']);
+    try {
+      const bearer = { Authorization: 'Bearer sandbox-token' };
+      expect((await fetch(`${cli.url}/v2/Users`, { headers: bearer })).status).to.equal(404);
+      const page = await (await fetch(`${cli.url}/scim/v2/endpoints/abc/Users?count=10`, { headers: bearer })).json();
+      expect(page.Resources).to.have.length(3);
+      expect(page.totalResults).to.equal(3);
+      const ext = await fetch(`${cli.url}/scim/v2/endpoints/abc/Users?attributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`, { headers: bearer });
+      expect(ext.status).to.equal(400);
+    } finally {
+      cli.stop();
+      expect(await cli.done).to.equal(0);
+    }
+    expect(cli.stderr()).to.contain('quirks: totalIsPageLength, pageCap=3, rootPath=/scim/v2/endpoints/abc, attributesUrn400');
+    expect(cli.stderr()).to.match(/SCIM endpoints under http:\/\/127\.0\.0\.1:\d+\/scim\/v2\/endpoints\/abc\)/);
+  });
+
+  it('exits 78 on an unknown quirk, naming the value and every known quirk and bundle', async () => {
+    const cli = await startCli(['--quirk', 'totalIsPageLength,scimgatway']);
+    expect(await cli.done).to.equal(78);
+    expect(cli.stderr()).to.contain('ERR_SANDBOX_QUIRK --quirk "scimgatway": unknown quirk "scimgatway" (quirks: dropExtensionAttributes,');
+    expect(cli.stderr()).to.contain('bundles: scimgateway, scim2-server, SCIMServer, better-auth, scimmy)');
+    expect(cli.stderr()).to.not.match(/\n\s+at /);
+  });
+
+  it('--dialect in any case; an unknown one is ERR_SANDBOX_OPTION listing the dialects', async () => {
+    const base = { port: 1, host: '127.0.0.1', token: 't', bulk: true, patch: true, etag: true };
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'SALESFORCE' }).dialect).to.equal('Salesforce');
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'salesforce' }).data).to.match(/directory\.salesforce\.json$/);
+    const cli = await startCli(['--dialect', 'okta']);
+    expect(await cli.done).to.equal(78);
+    expect(cli.stderr()).to.contain('ERR_SANDBOX_OPTION --dialect must be one of RFC, Slack, Salesforce, CyberArk (any case), got "okta"');
+    const slack = await startCli(['--dialect', 'slack']);
+    try {
+      expect((await fetch(`${slack.url}/v2/ServiceProviderConfig`, { headers: { Authorization: 'Bearer sandbox-token' } })).status).to.equal(404);
+    } finally {
+      slack.stop();
+      expect(await slack.done).to.equal(0);
+    }
+  });
+});
+
 describe('scim-etl sandbox --oauth (CLI)', () => {
   it('serves a token endpoint for the client and user given', async () => {
     const cli = await startCli(['--oauth', 'app:sec', '--oauth-user', 'svc:pw', '--token-lifetime', '60']);

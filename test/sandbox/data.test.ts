@@ -88,7 +88,7 @@ describe('sandbox: data and options', () => {
   it('rejects bad options with ERR_SANDBOX_OPTION and what was expected', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ port: -1 }, /option port must be an integer from 0 to 65535, got -1/],
-      [{ dialect: 'Okta' }, /option dialect must be one of RFC, Slack, Salesforce, CyberArk, got "Okta"/],
+      [{ dialect: 'Okta' }, /option dialect must be one of RFC, Slack, Salesforce, CyberArk \(any case\), got "Okta"/],
       [{ maxResults: 0 }, /maxResults/],
       [{ generate: { users: 1.5, groups: 0 } }, /generate.users/],
       [{ token: '' }, /option token must be a non-empty string/],

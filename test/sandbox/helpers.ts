@@ -31,7 +31,7 @@ export class Client {
     const h: Record<string, string> = { ...headers };
     if (this.auth) h.Authorization = this.auth;
     if (body !== undefined) h['Content-Type'] = 'application/scim+json';
-    const r = await fetch(`${this.sb.url}/v2${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const r = await fetch(`${this.sb.root}${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await r.text();
     let parsed: unknown;
     try {

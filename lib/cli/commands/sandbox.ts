@@ -8,7 +8,8 @@ import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { ScimEtlError } from '../../errors.js';
 import { startSandbox, parseFaultArg, type SandboxOptions, type FaultSpec } from '../../sandbox/index.js';
-import { DIALECT_NAMES } from '../../sandbox/dialects.js';
+import { DIALECT_NAMES, dialectName } from '../../sandbox/dialects.js';
+import { QUIRKS, QUIRK_BUNDLE_NAMES, describeQuirks, normalizeQuirks, parseQuirkArgs, type QuirkSpec } from '../../sandbox/quirks.js';
 
 interface SandboxArgs {
   ctx: CommandContext;
@@ -37,6 +38,7 @@ interface SandboxArgs {
   tooMany?: number;
   rateLimit?: string;
   fault?: string[];
+  quirk?: string[];
 }
 
 /**
@@ -60,7 +62,9 @@ function optionError(message: string, option: string): ScimEtlError {
 
 /** CLI arguments → SandboxOptions (checked again by startSandbox). */
 export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOptions {
-  const o: SandboxOptions = { port: a.port, host: a.host, token: a.token, dialect: a.dialect as SandboxOptions['dialect'] };
+  const dialect = dialectName(a.dialect);
+  if (!dialect) throw optionError(`--dialect must be one of ${DIALECT_NAMES.join(', ')} (any case), got ${JSON.stringify(a.dialect)}`, 'dialect');
+  const o: SandboxOptions = { port: a.port, host: a.host, token: a.token, dialect };
   if (a.users !== undefined || a.groups !== undefined) {
     o.generate = { users: a.users ?? 0, groups: a.groups ?? 0 };
     if (a.members !== undefined) o.generate.members = a.members;
@@ -68,7 +72,7 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
     if (a.data !== undefined) o.data = a.data;
   } else {
     if (a.members !== undefined || a.seed !== undefined) throw optionError('--members and --seed need --users (generated mode)', 'members');
-    const file = a.data ?? defaultDataFile(a.dialect);
+    const file = a.data ?? defaultDataFile(dialect);
     if (file) o.data = file;
   }
   if (a.basic !== undefined) {
@@ -107,6 +111,12 @@ export function sandboxOptionsFromArgs(a: Omit<SandboxArgs, 'ctx'>): SandboxOpti
   }
   const faults: FaultSpec[] = (a.fault ?? []).flatMap((f) => parseFaultArg(String(f)));
   if (faults.length) o.faults = faults;
+  const quirks = parseQuirkArgs(a.quirk ?? []);
+  if (quirks.length) {
+    // Checked here too, so that a typo names the --quirk value it came from.
+    normalizeQuirks(quirks, (i) => `--quirk ${JSON.stringify(quirks[i])}`);
+    o.quirks = quirks as QuirkSpec[];
+  }
   return o;
 }
 
@@ -127,7 +137,7 @@ export const sandboxCommand: CommandModule<object, any> = {
       .option('oauth', { type: 'string', describe: "Serve an OAuth2 token endpoint (POST /oauth2/token) for client 'clientId:clientSecret'" })
       .option('oauth-user', { type: 'string', describe: "Also accept the password grant for 'login:password'" })
       .option('token-lifetime', { type: 'number', describe: 'expires_in of issued tokens, seconds (default 3600)' })
-      .option('dialect', { choices: DIALECT_NAMES as string[], default: 'RFC', describe: 'Server dialect' })
+      .option('dialect', { type: 'string', default: 'RFC', describe: `Server dialect: ${DIALECT_NAMES.join(', ')} (any case)` })
       .option('max-results', { type: 'number', describe: 'filter.maxResults: largest page served (default 1000)' })
       .option('default-count', { type: 'number', describe: 'Page size when the client names no count (default 100)' })
       .option('bulk', { type: 'boolean', default: true, describe: 'Serve /Bulk (--no-bulk: advertise and answer 501)' })
@@ -139,6 +149,11 @@ export const sandboxCommand: CommandModule<object, any> = {
       .option('cursor', { type: 'boolean', describe: 'Also serve RFC 9865 cursor paging (advertised in the ServiceProviderConfig)' })
       .option('too-many', { type: 'number', describe: "400 tooMany when a filter matches more than this many resources" })
       .option('rate-limit', { type: 'string', describe: "429 over 'reads/writes' requests per minute (Slack: 1000/600), or 'reads/writes/windowMs'" })
+      .option('quirk', {
+        type: 'string',
+        array: true,
+        describe: `Reproduce a real server's quirk (repeatable, comma-separated; name or name=value): ${Object.keys(QUIRKS).join(', ')}; or all of a server's: ${QUIRK_BUNDLE_NAMES.join(', ')}`,
+      })
       .option('fault', { type: 'string', array: true, describe: "Inject a fault (repeatable): JSON, or kind[@route][,key=value…], e.g. '429@GET /v2/Users,times=2,retryAfter=date'" }),
   handler: async (raw) => {
     const argv = raw as unknown as SandboxArgs;
@@ -153,8 +168,10 @@ export const sandboxCommand: CommandModule<object, any> = {
     const what = opts.generate ? `${sb.store.userCount} generated users, ${sb.store.groupCount} groups` : `${sb.store.userCount} users, ${sb.store.groupCount} groups from ${opts.data ?? 'nothing'}`;
     // The token is printed on purpose (it is the sandbox's own); the logger would mask it.
     ctx.stderr.write(`scim-etl sandbox: ${what}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.url}/v2)\n`);
+    ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.root})\n`);
     ctx.stderr.write(`  token:  ${opts.token}\n`);
+    const quirks = describeQuirks(normalizeQuirks(opts.quirks));
+    if (quirks.length) ctx.stderr.write(`  quirks: ${quirks.join(', ')}\n`);
     if (opts.basic) ctx.stderr.write(`  basic:  ${opts.basic.login}:<password>\n`);
     if (opts.oauth) ctx.stderr.write(`  oauth2: ${sb.url}/oauth2/token for client ${opts.oauth.clientId}${opts.oauth.login ? ` and user ${opts.oauth.login}` : ''}\n`);
     ctx.stderr.write('Stop with Ctrl-C.\n');

@@ -1,9 +1,14 @@
 /**
- * A byte Writable that writes `<dir>/.<name>.<random>.tmp` and renames it to
- * `<dir>/<name>` only when the stream finishes cleanly (`_final`). When the
- * stream is destroyed instead (an upstream error, an abort), the temp file is
- * removed and the previous file at `path` is untouched. Same directory, so
- * the rename is atomic on POSIX file systems.
+ * A byte Writable that writes `<dir>/.<name>.<random>.tmp` and, when the
+ * stream finishes cleanly (`_final`), fsyncs it and renames it to
+ * `<dir>/<name>`, then fsyncs the directory so that the rename survives a
+ * crash. When the stream is destroyed instead (an upstream error, an abort),
+ * the temp file is removed and the previous file at `path` is untouched. Same
+ * directory, so the rename is atomic on POSIX file systems.
+ *
+ * With `deferRename`, finishing only makes the temp file durable; the rename is
+ * left to `commit()` (or `discard()`), so that a run commits several files
+ * together (see run-commit.ts).
  */
 import { Writable } from 'node:stream';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
@@ -12,24 +17,53 @@ import { basename, dirname, join } from 'node:path';
 import { ScimEtlError } from '../../errors.js';
 
 export interface AtomicFileOptions {
-  /** fsync before rename (default true): a crash never leaves a half-written final file. */
+  /** fsync the file before the rename and the directory after it (default true). */
   fsync?: boolean;
   /** Called after the rename. */
   onCommit?: (path: string) => void;
+  /** Finish without renaming: the owner calls commit() or discard(). */
+  deferRename?: boolean;
+}
+
+/** `.<name>.<8 hex>.tmp`: the temp name of a final file name (run-commit.ts sweeps these). */
+export const TEMP_NAME = /^\.(.+)\.[0-9a-f]{8}\.tmp$/;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Makes a directory's entries (a rename) durable; file systems that cannot fsync a directory are let be. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EBADF') throw err;
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
 }
 
 export class AtomicFileWriter extends Writable {
   readonly path: string;
   readonly tempPath: string;
   private handle?: FileHandle;
+  /** The temp file is complete and synced (deferred mode). */
+  private finalized = false;
   private committed = false;
   private readonly opts: AtomicFileOptions;
 
   constructor(path: string, opts: AtomicFileOptions = {}) {
     super({ highWaterMark: 64 * 1024 });
     this.path = path;
-    this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    this.tempPath = tempPathFor(path);
     this.opts = opts;
+  }
+
+  get isCommitted(): boolean {
+    return this.committed;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -66,14 +100,40 @@ export class AtomicFileWriter extends Writable {
       if (this.opts.fsync !== false) await this.handle!.sync();
       await this.handle!.close();
       this.handle = undefined;
-      await rename(this.tempPath, this.path);
-      this.committed = true;
-      this.opts.onCommit?.(this.path);
+      this.finalized = true;
+      if (!this.opts.deferRename) await this.commit();
     })().then(
       () => callback(),
-      (err: NodeJS.ErrnoException) =>
-        callback(new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot commit ${this.path}: ${err.code ?? err.message}`, { path: this.path }, { cause: err })),
+      (err: unknown) => callback(this.outputError(err)),
     );
+  }
+
+  /** Renames the finished temp file into place (deferred mode; called by _final otherwise). */
+  async commit(options: { syncDir?: boolean } = {}): Promise<void> {
+    if (this.committed) return;
+    if (!this.finalized) throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot commit ${this.path}: the file was not written completely`, { path: this.path });
+    try {
+      await rename(this.tempPath, this.path);
+      this.committed = true;
+      if (options.syncDir !== false && this.opts.fsync !== false) await fsyncDir(dirname(this.path));
+    } catch (err) {
+      throw this.outputError(err);
+    }
+    this.opts.onCommit?.(this.path);
+  }
+
+  /** Drops the temp file (and stops writing); the previous file stays. Safe to call more than once. */
+  async discard(): Promise<void> {
+    if (this.committed) return;
+    if (!this.destroyed) this.destroy();
+    if (!this.closed) await new Promise((r) => this.once('close', r));
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  private outputError(err: unknown): ScimEtlError {
+    if (err instanceof ScimEtlError) return err;
+    const e = err as NodeJS.ErrnoException;
+    return new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot commit ${this.path}: ${e.code ?? e.message}`, { path: this.path }, { cause: err });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -81,7 +141,8 @@ export class AtomicFileWriter extends Writable {
     this.handle = undefined;
     (async () => {
       if (handle) await handle.close().catch(() => undefined);
-      if (!this.committed) await unlink(this.tempPath).catch(() => undefined);
+      // A finished deferred file waits for commit() or discard(); anything else unfinished goes.
+      if (!this.committed && !(this.finalized && this.opts.deferRename && !error)) await unlink(this.tempPath).catch(() => undefined);
     })().then(() => callback(error));
   }
 }

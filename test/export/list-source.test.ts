@@ -157,6 +157,15 @@ describe('scimListSource', () => {
     expect(err.message).to.match(/same page twice/);
   });
 
+  it('takes the end probe answered with the same page for a server that ignores startIndex: the one-page table is complete', async () => {
+    const data = users(3);
+    const client = fakeClient(() => ({ totalResults: 3, Resources: data }));
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    expect((await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, stats }))).map((r) => r.id)).to.deep.equal(['u1', 'u2', 'u3']);
+    expect(client.calls.map((c) => c.startIndex)).to.deep.equal([1, 4]);
+    expect(stats).to.include({ resources: 3, duplicates: 0, expected: 3 });
+  });
+
   it('fetches pages concurrently once totalResults is known, keeping the order', async () => {
     const data = users(100);
     const serve = listServer(data);

@@ -333,6 +333,12 @@ describe('membersSource', () => {
     expect(peak - before).to.be.below(60 * 1024 * 1024);
   });
 
+  it('takes the end probe answered with the same page for a server that ignores startIndex: the one-page table is complete', async () => {
+    const client = fakeStreamClient(() => listBody(sampleGroups, 4));
+    expect(await collect(membersSource(client, { endpoint: 'Groups' }))).to.deep.equal(sampleLinks);
+    expect(client.calls.map((c) => c.params.startIndex)).to.deep.equal([1, 5]);
+  });
+
   it('rejects bad options with ERR_OPTION_MEMBERS_SOURCE', () => {
     const client = fakeStreamClient(() => '{}');
     expect(() => membersSource(client, { endpoint: 'Groups', attribute: 'a b' })).to.throw().with.property('code', 'ERR_OPTION_MEMBERS_SOURCE');

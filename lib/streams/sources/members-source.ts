@@ -486,6 +486,9 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
       counts.observe(summary.total === undefined ? undefined : keyset ? keysetOwners + summary.total : summary.total, keyset ? undefined : start, summary.owners);
       for (const id of summary.ids) listed.add(id);
       idless += summary.owners - summary.ids.length;
+      const repeated = summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i]);
+      // The probe got the same page again: a server that ignores startIndex, whose totalResults is all there is.
+      if (probing && repeated) break;
       if (probing && summary.owners > 0) {
         trusted = false;
         const why = `totalResults (${total}) was doubted and startIndex ${start} returned ${summary.owners} more owner(s): the server does not count the whole listing`;
@@ -494,7 +497,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
       }
       probing = false;
       if (summary.owners === 0) break;
-      if (summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i])) {
+      if (repeated) {
         throw new ScimEtlError(
           'ERR_EXPORT_REPEATED_PAGE',
           `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores ${keyset ? 'the id filter' : 'startIndex'}. Export stopped so that no rows are missed silently.`,

@@ -128,7 +128,8 @@ export function indexPager(opts: IndexPagerOptions): Pager {
           if (probed || doubt === undefined) return;
           probed = true;
           const probe = await fetch({ startIndex: next, count: pageSize }, signal);
-          if (probe.resources.length === 0) return;
+          // The same page again: a server that ignores startIndex, whose totalResults is all there is.
+          if (probe.resources.length === 0 || samePage(probe, last)) return;
           trusted = false;
           opts.onUntrustedTotal?.(`totalResults (${total}) is ${doubt}, yet startIndex ${next} returned ${probe.resources.length} more: the server does not count the whole listing`);
           yield probe;
@@ -145,6 +146,11 @@ export function indexPager(opts: IndexPagerOptions): Pager {
       }
     },
   };
+}
+
+/** Same ids in the same order (every resource with an id). */
+function samePage(a: ListPage, b: ListPage): boolean {
+  return a.resources.length === b.resources.length && a.resources.every((r, i) => typeof r.id === 'string' && r.id === b.resources[i]!.id);
 }
 
 export interface CursorPagerOptions {

@@ -88,6 +88,10 @@ export interface TableResult {
   file?: string;
   ok: boolean;
   rows: number;
+  /** The server's totalResults the table was checked against (absent when it gave none or it proved wrong)… */
+  expected?: number;
+  /** …and what arrived: resources before any local filter, or for a links table the owners (groups) listed. */
+  received?: number;
   pages: number;
   retries: number;
   duplicates: number;
@@ -249,7 +253,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const started = now();
     const retriesBefore = opts.client.stats.retries;
     const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), label, now });
-    let counts = () => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
+    let counts = (): { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number } => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
+    const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
     let projection: ProjectionMode | undefined;
     const dropped: LocalFilterStats = { dropped: 0 };
     let error: ScimEtlError | undefined;
@@ -285,11 +290,12 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             logger,
             stats,
             onPage: (s) => progress.update(s.resources - dropped.dropped, s.total),
+            ...checks,
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
         stages.push(flatten(plan.entity.columns));
-        counts = () => ({ rows: stats.resources - dropped.dropped, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+        counts = () => ({ rows: stats.resources - dropped.dropped, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
         stages.push(
@@ -303,9 +309,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             logger,
             stats,
             onPage: (s) => progress.update(s.rows),
+            ...checks,
           }),
         );
-        counts = () => ({ rows: stats.rows, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
+        // A links table is checked by owners: expected and received count groups, not links.
+        counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
       stages.push(...tableFormatter({ columns: plan.columns, format, escapeFormulas: exp!.escapeFormulas }));
       if (opts.stdout) {
@@ -335,6 +343,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       duplicates: c.duplicates,
       seconds: Math.round((now() - started) / 10) / 100,
     };
+    if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
     if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
     if (projection) result.projection = projection;
     if (error) result.error = error;
@@ -355,6 +364,7 @@ function summaryFields(label: string, r: TableResult): Record<string, unknown> {
   return {
     table: label,
     rows: r.rows,
+    ...(r.expected !== undefined ? { expected: r.expected, received: r.received } : {}),
     pages: r.pages,
     retries: r.retries,
     duplicates: r.duplicates,

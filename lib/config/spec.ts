@@ -44,6 +44,8 @@ const int = (description: string, min: number, dflt?: number, max?: number): Fie
 });
 const bool = (description: string, dflt: boolean): FieldSpec => ({ type: 'boolean', description, default: dflt });
 
+const COUNT_MISMATCH = ['fail', 'warn'] as const;
+
 const filterString = str(
   "The seed's combined entity filter: 'Users|?filter=active eq \"true\"*Groups' or the column-list form 'Users;id userName name:givenName|familyName*Groups;id displayName'.",
 );
@@ -132,6 +134,7 @@ const entitySpec: ObjectSpec = {
     incremental: bool('Incremental export with a meta.lastModified watermark (Users).', false),
     members: bool('Also write <identifier>_members_<Entity>.csv (value,MemberId).', false),
     privilegedData: bool('CyberArk containers: also write <identifier>_privilegedData_<Entity>.csv.', false),
+    countMismatch: str("This table's rows do not match the server's totalResults: fail the table, or warn and write it. Default: export.countMismatch.", { enum: COUNT_MISMATCH }),
   },
 };
 
@@ -152,6 +155,8 @@ export const exportSpec: ObjectSpec = {
     escapeFormulas: bool('Escape cells a spreadsheet would run as a formula (=, +, -, @).', false),
     syncCookiesFile: str('Incremental watermark file, default <output>/<identifier>.cookie.json.'),
     format: str('Output format.', { enum: ['csv', 'ndjson'], default: 'csv' }),
+    countMismatch: str("A table whose rows do not match the server's totalResults (after one re-read): fail it and keep the previous file, or warn and write it.", { enum: COUNT_MISMATCH, default: 'fail' }),
+    maxPages: int('List requests one table may take before it fails (a server serving one item per page, or paging without end).', 1, 100_000),
     // Node timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once.
     deadline: int('Longest run in milliseconds: a run still going then stops with ERR_EXPORT_DEADLINE and commits nothing. Default: none.', 1, undefined, 2147483647),
     filterFallback: str('What a table does when the server refuses its filter (400 invalidFilter): list everything and filter locally, or fail.', {

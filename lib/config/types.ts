@@ -57,6 +57,8 @@ export interface EntityExport {
   members: boolean;
   /** CyberArk containers: also write <identifier>_privilegedData_<name>.csv. */
   privilegedData: boolean;
+  /** Overrides export.countMismatch for this table. */
+  countMismatch?: 'fail' | 'warn';
 }
 
 export interface ExportConfig {
@@ -66,6 +68,10 @@ export interface ExportConfig {
   /** Incremental watermark file; default <output>/<identifier>.cookie.json. */
   syncCookiesFile?: string;
   format: 'csv' | 'ndjson';
+  /** Rows that do not match totalResults: fail the table (default) or warn. Optional so that hand-built configs need not say it. */
+  countMismatch?: 'fail' | 'warn';
+  /** List requests one table may take; default 100,000. */
+  maxPages?: number;
   /** Longest run in ms; absent: none. */
   deadline?: number;
   /** A filter the server refuses (400 invalidFilter): applied locally after listing, or the table fails. */

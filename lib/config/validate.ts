@@ -238,6 +238,7 @@ interface EntityDraft {
   incremental: boolean;
   members: boolean;
   privilegedData: boolean;
+  countMismatch?: 'fail' | 'warn';
 }
 
 function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContext): ExportConfig | undefined {
@@ -271,6 +272,8 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     entities: out,
     escapeFormulas: (x.escapeFormulas as boolean | undefined) ?? false,
     format: ((x.format as string | undefined) ?? d.format) as 'csv' | 'ndjson',
+    countMismatch: ((x.countMismatch as string | undefined) ?? d.countMismatch) as 'fail' | 'warn',
+    maxPages: (x.maxPages as number | undefined) ?? (d.maxPages as number),
     filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
   if (x.deadline !== undefined) config.deadline = x.deadline as number;
@@ -354,6 +357,7 @@ function addMappedEntity(name: string, ent: RawObject, drafts: Map<string, Entit
   draft.incremental ||= ent.incremental === true;
   draft.members ||= ent.members === true;
   draft.privilegedData ||= ent.privilegedData === true;
+  if (ent.countMismatch === 'fail' || ent.countMismatch === 'warn') draft.countMismatch = ent.countMismatch;
 }
 
 function draftFor(name: string, from: string, nameLoc: Loc | undefined, drafts: Map<string, EntityDraft>): EntityDraft {
@@ -412,6 +416,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
     members: draft.members,
     privilegedData: draft.privilegedData,
   };
+  if (draft.countMismatch) entity.countMismatch = draft.countMismatch;
   if (draft.filter && filterAst) {
     entity.filter = draft.filter.text;
     entity.filterAst = filterAst;

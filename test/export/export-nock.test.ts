@@ -89,9 +89,16 @@ export:
       .get('/v2/Containers')
       .query({ attributes: 'id,name', startIndex: '1', count: '200' })
       .reply(200, { totalResults: 3, Resources: containers.map(({ id, name }) => ({ id, name })) })
+      // One page holding all of totalResults is followed by one more request (servers that count the page, not the listing).
+      .get('/v2/Containers')
+      .query({ attributes: 'id,name', startIndex: '4', count: '200' })
+      .reply(200, { totalResults: 3, Resources: [] })
       .get('/v2/Containers')
       .query({ attributes: 'id,privilegedData', startIndex: '1', count: '200' })
-      .reply(200, { totalResults: 3, Resources: containers });
+      .reply(200, { totalResults: 3, Resources: containers })
+      .get('/v2/Containers')
+      .query({ attributes: 'id,privilegedData', startIndex: '4', count: '200' })
+      .reply(200, { totalResults: 3, Resources: [] });
     const file = join(dir, 'p.yaml');
     await writeFile(
       file,

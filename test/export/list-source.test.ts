@@ -5,6 +5,7 @@ import type { ScimRequest, ScimResponse } from '../../lib/scim/client.js';
 import type { ScimResource } from '../../lib/types.js';
 import { ScimEtlError } from '../../lib/errors.js';
 import { ScimHttpError } from '../../lib/scim/errors.js';
+import { Logger } from '../../lib/log.js';
 
 type Params = Record<string, string | number | undefined>;
 
@@ -54,6 +55,13 @@ function listServer(data: ScimResource[], opts: { cap?: number; ignoreCount?: nu
   };
 }
 
+/** A logger that keeps its lines (warnings included). */
+function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = { write: (line: string) => lines.push(line) > 0 } as unknown as NodeJS.WritableStream;
+  return { logger: new Logger({ stream }), lines };
+}
+
 async function collect(r: Readable | AsyncIterable<unknown>): Promise<ScimResource[]> {
   const out: ScimResource[] = [];
   for await (const x of r) out.push(x as ScimResource);
@@ -70,7 +78,7 @@ describe('scimListSource', () => {
     expect(got.map((r) => r.id)).to.deep.equal(users(45).map((u) => u.id));
     expect(client.calls.map((c) => c.startIndex)).to.deep.equal([1, 21, 41]);
     expect(client.calls[0]).to.deep.include({ count: 20, attributes: 'id,userName,name', filter: 'active eq "true"' });
-    expect(stats).to.deep.equal({ pages: 3, resources: 45, duplicates: 0, total: 45 });
+    expect(stats).to.deep.equal({ pages: 3, resources: 45, duplicates: 0, total: 45, expected: 45 });
   });
 
   it('advances by what the server returned when it caps count, and ignores a wrong itemsPerPage', async () => {
@@ -83,7 +91,8 @@ describe('scimListSource', () => {
   it('survives a server that ignores count (returns everything, or its own page size)', async () => {
     const all = fakeClient(listServer(users(30), { ignoreCount: 1000 }));
     expect((await collect(scimListSource(all, { endpoint: 'Users', pageSize: 5 }))).length).to.equal(30);
-    expect(all.calls.length).to.equal(1);
+    // One page holding all of totalResults: one more request makes sure the server did not count only the page.
+    expect(all.calls.map((c) => c.startIndex)).to.deep.equal([1, 31]);
     const tens = fakeClient(listServer(users(25), { ignoreCount: 10 }));
     expect((await collect(scimListSource(tens, { endpoint: 'Users', pageSize: 200, concurrency: 4 }))).map((r) => r.id)).to.deep.equal(
       users(25).map((u) => u.id),
@@ -96,10 +105,22 @@ describe('scimListSource', () => {
     expect(client.calls.length).to.equal(1);
   });
 
-  it('stops at an empty page even when totalResults promised more', async () => {
+  it('stops at an empty page even when totalResults promised more, and fails the table unless countMismatch is warn', async () => {
     const data = users(30);
-    const client = fakeClient((p) => ({ totalResults: 100, Resources: Number(p.startIndex) > 30 ? [] : data.slice(Number(p.startIndex) - 1, Number(p.startIndex) + 9) }));
-    expect((await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10 }))).length).to.equal(30);
+    const serve = (p: Params) => ({ totalResults: 100, Resources: Number(p.startIndex) > 30 ? [] : data.slice(Number(p.startIndex) - 1, Number(p.startIndex) + 9) });
+    let err: any;
+    try {
+      await collect(scimListSource(fakeClient(serve), { endpoint: 'Users', pageSize: 10 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_COUNT_MISMATCH');
+    expect(err.message).to.match(/only 30 distinct resources arrived but the server said totalResults 100/);
+    const { logger, lines: warnings } = captureLogger();
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    expect((await collect(scimListSource(fakeClient(serve), { endpoint: 'Users', pageSize: 10, countMismatch: 'warn', logger, stats }))).length).to.equal(30);
+    expect(warnings.join('\n')).to.match(/only 30 .* totalResults 100; writing the table anyway/);
+    expect(stats).to.include({ resources: 30, expected: 100 });
   });
 
   it('pages until an empty page when totalResults is missing', async () => {
@@ -134,6 +155,15 @@ describe('scimListSource', () => {
     }
     expect(err?.code).to.equal('ERR_EXPORT_REPEATED_PAGE');
     expect(err.message).to.match(/same page twice/);
+  });
+
+  it('takes the end probe answered with the same page for a server that ignores startIndex: the one-page table is complete', async () => {
+    const data = users(3);
+    const client = fakeClient(() => ({ totalResults: 3, Resources: data }));
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    expect((await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, stats }))).map((r) => r.id)).to.deep.equal(['u1', 'u2', 'u3']);
+    expect(client.calls.map((c) => c.startIndex)).to.deep.equal([1, 4]);
+    expect(stats).to.include({ resources: 3, duplicates: 0, expected: 3 });
   });
 
   it('fetches pages concurrently once totalResults is known, keeping the order', async () => {
@@ -234,6 +264,41 @@ describe('scimListSource: broken page bodies', () => {
     const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, stats }));
     expect(got.map((r) => r.id)).to.deep.equal(data.map((u) => u.id));
     expect(stats.retries).to.equal(2);
+  });
+
+  it('surfaces a programming error (TypeError) at once instead of taking it for a cut body', async () => {
+    const client = fakeClient(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    });
+    let err: any;
+    try {
+      await collect(scimListSource(client, { endpoint: 'Users' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(TypeError);
+    expect(client.calls.length).to.equal(1);
+  });
+
+  it('checks keyset counts as rows before the page plus its totalResults (what is left)', async () => {
+    const data = users(9).map((u, i) => ({ ...u, id: `00${i}` }));
+    // Honest keyset totals pass; a server that drops one row from the middle of its id order is caught.
+    const serve = (skip?: string) => (p: Params) => {
+      const m = /id gt "([^"]+)"/.exec(String(p.filter ?? ''));
+      const rest = (m ? data.filter((u) => u.id > m[1]!) : data).filter((u) => u.id !== skip);
+      return { totalResults: rest.length + (skip && (!m || m[1]! < skip) ? 1 : 0), Resources: rest.slice(0, Number(p.count)) };
+    };
+    const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+    expect((await collect(scimListSource(fakeClient(serve()), { endpoint: 'Users', pageSize: 4, paging: 'keyset', stats }))).length).to.equal(9);
+    expect(stats.expected).to.equal(9);
+    let err: any;
+    try {
+      await collect(scimListSource(fakeClient(serve('004')), { endpoint: 'Users', pageSize: 4, paging: 'keyset' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_COUNT_MISMATCH');
+    expect(err.message).to.match(/only 8 distinct resources arrived but the server said totalResults 9/);
   });
 
   it('does not ask again after an HTTP error the client already retried', async () => {

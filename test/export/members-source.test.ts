@@ -90,6 +90,7 @@ describe('MemberWalker', () => {
     });
     expect(await walk(json, 'list', 'members')).to.deep.equal([
       { t: 'total', n: 2 },
+      { t: 'resources' },
       { t: 'start' },
       { t: 'member', value: 'a' },
       { t: 'member', value: 'b' },
@@ -135,6 +136,8 @@ describe('membersSource', () => {
       ['Groups/g2', 'members'],
       ['Groups/g3', 'members'],
       ['Groups/g4', 'members'],
+      // totalResults equal to one page's owners: one more page makes sure the server counts the listing, not the page.
+      ['Groups', undefined],
     ]);
   });
 
@@ -160,7 +163,9 @@ describe('membersSource', () => {
 
   it('fetches separately an owner whose id comes after a members array too long to hold', async () => {
     const body = JSON.stringify({ totalResults: 2, Resources: [{ members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }], id: 'late' }, { members: [{ value: 'd' }], id: 'small' }] });
-    const client = fakeStreamClient((req) => (req.path === 'Groups' ? body : JSON.stringify({ id: 'late', members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })));
+    const client = fakeStreamClient((req) =>
+      req.path !== 'Groups' ? JSON.stringify({ id: 'late', members: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] }) : req.searchParams?.startIndex === 1 ? body : listBody([], 2),
+    );
     const got = await collect(membersSource(client, { endpoint: 'Groups', maxBufferedLinks: 2 }));
     expect(got).to.deep.equal([
       { value: 'small', MemberId: 'd' },
@@ -168,7 +173,7 @@ describe('membersSource', () => {
       { value: 'late', MemberId: 'b' },
       { value: 'late', MemberId: 'c' },
     ]);
-    expect(client.calls.map((c) => c.path)).to.deep.equal(['Groups', 'Groups/late']);
+    expect(client.calls.map((c) => c.path)).to.deep.equal(['Groups', 'Groups/late', 'Groups']);
   });
 
   it('asks a reply cut mid-body again without writing any link twice', async () => {
@@ -178,7 +183,8 @@ describe('membersSource', () => {
     ];
     const full = listBody(groups, 2);
     const cutAt = full.indexOf('"b20"');
-    const client = fakeStreamClient((_req, call) => {
+    const client = fakeStreamClient((req, call) => {
+      if (req.searchParams?.startIndex !== 1) return listBody([], 2);
       if (call > 1) return full;
       return (async function* () {
         yield full.slice(0, cutAt);
@@ -191,6 +197,37 @@ describe('membersSource', () => {
     expect(new Set(got.map((r) => `${r.value}/${r.MemberId}`)).size).to.equal(100);
     expect(got[50]).to.deep.equal({ value: 'g2', MemberId: 'b0' });
     expect(stats.retries).to.equal(1);
+  });
+
+  it('surfaces a programming error in the body stream at once instead of asking again', async () => {
+    const full = listBody(sampleGroups, 4);
+    const client = fakeStreamClient(() =>
+      (async function* () {
+        yield full.slice(0, 60);
+        throw new TypeError('x is not a function');
+      })(),
+    );
+    let err: any;
+    try {
+      await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(TypeError);
+    expect(client.calls.length).to.equal(1);
+  });
+
+  it('fails at once on a 2xx reply that is not JSON from its first byte (not a cut to ask again)', async () => {
+    const client = fakeStreamClient(() => 'Service Unavailable');
+    let err: any;
+    try {
+      await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('ERR_EXPORT_BAD_LIST');
+    expect(err.message).to.match(/^GET Groups \(startIndex 1\): the reply is not JSON/);
+    expect(client.calls.length).to.equal(1);
   });
 
   it('asks again a reply whose JSON is truncated, and gives up after the retries', async () => {
@@ -206,7 +243,8 @@ describe('membersSource', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).to.be.instanceOf(Error);
+    expect(err?.code).to.equal('ERR_EXPORT_CUT_REPLY');
+    expect(err.message).to.match(/^GET Groups \(startIndex 1\): the reply broke off 3 time\(s\)/);
     expect(calls).to.equal(3);
   });
 
@@ -275,7 +313,7 @@ describe('membersSource', () => {
       }
       yield chunk.join('') + ']}]}';
     }
-    const client = fakeStreamClient(() => bigGroup());
+    const client = fakeStreamClient((req) => (req.searchParams?.startIndex === 1 ? bigGroup() : listBody([], 1)));
     let count = 0;
     let last: MemberRow | undefined;
     const before = process.memoryUsage().heapUsed;
@@ -293,6 +331,12 @@ describe('membersSource', () => {
     expect(maxAhead).to.be.below(40_000);
     // The whole group as objects would take well over 60 MB; the stream holds a few chunks.
     expect(peak - before).to.be.below(60 * 1024 * 1024);
+  });
+
+  it('takes the end probe answered with the same page for a server that ignores startIndex: the one-page table is complete', async () => {
+    const client = fakeStreamClient(() => listBody(sampleGroups, 4));
+    expect(await collect(membersSource(client, { endpoint: 'Groups' }))).to.deep.equal(sampleLinks);
+    expect(client.calls.map((c) => c.params.startIndex)).to.deep.equal([1, 5]);
   });
 
   it('rejects bad options with ERR_OPTION_MEMBERS_SOURCE', () => {

@@ -14,7 +14,13 @@ export type WalkEvent =
   | { t: 'start' }
   | { t: 'id'; id: string }
   | { t: 'member'; value: string }
-  | { t: 'end' };
+  | { t: 'end' }
+  /** A `schemas` value of the reply itself (ListResponse, Error, or the resource's own). */
+  | { t: 'schema'; urn: string }
+  /** The ListResponse's `Resources` array starts. */
+  | { t: 'resources' }
+  /** What only an error body carries at its top: `status`, `detail` (with their text) or an `Errors` member. */
+  | { t: 'error'; key: 'status' | 'detail' | 'errors'; value?: string };
 
 /** A stream-json token (packed values only). */
 export interface JsonToken {
@@ -22,10 +28,12 @@ export interface JsonToken {
   value?: string;
 }
 
-type Role = 'root' | 'resources' | 'resource' | 'attr' | 'member' | 'skip';
+type Role = 'root' | 'resources' | 'resource' | 'attr' | 'member' | 'schemas' | 'skip';
 
 interface Frame {
   role: Role;
+  /** The reply's top object (a ListResponse, or the single resource). */
+  top?: boolean;
   /** The last key seen in this object (lower-cased), for the value that follows. */
   key?: string;
 }
@@ -33,6 +41,8 @@ interface Frame {
 export class MemberWalker {
   private readonly stack: Frame[] = [];
   private readonly attr: string | undefined;
+  /** Some token arrived: the body is JSON at least at its start (a later parse error is a cut, not a wrong kind of reply). */
+  started = false;
 
   /**
    * @param shape 'list' for a ListResponse, 'resource' for one resource.
@@ -47,6 +57,7 @@ export class MemberWalker {
 
   /** Feeds one token; returns the event it completes, if any. */
   step(token: JsonToken): WalkEvent | undefined {
+    this.started = true;
     const top = this.stack[this.stack.length - 1];
     switch (token.name) {
       case 'keyValue':
@@ -56,9 +67,13 @@ export class MemberWalker {
       case 'startArray': {
         const isObject = token.name === 'startObject';
         const role = this.roleOf(top, isObject);
-        this.stack.push({ role });
+        const key = top?.key;
+        this.stack.push(top ? { role } : { role, top: true });
         if (top && top.role !== 'resources' && top.role !== 'attr') top.key = undefined;
-        return role === 'resource' ? { t: 'start' } : undefined;
+        if (role === 'resource') return { t: 'start' };
+        if (role === 'resources') return { t: 'resources' };
+        if (top?.top && key === 'errors') return { t: 'error', key: 'errors' };
+        return undefined;
       }
       case 'endObject':
       case 'endArray': {
@@ -75,6 +90,7 @@ export class MemberWalker {
       if (!isObject) return 'skip';
       return this.shape === 'list' ? 'root' : 'resource';
     }
+    if (parent.top && parent.key === 'schemas' && !isObject) return 'schemas';
     switch (parent.role) {
       case 'root':
         return !isObject && parent.key === 'resources' ? 'resources' : 'skip';
@@ -94,7 +110,11 @@ export class MemberWalker {
     if (!top) return undefined;
     const text = token.name === 'stringValue' || token.name === 'numberValue' ? token.value : undefined;
     let event: WalkEvent | undefined;
-    if (top.role === 'root' && top.key === 'totalresults' && text !== undefined) {
+    if (top.role === 'schemas' && token.name === 'stringValue') {
+      event = { t: 'schema', urn: token.value ?? '' };
+    } else if (top.top && (top.key === 'status' || top.key === 'detail') && text !== undefined) {
+      event = { t: 'error', key: top.key, value: text };
+    } else if (top.role === 'root' && top.key === 'totalresults' && text !== undefined) {
       const n = Number(text);
       if (Number.isInteger(n) && n >= 0) event = { t: 'total', n };
     } else if (top.role === 'resource' && top.key === 'id' && text !== undefined) {

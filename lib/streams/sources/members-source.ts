@@ -28,10 +28,14 @@ import { Readable, pipeline } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import Parser from 'stream-json/Parser.js';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
+import { safeSnippet } from '../../scim/errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ScimClient, ScimRequest } from '../../scim/client.js';
 import type { MemberRow } from '../../types.js';
+import { isCutBody, isJsonParserError } from './broken-body.js';
 import { IdSet } from './id-set.js';
+import { checkListShape, checkResourceShape, describePage, type ReplyShape } from './list-response.js';
+import { DEFAULT_MAX_PAGES, ListingCounts, settleMismatch, type CountMismatch } from './listing-counts.js';
 import { MemberWalker, type JsonToken, type WalkEvent } from './member-walker.js';
 import { keysetNext, keysetParams, type SearchParams } from './pagers.js';
 import { isDeepPagingRefusal } from './scim-list-source.js';
@@ -51,6 +55,10 @@ export interface MemberStats {
   retries: number;
   /** totalResults of the owner listing, when known. */
   total?: number;
+  /** The largest totalResults seen, set at the end when it was checked against the owners listed (absent when the server does not count the listing). */
+  expected?: number;
+  /** Distinct owners listed (set at the end): what `expected` is compared with. */
+  listed?: number;
 }
 
 export interface MembersSourceOptions {
@@ -70,6 +78,10 @@ export interface MembersSourceOptions {
   logger?: Logger;
   stats?: MemberStats;
   onPage?: (stats: MemberStats) => void;
+  /** An owner count that does not match totalResults: fail the table (default) or warn and write it. */
+  countMismatch?: CountMismatch;
+  /** List requests a table may take (default 100,000). */
+  maxPages?: number;
 }
 
 type Client = Pick<ScimClient, 'requestStream'>;
@@ -88,6 +100,8 @@ interface Normalized {
   logger: Logger;
   stats: MemberStats;
   onPage?: (stats: MemberStats) => void;
+  countMismatch: CountMismatch;
+  maxPages: number;
 }
 
 export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized {
@@ -103,6 +117,10 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
   if (!Number.isInteger(retries) || retries < 0) throw bad('retries must be a non-negative integer', opts.retries);
   const maxBufferedLinks = opts.maxBufferedLinks ?? 10_000;
   if (!Number.isInteger(maxBufferedLinks) || maxBufferedLinks < 0) throw bad('maxBufferedLinks must be a non-negative integer', opts.maxBufferedLinks);
+  const countMismatch = opts.countMismatch ?? 'fail';
+  if (countMismatch !== 'fail' && countMismatch !== 'warn') throw bad("countMismatch must be 'fail' or 'warn'", opts.countMismatch);
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  if (!Number.isInteger(maxPages) || maxPages < 1) throw bad('maxPages must be a positive integer', opts.maxPages);
   return {
     endpoint: opts.endpoint,
     attribute,
@@ -117,6 +135,8 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
     logger: opts.logger ?? silentLogger,
     stats: opts.stats ?? { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 },
     onPage: opts.onPage,
+    countMismatch,
+    maxPages,
   };
 }
 
@@ -127,8 +147,14 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
  * backpressure reaches the socket. Errors of the body or of the JSON surface
  * after the events read before them.
  */
-async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined): AsyncGenerator<WalkEvent[]> {
+async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined, where: string): AsyncGenerator<WalkEvent[]> {
   const res = await client.requestStream(req);
+  // An HTML page (a login or maintenance page) gets a message that shows it; other odd types are judged by parsing.
+  const type = String(res.headers['content-type'] ?? '');
+  if (/html/i.test(type)) {
+    const head = await readHead(res.body as Readable);
+    throw notScim(where, `the server answered 2xx with ${type.split(';')[0]} instead of SCIM JSON: ${safeSnippet(head, 120)}`);
+  }
   const tokens = Parser.parser({ packValues: true, streamValues: false });
   // pipeline() destroys the parser with the body's error, so it reaches us.
   pipeline(res.body as NodeJS.ReadableStream & Readable, tokens, () => undefined);
@@ -146,7 +172,18 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     wake?.();
   };
   tokens.on('data', (token: JsonToken) => {
-    const ev = walker.step(token);
+    if (failure !== undefined) return;
+    let ev: WalkEvent | undefined;
+    try {
+      ev = walker.step(token);
+    } catch (err) {
+      // Our own bug: surface it as it is, never as a cut reply to ask again.
+      failure = err;
+      ended = true;
+      tokens.destroy();
+      flush();
+      return;
+    }
     if (!ev) return;
     batch.push(ev);
     if (batch.length >= EVENT_BATCH) {
@@ -159,7 +196,8 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     flush();
   });
   tokens.once('error', (err) => {
-    failure = err;
+    // Unparseable from the first byte (an HTML page, text): not JSON at all, not a body cut short.
+    failure ??= isJsonParserError(err) && !walker.started ? notScim(where, `the reply is not JSON (${err.message})`) : err;
     ended = true;
     flush();
   });
@@ -181,6 +219,26 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     // A reply left early (consumer gone, error) releases its request and its abort listener.
     (res.body as Readable).destroy();
   }
+}
+
+/** The first bytes of a reply that is not JSON, for the message. */
+async function readHead(body: Readable): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      if (text.length >= 200) break;
+    }
+  } catch {
+    // What arrived is enough for the message.
+  } finally {
+    body.destroy();
+  }
+  return text;
+}
+
+function notScim(where: string, why: string): ScimEtlError {
+  return new ScimEtlError('ERR_EXPORT_BAD_LIST', `${where}: ${why}; the table is not written`, { where });
 }
 
 const EVENT_BATCH = 512;
@@ -217,7 +275,7 @@ function isBigPageFailure(err: unknown): boolean {
 
 /** Errors worth asking the same reply again: the body or its JSON broke off (the client already retried HTTP failures). */
 function isCutReply(err: unknown, signal: AbortSignal): boolean {
-  return !signal.aborted && !isScimEtlError(err);
+  return !signal.aborted && isCutBody(err);
 }
 
 export async function* memberLinks(client: Client, opts: MembersSourceOptions): AsyncGenerator<MemberRow> {
@@ -230,8 +288,11 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   /** One reply, with repeats after a cut; yields links, returns the summary. */
   async function* readReply(req: ScimRequest, shape: 'list' | 'resource', state: AttemptState, knownId?: string): AsyncGenerator<MemberRow, ReplySummary> {
     const wantLinks = shape === 'resource' || mode === 'inline';
+    const where = shape === 'list' ? describePage(o.endpoint, req.searchParams ?? {}) : `GET ${req.path}`;
     for (let attempt = 0; ; attempt++) {
       const summary: ReplySummary = { owners: 0, ids: [], refetch: [] };
+      const reply: ReplyShape = { schemas: [], hasResources: false, errorLike: false };
+      let replyId: string | undefined;
       try {
         let id: string | undefined;
         let skip = false;
@@ -261,10 +322,21 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
           state.partialWritten = written;
           return { value: id!, MemberId: value };
         };
-        for await (const events of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined)) {
+        for await (const events of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined, where)) {
           for (const ev of events) switch (ev.t) {
             case 'total':
-              summary.total = ev.n;
+              summary.total = reply.totalResults = ev.n;
+              break;
+            case 'resources':
+              reply.hasResources = true;
+              break;
+            case 'schema':
+              reply.schemas.push(ev.urn);
+              break;
+            case 'error':
+              reply.errorLike = true;
+              if (ev.key === 'status') reply.status = ev.value;
+              else if (ev.key === 'detail') reply.detail = ev.value && safeSnippet(ev.value);
               break;
             case 'start':
               id = undefined;
@@ -274,6 +346,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
               if (knownId !== undefined) setId(knownId);
               break;
             case 'id':
+              replyId ??= ev.id;
               if (knownId !== undefined || id !== undefined) break;
               setId(ev.id);
               if (buffer) {
@@ -326,9 +399,16 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
           }
         }
         o.stats.pages++;
+        if (shape === 'list') {
+          const start = req.searchParams?.startIndex;
+          checkListShape(reply, where, typeof start === 'number' ? start : undefined);
+        } else checkResourceShape(reply, replyId, where);
         return summary;
       } catch (err) {
-        if (!isCutReply(err, o.signal) || attempt >= o.retries) throw err;
+        if (!isCutReply(err, o.signal)) throw err;
+        if (attempt >= o.retries) {
+          throw new ScimEtlError('ERR_EXPORT_CUT_REPLY', `${where}: the reply broke off ${attempt + 1} time(s) (${(err as Error).message}); the table is not written`, { where, attempts: attempt + 1 }, { cause: err, category: 'transport' });
+        }
         o.stats.retries++;
         o.logger.debug(`${o.endpoint}: reply cut (${(err as Error).message}); asking again (${attempt + 1}/${o.retries})`);
         await o.sleep(o.retryDelayMs * (attempt + 1), o.signal);
@@ -356,61 +436,112 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   }
 
   // Owners are listed by startIndex; past a deep-paging refusal (Salesforce), by keyset.
+  const counts = new ListingCounts(o.endpoint, o.pageSize, o.maxPages);
+  /** Distinct owners listed (whatever became of their links): what totalResults counts. */
+  const listed = new IdSet();
+  let idless = 0;
   let keyset: { after?: string } | undefined;
+  /** Owners of this keyset pass so far: a keyset page's totalResults counts only what is left after them. */
+  let keysetOwners = 0;
   let start = 1;
   let total: number | undefined;
   let previous: string[] = [];
   let page = newAttemptState();
-  for (;;) {
-    const params: SearchParams = keyset ? keysetParams(o.pageSize, o.filter, keyset.after) : { startIndex: start, count: o.pageSize };
-    if (!keyset && o.filter) params.filter = o.filter;
-    if (mode === 'inline') params.attributes = `id,${o.attribute}`;
-    else params.excludedAttributes = o.attribute;
-    let summary: ReplySummary;
-    try {
-      summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list', page);
-    } catch (err) {
-      if (mode === 'inline' && o.mode === 'auto' && isBigPageFailure(err)) {
-        o.logger.warn(`${o.endpoint}: listing with ${o.attribute} failed (${(err as Error).message}); listing ids and fetching each one's ${o.attribute} separately`);
-        mode = 'separate';
+  let probed = false;
+  let probing = false;
+  let trusted = true;
+  let rereadDone = false;
+  passes: for (;;) {
+    for (;;) {
+      const params: SearchParams = keyset ? keysetParams(o.pageSize, o.filter, keyset.after) : { startIndex: start, count: o.pageSize };
+      if (!keyset && o.filter) params.filter = o.filter;
+      if (mode === 'inline') params.attributes = `id,${o.attribute}`;
+      else params.excludedAttributes = o.attribute;
+      let summary: ReplySummary;
+      try {
+        counts.request();
+        summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list', page);
+      } catch (err) {
+        if (mode === 'inline' && o.mode === 'auto' && isBigPageFailure(err)) {
+          o.logger.warn(`${o.endpoint}: listing with ${o.attribute} failed (${(err as Error).message}); listing ids and fetching each one's ${o.attribute} separately`);
+          mode = 'separate';
+          continue;
+        }
+        if (!keyset && isDeepPagingRefusal(err)) {
+          // The index pages came in list order, not id order: read again from the start, id-ordered; `seen` skips owners done.
+          o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); listing again from the start by keyset paging (id pr, then id gt "<last id>"), skipping the ${o.stats.owners} owner(s) already written`);
+          keyset = {};
+          keysetOwners = 0;
+          rereading = true;
+          previous = [];
+          counts.newPass();
+          continue;
+        }
+        throw err;
+      }
+      if (summary.total !== undefined) {
+        total = summary.total;
+        o.stats.total ??= summary.total;
+      }
+      counts.observe(summary.total === undefined ? undefined : keyset ? keysetOwners + summary.total : summary.total, keyset ? undefined : start, summary.owners);
+      for (const id of summary.ids) listed.add(id);
+      idless += summary.owners - summary.ids.length;
+      const repeated = summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i]);
+      // The probe got the same page again: a server that ignores startIndex, whose totalResults is all there is.
+      if (probing && repeated) break;
+      if (probing && summary.owners > 0) {
+        trusted = false;
+        const why = `totalResults (${total}) was doubted and startIndex ${start} returned ${summary.owners} more owner(s): the server does not count the whole listing`;
+        counts.distrust(why);
+        o.logger.warn(`${o.endpoint}: ${why}; paging on until an empty page, and the owner count is not checked against totalResults`);
+      }
+      probing = false;
+      if (summary.owners === 0) break;
+      if (repeated) {
+        throw new ScimEtlError(
+          'ERR_EXPORT_REPEATED_PAGE',
+          `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores ${keyset ? 'the id filter' : 'startIndex'}. Export stopped so that no rows are missed silently.`,
+          { endpoint: o.endpoint },
+        );
+      }
+      previous = summary.ids;
+      const separately = mode === 'separate' ? summary.ids : summary.refetch;
+      for (const id of separately) yield* ownerLinks(id, page);
+      o.onPage?.(o.stats);
+      page = newAttemptState();
+      if (keyset) {
+        keysetOwners += summary.owners;
+        const after = keysetNext(summary.ids, keyset.after);
+        if (after === undefined) break;
+        keyset.after = after;
         continue;
       }
-      if (!keyset && isDeepPagingRefusal(err)) {
-        // The index pages came in list order, not id order: read again from the start, id-ordered; `seen` skips owners done.
-        o.logger.warn(`${o.endpoint}: the server refuses deep startIndex (${(err as Error).message}); listing again from the start by keyset paging (id pr, then id gt "<last id>"), skipping the ${o.stats.owners} owner(s) already written`);
-        keyset = {};
-        rereading = true;
-        previous = [];
-        continue;
+      start += summary.owners;
+      if (trusted && total !== undefined && start > total) {
+        // As the resource pager (./pagers.ts): a total equal to one page's owners, or below what arrived, is asked once more.
+        const doubt = summary.total === summary.owners || start - 1 > total;
+        if (probed || !doubt) break;
+        probed = probing = true;
       }
-      throw err;
     }
-    if (summary.total !== undefined) {
-      total = summary.total;
-      o.stats.total ??= summary.total;
+    const received = listed.size + idless;
+    const verdict = counts.verdict(received, !keyset && !rereadDone);
+    if (verdict.kind === 'reread') {
+      o.logger.warn(`${o.endpoint}: totalResults dropped during the run and ${received} owner(s) were listed; listing again from startIndex ${verdict.from} so that no shifted owner is missed (owners already written are skipped)`);
+      rereadDone = rereading = true;
+      start = verdict.from;
+      previous = [];
+      page = newAttemptState();
+      probed = false;
+      counts.newPass();
+      continue passes;
     }
-    if (summary.owners === 0) break;
-    if (summary.ids.length > 0 && summary.ids.length === previous.length && summary.ids.every((v, i) => v === previous[i])) {
-      throw new ScimEtlError(
-        'ERR_EXPORT_REPEATED_PAGE',
-        `${o.endpoint}: the server returned the same page twice (${summary.ids.length} resources starting with id ${JSON.stringify(summary.ids[0])}); it probably ignores ${keyset ? 'the id filter' : 'startIndex'}. Export stopped so that no rows are missed silently.`,
-        { endpoint: o.endpoint },
-      );
+    o.stats.expected = counts.expected;
+    o.stats.listed = received;
+    if (verdict.kind === 'mismatch') {
+      settleMismatch(verdict.message.replace('distinct resources', 'distinct owners'), o.countMismatch, (t) => o.logger.warn(t), { endpoint: o.endpoint, expected: counts.expected, received });
     }
-    previous = summary.ids;
-    const separately = mode === 'separate' ? summary.ids : summary.refetch;
-    for (const id of separately) yield* ownerLinks(id, page);
-    o.onPage?.(o.stats);
-    page = newAttemptState();
-    if (keyset) {
-      // totalResults of a keyset page counts what is left, not the whole listing.
-      const after = keysetNext(summary.ids, keyset.after);
-      if (after === undefined) break;
-      keyset.after = after;
-      continue;
-    }
-    start += summary.owners;
-    if (total !== undefined && start > total) break;
+    break;
   }
 }
 

@@ -27,8 +27,12 @@ export interface IndexPagerOptions {
   pageSize: number;
   /** Pages in flight at once after the first page told totalResults. */
   concurrency: number;
+  /** First startIndex (a re-read from the middle); default 1. */
+  from?: number;
   /** Called when a page is short of what was asked and the gap is fetched. */
   onGap?: (start: number, missing: number) => void;
+  /** Called once when the end probe proves totalResults wrong; paging then goes on until an empty page. */
+  onUntrustedTotal?: (why: string) => void;
 }
 
 interface Planned {
@@ -46,75 +50,107 @@ interface Planned {
  * order; a page shorter than expected gets its gap fetched before the next
  * one, and an empty page ends the listing. Never more than `concurrency`
  * pages are held, so a slow consumer slows the fetching (backpressure).
+ *
+ * Reaching totalResults ends the listing, unless the last page gives reason
+ * to doubt it: its item count equals totalResults (some servers count the
+ * page, not the listing), or more items arrived than it said. Then one more
+ * page is asked; items there prove totalResults wrong, and paging goes on
+ * sequentially until an empty page. An honest table costs at most that one
+ * extra request.
  */
 export function indexPager(opts: IndexPagerOptions): Pager {
   const { pageSize } = opts;
   const concurrency = Math.max(1, opts.concurrency);
+  const from = Math.max(1, opts.from ?? 1);
   return {
     name: 'index',
     async *pages(fetch, signal) {
-      const first = await fetch({ startIndex: 1, count: pageSize }, signal);
-      yield first;
-      const step = first.resources.length;
-      let next = 1 + step;
-      let total = first.totalResults;
-      if (step === 0 || (total !== undefined && next > total)) return;
+      let last = await fetch({ startIndex: from, count: pageSize }, signal);
+      yield last;
+      const step = last.resources.length;
+      if (step === 0) return;
+      let next = from + step;
+      let total = last.totalResults;
+      let probed = false;
+      let trusted = true;
 
-      if (total === undefined || concurrency === 1) {
-        // Sequential: the end is an empty page, or totalResults when known.
-        for (;;) {
-          const page = await fetch({ startIndex: next, count: pageSize }, signal);
-          if (page.resources.length === 0) return;
-          yield page;
-          next += page.resources.length;
-          const t = page.totalResults ?? total;
-          if (t !== undefined && next > t) return;
+      if (total !== undefined && next <= total && concurrency > 1) {
+        // Known from here on; it may grow while we read (items inserted meanwhile).
+        let known: number = total;
+        const queue: Planned[] = [];
+        let planFrom = next;
+        const plan = (start: number, span: number, front = false): void => {
+          const controller = new AbortController();
+          const onAbort = () => controller.abort(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+          const promise = fetch({ startIndex: start, count: Math.min(pageSize, Math.max(span, 1)) }, controller.signal).finally(() => signal.removeEventListener('abort', onAbort));
+          // Rejections of pages we end up not awaiting must not be unhandled.
+          promise.catch(() => undefined);
+          const p: Planned = { start, span, controller, promise };
+          if (front) queue.unshift(p);
+          else queue.push(p);
+        };
+        const fill = () => {
+          while (queue.length < concurrency && planFrom <= known) {
+            plan(planFrom, step);
+            planFrom += step;
+          }
+        };
+        try {
+          fill();
+          while (queue.length > 0) {
+            const head = queue.shift()!;
+            const page = await head.promise;
+            const got = page.resources.length;
+            if (got === 0) return;
+            if (page.totalResults !== undefined && page.totalResults > known) known = page.totalResults;
+            // What this request should have covered, given the planned step.
+            const expected = Math.min(head.span, known - head.start + 1);
+            if (got < expected) {
+              opts.onGap?.(head.start + got, expected - got);
+              plan(head.start + got, expected - got, true);
+            }
+            yield page;
+            last = page;
+            next = Math.max(next, head.start + got);
+            fill();
+          }
+        } finally {
+          for (const p of queue) p.controller.abort();
         }
+        total = known;
       }
 
-      // Known from here on; it may grow while we read (items inserted meanwhile).
-      let known: number = total;
-      const queue: Planned[] = [];
-      let planFrom = next;
-      const plan = (start: number, span: number, front = false): void => {
-        const controller = new AbortController();
-        const onAbort = () => controller.abort(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        const promise = fetch({ startIndex: start, count: Math.min(pageSize, Math.max(span, 1)) }, controller.signal).finally(() => signal.removeEventListener('abort', onAbort));
-        // Rejections of pages we end up not awaiting must not be unhandled.
-        promise.catch(() => undefined);
-        const p: Planned = { start, span, controller, promise };
-        if (front) queue.unshift(p);
-        else queue.push(p);
-      };
-      const fill = () => {
-        while (queue.length < concurrency && planFrom <= known) {
-          plan(planFrom, step);
-          planFrom += step;
+      // Sequential: the end is an empty page, or totalResults when it holds.
+      for (;;) {
+        if (trusted && total !== undefined && next > total) {
+          const doubt = last.totalResults === last.resources.length ? 'equal to the items of one page' : next - 1 > total ? `lower than the ${next - 1} items already served` : undefined;
+          if (probed || doubt === undefined) return;
+          probed = true;
+          const probe = await fetch({ startIndex: next, count: pageSize }, signal);
+          // The same page again: a server that ignores startIndex, whose totalResults is all there is.
+          if (probe.resources.length === 0 || samePage(probe, last)) return;
+          trusted = false;
+          opts.onUntrustedTotal?.(`totalResults (${total}) is ${doubt}, yet startIndex ${next} returned ${probe.resources.length} more: the server does not count the whole listing`);
+          yield probe;
+          next += probe.resources.length;
+          last = probe;
+          continue;
         }
-      };
-      try {
-        fill();
-        while (queue.length > 0) {
-          const head = queue.shift()!;
-          const page = await head.promise;
-          const got = page.resources.length;
-          if (got === 0) return;
-          if (page.totalResults !== undefined && page.totalResults > known) known = page.totalResults;
-          // What this request should have covered, given the planned step.
-          const expected = Math.min(head.span, known - head.start + 1);
-          if (got < expected) {
-            opts.onGap?.(head.start + got, expected - got);
-            plan(head.start + got, expected - got, true);
-          }
-          yield page;
-          fill();
-        }
-      } finally {
-        for (const p of queue) p.controller.abort();
+        const page = await fetch({ startIndex: next, count: pageSize }, signal);
+        if (page.resources.length === 0) return;
+        yield page;
+        next += page.resources.length;
+        last = page;
+        if (page.totalResults !== undefined) total = page.totalResults;
       }
     },
   };
+}
+
+/** Same ids in the same order (every resource with an id). */
+function samePage(a: ListPage, b: ListPage): boolean {
+  return a.resources.length === b.resources.length && a.resources.every((r, i) => typeof r.id === 'string' && r.id === b.resources[i]!.id);
 }
 
 export interface CursorPagerOptions {

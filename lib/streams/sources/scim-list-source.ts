@@ -10,8 +10,10 @@ import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ScimClient } from '../../scim/client.js';
 import type { ScimResource } from '../../types.js';
+import { isCutBody } from './broken-body.js';
 import { IdSet } from './id-set.js';
-import { readListResponse, type ListPage } from './list-response.js';
+import { describePage, readListResponse, type ListPage } from './list-response.js';
+import { DEFAULT_MAX_PAGES, ListingCounts, settleMismatch, type CountMismatch } from './listing-counts.js';
 import { cursorPager, indexPager, keysetPager, type Pager, type SearchParams } from './pagers.js';
 
 export type PagingMethod = 'index' | 'cursor' | 'keyset';
@@ -27,6 +29,8 @@ export interface ListStats {
   retries?: number;
   /** totalResults of the first page, when the server said it. */
   total?: number;
+  /** The largest totalResults seen, set at the end when it was checked against the rows (absent when the server does not count the listing). */
+  expected?: number;
 }
 
 export interface ScimListSourceOptions {
@@ -53,6 +57,10 @@ export interface ScimListSourceOptions {
    * failures are retried by the client already. Default 2.
    */
   retries?: number;
+  /** A row count that does not match totalResults: fail the table (default) or warn and write it. */
+  countMismatch?: CountMismatch;
+  /** List requests a table may take (default 100,000). */
+  maxPages?: number;
 }
 
 interface NormalizedListOptions {
@@ -60,12 +68,16 @@ interface NormalizedListOptions {
   pageSize: number;
   filter?: string;
   base: SearchParams;
-  pager: Pager;
+  /** A caller's own pager; else index paging from makeIndexPager, or the chosen strategy. */
+  pager?: Pager;
+  makeIndexPager: (from: number, onUntrustedTotal: (why: string) => void) => Pager;
   signal: AbortSignal;
   logger: Logger;
   stats: ListStats;
   onPage?: (stats: ListStats) => void;
   retries: number;
+  countMismatch: CountMismatch;
+  maxPages: number;
 }
 
 const DEFAULT_PAGE_SIZE = 200;
@@ -84,6 +96,10 @@ export function normalizeListOptions(opts: ScimListSourceOptions): NormalizedLis
   if (!['index', 'cursor', 'keyset'].includes(paging)) throw bad("paging must be 'index', 'cursor' or 'keyset'", opts.paging);
   const retries = opts.retries ?? 2;
   if (!Number.isInteger(retries) || retries < 0) throw bad('retries must be a non-negative integer', opts.retries);
+  const countMismatch = opts.countMismatch ?? 'fail';
+  if (countMismatch !== 'fail' && countMismatch !== 'warn') throw bad("countMismatch must be 'fail' or 'warn'", opts.countMismatch);
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  if (!Number.isInteger(maxPages) || maxPages < 1) throw bad('maxPages must be a positive integer', opts.maxPages);
 
   const base: SearchParams = {};
   if (opts.attributes && opts.attributes.length > 0) base.attributes = attributeList(['id', ...opts.attributes]);
@@ -91,19 +107,31 @@ export function normalizeListOptions(opts: ScimListSourceOptions): NormalizedLis
   if (opts.filter && paging !== 'keyset') base.filter = opts.filter;
 
   const logger = opts.logger ?? silentLogger;
-  const pager =
-    opts.pager ??
-    (paging === 'cursor'
-      ? cursorPager({ pageSize })
-      : paging === 'keyset'
-        ? keysetPager({ pageSize, filter: opts.filter })
-        : indexPager({
-            pageSize,
-            concurrency,
-            onGap: (start, missing) => logger.debug(`${opts.endpoint}: page short by ${missing}, fetching from startIndex ${start}`),
-          }));
+  const makeIndexPager = (from: number, onUntrustedTotal: (why: string) => void): Pager =>
+    indexPager({
+      pageSize,
+      concurrency,
+      from,
+      onGap: (start, missing) => logger.debug(`${opts.endpoint}: page short by ${missing}, fetching from startIndex ${start}`),
+      onUntrustedTotal,
+    });
+  const pager = opts.pager ?? (paging === 'cursor' ? cursorPager({ pageSize }) : paging === 'keyset' ? keysetPager({ pageSize, filter: opts.filter }) : undefined);
   const stats = opts.stats ?? { pages: 0, resources: 0, duplicates: 0 };
-  return { endpoint: opts.endpoint, pageSize, filter: opts.filter, base, pager, signal: opts.signal ?? new AbortController().signal, logger, stats, onPage: opts.onPage, retries };
+  return {
+    endpoint: opts.endpoint,
+    pageSize,
+    filter: opts.filter,
+    base,
+    pager,
+    makeIndexPager,
+    signal: opts.signal ?? new AbortController().signal,
+    logger,
+    stats,
+    onPage: opts.onPage,
+    retries,
+    countMismatch,
+    maxPages,
+  };
 }
 
 /** Comma-separated, each name once (case-insensitively), order kept. */
@@ -120,12 +148,6 @@ export function attributeList(names: readonly string[]): string {
   return out.join(',');
 }
 
-/** A body cut short: truncated JSON, or a stream error the client did not turn into an HTTP error. */
-function isBrokenBody(err: unknown): boolean {
-  if (isScimEtlError(err)) return err.code === 'ERR_SCIM_BAD_JSON';
-  return true;
-}
-
 /** The ids of a page, for the repeated-page check (null when a resource has none). */
 function pageIds(page: ListPage): Array<string | undefined> {
   return page.resources.map((r) => (typeof r.id === 'string' ? r.id : undefined));
@@ -140,30 +162,43 @@ function sameIds(a: Array<string | undefined>, b: Array<string | undefined>): bo
 export async function* listResources(client: Pick<ScimClient, 'request'>, opts: ScimListSourceOptions): AsyncGenerator<ScimResource> {
   const o = normalizeListOptions(opts);
   const seen = new IdSet();
+  const counts = new ListingCounts(o.endpoint, o.pageSize, o.maxPages);
   const fetch = async (params: SearchParams, signal: AbortSignal): Promise<ListPage> => {
     const searchParams = { ...o.base, ...params };
+    const where = describePage(o.endpoint, params);
+    // A first cursor page (cursor "") must hold what its totalResults says; later ones may not tell where they are.
+    const start = typeof params.startIndex === 'number' && params.cursor === undefined ? params.startIndex : params.cursor === '' ? 1 : undefined;
     for (let attempt = 0; ; attempt++) {
+      counts.request();
       try {
         const res = await client.request({ path: o.endpoint, searchParams, signal });
         o.stats.pages++;
-        return readListResponse(res.body, `GET ${o.endpoint}`);
+        const page = readListResponse(res.body, where, start);
+        if (typeof params.startIndex === 'number') page.start = params.startIndex;
+        return page;
       } catch (err) {
-        if (signal.aborted || attempt >= o.retries || !isBrokenBody(err)) throw err;
+        if (signal.aborted || attempt >= o.retries || !isCutBody(err)) throw err;
         o.stats.retries = (o.stats.retries ?? 0) + 1;
-        o.logger.debug(`${o.endpoint}: page at ${JSON.stringify(params)} broke off (${(err as Error).message}); asking again`);
+        o.logger.debug(`${where}: the body broke off (${(err as Error).message}); asking again`);
       }
     }
   };
   let previous: Array<string | undefined> = [];
   let missingIds = 0;
-  let pager = o.pager;
-  /** Rows read again after the switch to keyset paging: already written, not server duplicates. */
+  const onUntrustedTotal = (why: string) => {
+    counts.distrust(why);
+    o.logger.warn(`${o.endpoint}: ${why}; paging on until an empty page, and the row count is not checked against totalResults`);
+  };
+  let pager = o.pager ?? o.makeIndexPager(1, onUntrustedTotal);
+  /** Rows read again after the switch to keyset paging or for a re-read: already written, not server duplicates. */
   let rereading = false;
   let reread = 0;
+  /** Items of this keyset pass so far: a keyset page's totalResults counts only what is left after them. */
+  let keysetItems = 0;
+  let rereadDone = false;
   for (;;) {
     try {
       for await (const page of pager.pages(fetch, o.signal)) yield* pageResources(page);
-      break;
     } catch (err) {
       if (pager.name !== 'index' || !isDeepPagingRefusal(err)) throw err;
       // Salesforce-like servers refuse a deep startIndex and point to `id gt`. The
@@ -173,14 +208,37 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
       pager = keysetPager({ pageSize: o.pageSize, filter: o.filter });
       rereading = true;
       previous = [];
+      keysetItems = 0;
+      counts.newPass();
+      continue;
     }
+    const received = o.stats.resources;
+    const verdict = counts.verdict(received, pager.name === 'index' && o.pager === undefined && !rereadDone);
+    if (verdict.kind === 'reread') {
+      // totalResults dropped mid-run: a deletion shifts later items one place to the front, past a page boundary already read.
+      o.logger.warn(`${o.endpoint}: totalResults dropped during the run and ${received} resource(s) arrived; reading again from startIndex ${verdict.from} so that no shifted resource is missed (rows already written are skipped)`);
+      rereadDone = true;
+      rereading = true;
+      previous = [];
+      counts.newPass();
+      pager = o.makeIndexPager(verdict.from, onUntrustedTotal);
+      continue;
+    }
+    o.stats.expected = counts.expected;
+    if (verdict.kind === 'mismatch') {
+      settleMismatch(verdict.message, o.countMismatch, (t) => o.logger.warn(t), { endpoint: o.endpoint, expected: counts.expected, received });
+    }
+    break;
   }
   if (missingIds > 0) o.logger.warn(`${o.endpoint}: ${missingIds} resource(s) without an id (kept, not de-duplicated)`);
-  if (reread > 0) o.logger.debug(`${o.endpoint}: ${reread} resource(s) read again after switching to keyset paging (skipped)`);
+  if (reread > 0) o.logger.debug(`${o.endpoint}: ${reread} resource(s) read again (skipped)`);
   if (o.stats.duplicates > 0) o.logger.debug(`${o.endpoint}: ${o.stats.duplicates} duplicate resource(s) dropped`);
 
   function* pageResources(page: ListPage): Generator<ScimResource> {
     if (o.stats.total === undefined && page.totalResults !== undefined) o.stats.total = page.totalResults;
+    const whole = page.totalResults === undefined ? undefined : pager.name === 'keyset' ? keysetItems + page.totalResults : page.totalResults;
+    counts.observe(whole, pager.name === 'index' ? page.start : undefined, page.resources.length);
+    if (pager.name === 'keyset') keysetItems += page.resources.length;
     const ids = pageIds(page);
     if (sameIds(ids, previous)) {
       throw new ScimEtlError(
@@ -198,6 +256,10 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
           else o.stats.duplicates++;
           continue;
         }
+      } else if (rereading) {
+        // Cannot tell whether it was written already: a broken server's row is not worth a duplicate.
+        reread++;
+        continue;
       } else missingIds++;
       o.stats.resources++;
       yield resource;

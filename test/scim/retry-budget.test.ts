@@ -100,7 +100,7 @@ describe('retry budget', () => {
   });
 
   it('network errors end at retry.maxElapsed too, whatever retry.limit allows', async () => {
-    const { client, clock, server } = await setup((req, res) => res.socket?.destroy(), { retry: { limit: 100, maxRetryAfterMs: 0, backoffMs: 1000, maxElapsedMs: 10_000 } });
+    const { client, clock, server } = await setup((_req, res) => void res.socket?.destroy(), { retry: { limit: 100, maxRetryAfterMs: 0, backoffMs: 1000, maxElapsedMs: 10_000 } });
     const err = await rejects(client.request({ path: 'Users' }));
     expect(err.code).to.equal('ERR_TRANSPORT_RETRY_BUDGET');
     expect(err.message).to.include('retry.maxElapsed (10 s)');

@@ -233,17 +233,21 @@ class GotScimClient implements ScimClient {
   }
 
   async serviceProviderConfig(signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
+    const f = await this.lookUp(signal);
+    return f.reply ? structuredClone(f.reply.body) : undefined;
+  }
+
+  /** Root discovery (or, without it, the SPC at the fixed root), once; concurrent callers share it. */
+  private async lookUp(signal?: AbortSignal): Promise<FoundRoot> {
     this.found ??= this.discover
       ? findRoot(this.server, (root, path) => this.requestAt(root, { path, signal }), { logger: this.logger, signal }).then((f) => {
           this.root = f.root;
           return f;
         })
-      : // Without discovery the root stays; only the SPC is looked for there.
-        findRoot(this.root, (_root, path) => this.requestAt(this.root, { path, signal }), { logger: silentLogger, signal }).then((f) => ({ ...f, root: this.root }));
+      : findRoot(this.root, (_root, path) => this.requestAt(this.root, { path, signal }), { logger: silentLogger, signal }).then((f) => ({ ...f, root: this.root }));
     const found = this.found;
     try {
-      const f = await found;
-      return f.reply ? structuredClone(f.reply.body) : undefined;
+      return await found;
     } catch (err) {
       // An aborted search is not an answer: the next call searches again.
       if (signal?.aborted && this.found === found) this.found = undefined;
@@ -258,7 +262,7 @@ class GotScimClient implements ScimClient {
 
   /** With discoverRoot, the first request waits for the root (concurrent first requests share the search). */
   private async ready(signal?: AbortSignal): Promise<void> {
-    if (this.discover) await this.serviceProviderConfig(signal);
+    if (this.discover) await this.lookUp(signal);
   }
 
   /** A GET of the very ServiceProviderConfig path discovery read is answered from memory. */

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import type { ConnectionConfig } from '../../lib/config/types.js';
 import { connectionSpec } from '../../lib/config/spec.js';
+import { DEFAULT_RETRY } from '../../lib/scim/retry.js';
 import { createScimClient, DEFAULT_MAX_REPLY_BYTES, DEFAULT_REQUEST_DEADLINE_MS, type ScimClient } from '../../lib/scim/client.js';
 import { startHttp, type TestServer } from '../helpers/http-server.js';
 import { testConnection } from '../helpers/model.js';
@@ -42,6 +43,8 @@ describe('scim client bounds', () => {
     expect(f.requestDeadline).to.include({ default: DEFAULT_REQUEST_DEADLINE_MS });
     expect(f.maxReplyBytes).to.include({ default: DEFAULT_MAX_REPLY_BYTES });
     expect(DEFAULT_MAX_REPLY_BYTES).to.equal(256 * 1024 * 1024);
+    const retry = f.retry as { fields: Record<string, unknown> };
+    expect(retry.fields.maxElapsed).to.include({ default: DEFAULT_RETRY.maxElapsedMs });
   });
 
   describe('requestDeadline', () => {

@@ -1,6 +1,7 @@
 /**
  * The one way a command connects: secrets resolved (vaults, encrypted values),
- * one auth provider (one token cache) and one client (one keep-alive pool) for
+ * one auth provider (one token cache) and one client (one keep-alive pool, one
+ * adaptive concurrency limit, one SCIM root found on its first request) for
  * the whole run, closed however the run ends.
  */
 import { resolveConnectionSecrets } from '../config/secrets/index.js';
@@ -20,7 +21,9 @@ export async function withConnection<T>(
   const privateKeyPath = args.privateKey === undefined ? undefined : resolve(ctx.cwd, args.privateKey);
   const pipeline = await resolveConnectionSecrets(loaded, { env: ctx.env, logger: ctx.logger, cwd: ctx.cwd, signal: ctx.signal, privateKeyPath });
   const auth = createAuth(pipeline.connection, { logger: ctx.logger });
-  const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth });
+  // The limit's ceiling is the most any stage of this run asks for: export pages or fulfill requests.
+  const maxConcurrency = Math.max(pipeline.connection.concurrency, pipeline.fulfill?.concurrency ?? 1);
+  const client = createScimClient(pipeline.connection, { logger: ctx.logger, auth, maxConcurrency, discoverRoot: true });
   try {
     return await run(client, pipeline);
   } finally {

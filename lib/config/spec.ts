@@ -56,7 +56,7 @@ export const connectionSpec: ObjectSpec = {
   description: 'Where the SCIM server is and how to authenticate.',
   fields: {
     identifier: str('Connection identifier, prefix of every output file. Unique; not starting with a digit; none of < > : / \\ | ? * _'),
-    server: str('SCIM base URL EXCLUDING /v2 (the tool appends /v2), e.g. https://example.com/scim'),
+    server: str('SCIM base URL without /v2, e.g. https://example.com/scim, or any SCIM root: the root is where ServiceProviderConfig answers, <server>/v2 first, then <server>'),
     scimSyntax: str('SCIM dialect of the server.', { enum: DIALECTS, default: 'RFC' }),
     pageSize: int('Resources requested per page (count).', 1, 200),
     concurrency: int('Pages fetched at the same time once totalResults is known.', 1, 4),
@@ -68,14 +68,17 @@ export const connectionSpec: ObjectSpec = {
     oAuth2Url: str('Token endpoint, when the tool cannot discover it (Salesforce: https://login.salesforce.com/services/oauth2/token).'),
     ca: str('Path of a PEM bundle trusted in addition to the system CAs.'),
     insecure: bool('Labs only: skip TLS certificate verification.', false),
-    timeout: int('Request timeout in milliseconds.', 1, 30000),
+    timeout: int('Idle timeout of each request phase (connect, first byte, between bytes), in milliseconds.', 1, 30000),
+    requestDeadline: int('Whole-reply deadline of one attempt, body included, in milliseconds.', 1, 600000),
+    maxReplyBytes: int('Largest reply body accepted, in decoded bytes (checked while decompressing).', 1, 268435456),
     retry: {
       type: 'object',
       description: 'Retries of failed requests (429, 5xx, network errors).',
       fields: {
-        limit: int('Retries after the first attempt.', 0, 4),
+        limit: int('Error retries after the first attempt (5xx, network errors); throttled waits do not count.', 0, 4),
         maxRetryAfter: int('Longest Retry-After accepted, in milliseconds; longer waits fail fast.', 0, 120000),
         backoff: int('Base of the exponential backoff, in milliseconds.', 0, 500),
+        maxElapsed: int('Time budget of one request, retries and waits included, in milliseconds; waits the server asks for (429, Retry-After) count here, not in limit.', 0, 600000),
       },
     },
     secrets: {

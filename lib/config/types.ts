@@ -11,6 +11,8 @@ export interface RetrySettings {
   maxRetryAfterMs: number;
   /** Base of the exponential backoff, ms. */
   backoffMs: number;
+  /** Time budget of one request, waits included, ms (default 10 min); throttled waits count here, not in `limit`. */
+  maxElapsedMs?: number;
 }
 
 export interface SecretSources {
@@ -24,7 +26,7 @@ export interface SecretSources {
 
 export interface ConnectionConfig {
   identifier: string;
-  /** SCIM base URL excluding /v2, no trailing slash. */
+  /** SCIM base URL (the seed's, without /v2) or any SCIM root; no trailing slash. The client discovers the root. */
   server: string;
   scimSyntax: DialectName;
   pageSize: number;
@@ -40,7 +42,12 @@ export interface ConnectionConfig {
   ca?: string;
   /** Labs only: skip TLS verification, logged loudly. */
   insecure: boolean;
+  /** Idle timeout of each request phase, ms. */
   timeoutMs: number;
+  /** Whole-reply deadline of one attempt, body included, ms (default 10 min). */
+  requestDeadlineMs?: number;
+  /** Largest reply body accepted, decoded bytes (default 256 MiB). */
+  maxReplyBytes?: number;
   retry: RetrySettings;
   secrets: SecretSources;
 }

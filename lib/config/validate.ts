@@ -108,6 +108,10 @@ function buildConnection(c: RawObject, ctx: BuildContext): ConnectionConfig {
     },
     secrets,
   };
+  // Left out when not set: the client holds their defaults (the spec table repeats them, a test keeps both equal).
+  if (c.requestDeadline !== undefined) conn.requestDeadlineMs = c.requestDeadline as number;
+  if (c.maxReplyBytes !== undefined) conn.maxReplyBytes = c.maxReplyBytes as number;
+  if (retry.maxElapsed !== undefined) conn.retry.maxElapsedMs = retry.maxElapsed as number;
   for (const k of ['oAuthToken', 'login', 'password', 'applicationId', 'applicationKey', 'oAuth2Url'] as const) {
     const v = c[k] as string | undefined;
     if (v !== undefined && v !== '') conn[k] = v;

@@ -5,15 +5,17 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import got, { type Got, type Response } from 'got';
 import { ScimEtlError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redact, safeUrl } from '../redact.js';
 import type { ConnectionConfig } from '../config/types.js';
-import { decideRetry, retryMode, retryPolicy, type HttpMethod, type RetryPolicy } from './retry.js';
+import { decideRetry, formatSeconds, retryMode, retryPolicy, type HttpMethod, type RetryPolicy } from './retry.js';
 import { ScimHttpError, parseScimError, pathOnly, safeSnippet } from './errors.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
+import { SPC_PATHS, defaultRoot, findRoot, type FoundRoot } from './root.js';
 import type { AuthProvider } from './auth/types.js';
 import { createAuth } from './auth/index.js';
 import { tlsOptions } from './auth/tls.js';
@@ -27,7 +29,7 @@ export type Headers = Record<string, string | string[] | undefined>;
 export interface ScimRequest {
   /** Default GET. */
   method?: HttpMethod;
-  /** Relative to <server>/v2: 'Users', '/Users/abc', 'Bulk', 'ServiceProviderConfig'. */
+  /** Relative to the SCIM root (client.base): 'Users', '/Users/abc', 'Bulk', 'ServiceProviderConfig'. */
   path: string;
   /** Encoded with encodeURIComponent (spaces as %20, quotes as %22); undefined values are left out. */
   searchParams?: Record<string, string | number | undefined>;
@@ -62,16 +64,37 @@ export interface ClientStats {
   requests: number;
   /** Of those, repeats of a failed attempt (backoff, Retry-After, or the 401 refresh). */
   retries: number;
+  // The rest is always set by createScimClient; optional so that test doubles need not.
+  /** Of the retries, waits the server asked for (429, 503 with Retry-After): they do not use up retry.limit. */
+  throttled?: number;
+  /** ms spent in those throttled waits. */
+  throttledMs?: number;
+  /** ms spent in all retry waits (throttled and backoff). */
+  waitedMs?: number;
+  /** Lowest concurrency limit the 429s brought the connection to (the configured one when none came). */
+  lowestConcurrency?: number;
+  /** Most requests in flight at once. */
+  highestConcurrency?: number;
 }
 
+/** The stats of a real client: every counter present. */
+export type TransportStats = Required<ClientStats>;
+
 export interface ScimClient {
-  /** '<server>/v2' */
+  /** The SCIM root: '<server>/v2' until root discovery (ClientOptions.discoverRoot) found another. */
   readonly base: string;
   /** Non-2xx after retries → ScimHttpError; network failure → ERR_TRANSPORT_*; refused credentials → ERR_AUTH_REJECTED. */
   request<T = unknown>(req: ScimRequest): Promise<ScimResponse<T>>;
   /** As request, but the body is handed over as a stream once a 2xx status arrived (for stream-json). */
   requestStream(req: ScimRequest): Promise<ScimStreamResponse>;
   readonly stats: ClientStats;
+  /**
+   * The ServiceProviderConfig body (singular, else plural path), read once per
+   * client; with discoverRoot it is the reply root discovery already had.
+   * Undefined when the server serves none. Refused credentials and transport
+   * failures are thrown.
+   */
+  serviceProviderConfig?(signal?: AbortSignal): Promise<Record<string, unknown> | undefined>;
   /** Destroys the keep-alive agents. */
   close(): void;
 }
@@ -86,7 +109,20 @@ export interface ClientOptions {
   maxSockets?: number;
   /** Injectable randomness for the backoff jitter (tests). */
   random?: () => number;
+  /** Injectable clock for the retry budget (tests). */
+  now?: () => number;
+  /** Requests in flight at most (the adaptive limit starts here). Default: the socket pool size. */
+  maxConcurrency?: number;
+  /**
+   * Find the SCIM root before the first request (candidates in ./root.ts);
+   * the commands turn it on, the library default keeps '<server>/v2'.
+   */
+  discoverRoot?: boolean;
 }
+
+/** Defaults of the connection's bounds (the validator fills them from the pipeline). */
+export const DEFAULT_REQUEST_DEADLINE_MS = 600_000;
+export const DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
 export const USER_AGENT = 'scim-etl/0.1';
 const ACCEPT = 'application/scim+json, application/json';
@@ -105,11 +141,9 @@ export function buildUrl(base: string, path: string, searchParams?: ScimRequest[
   return url;
 }
 
-/** `<server>/v2` from the configured server (which excludes /v2); tolerate a trailing slash or /v2 given anyway. */
+/** `<server>/v2` from the configured server; tolerate a trailing slash or /v2 given anyway. */
 export function scimBase(server: string): string {
-  let s = server.trim().replace(/\/+$/, '');
-  if (/\/v2$/i.test(s)) s = s.slice(0, -3);
-  return `${s}/v2`;
+  return defaultRoot(server);
 }
 
 interface Reply {
@@ -124,8 +158,9 @@ interface Reply {
 }
 
 class GotScimClient implements ScimClient {
-  readonly base: string;
-  readonly stats: ClientStats = { requests: 0, retries: 0 };
+  readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0, throttledMs: 0, waitedMs: 0, lowestConcurrency: 0, highestConcurrency: 0 };
+  private root: string;
+  private readonly server: string;
   private readonly http: Got;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly policy: RetryPolicy;
@@ -133,21 +168,34 @@ class GotScimClient implements ScimClient {
   private readonly auth: AuthProvider;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
+  private readonly now: () => number;
   private readonly identifier: string;
+  private readonly limit: AdaptiveLimit;
+  private readonly maxReplyBytes: number;
+  private readonly deadlineMs: number;
+  private readonly discover: boolean;
+  /** Root discovery (or, without it, the SPC read), once per client. */
+  private found?: Promise<FoundRoot>;
 
   constructor(conn: ConnectionConfig, opts: ClientOptions) {
-    this.base = scimBase(conn.server);
+    this.server = conn.server;
+    this.root = scimBase(conn.server);
     this.identifier = conn.identifier;
     this.logger = opts.logger ?? silentLogger;
     this.auth = opts.auth ?? createAuth(conn, { logger: this.logger });
     this.sleep = opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? Date.now;
     this.policy = retryPolicy(conn.retry);
+    this.discover = opts.discoverRoot ?? false;
+    this.maxReplyBytes = conn.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.deadlineMs = conn.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     const tls = tlsOptions(conn);
     if (conn.insecure) {
       this.logger.warn(`connection ${conn.identifier}: TLS certificate verification is OFF (insecure: true). Anyone on the network path can read the credentials and data. Use only in a lab.`);
     }
-    const maxSockets = opts.maxSockets ?? Math.max(conn.concurrency ?? 1, 10);
+    const maxSockets = opts.maxSockets ?? Math.max(opts.maxConcurrency ?? 1, conn.concurrency ?? 1, 10);
+    this.limit = new AdaptiveLimit(Math.max(1, Math.floor(opts.maxConcurrency ?? maxSockets)), this.stats);
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
       https: new https.Agent({ keepAlive: true, maxSockets, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized }),
@@ -157,8 +205,9 @@ class GotScimClient implements ScimClient {
       agent: this.agents,
       https: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { certificateAuthority: tls.ca } : {}) },
       headers: { accept: ACCEPT, 'user-agent': USER_AGENT },
-      // Idle limits, not a whole-request limit: a big streamed group may take minutes.
-      timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, socket: timeoutMs, response: timeoutMs },
+      // Idle limits, and one deadline for the whole reply, body included: a
+      // slow drip must end too. Its default is long so a big streamed group still works.
+      timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, socket: timeoutMs, response: timeoutMs, request: this.deadlineMs },
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
@@ -166,15 +215,44 @@ class GotScimClient implements ScimClient {
     });
   }
 
+  get base(): string {
+    return this.root;
+  }
+
   async request<T = unknown>(req: ScimRequest): Promise<ScimResponse<T>> {
-    const { reply, attempts } = await this.run(req, false);
-    const method = req.method ?? 'GET';
-    return { status: reply.status, headers: reply.headers, body: decodeBody(reply, method, req.path) as T, attempts };
+    await this.ready(req.signal);
+    const cached = await this.cachedSpc(req);
+    if (cached) return cached as ScimResponse<T>;
+    return this.requestAt<T>(this.root, req);
   }
 
   async requestStream(req: ScimRequest): Promise<ScimStreamResponse> {
-    const { reply, attempts } = await this.run(req, true);
+    await this.ready(req.signal);
+    const { reply, attempts } = await this.run(this.root, req, true);
     return { status: reply.status, headers: reply.headers, body: reply.stream!, attempts };
+  }
+
+  async serviceProviderConfig(signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
+    const f = await this.lookUp(signal);
+    return f.reply ? structuredClone(f.reply.body) : undefined;
+  }
+
+  /** Root discovery (or, without it, the SPC at the fixed root), once; concurrent callers share it. */
+  private async lookUp(signal?: AbortSignal): Promise<FoundRoot> {
+    this.found ??= this.discover
+      ? findRoot(this.server, (root, path) => this.requestAt(root, { path, signal }), { logger: this.logger, signal }).then((f) => {
+          this.root = f.root;
+          return f;
+        })
+      : findRoot(this.root, (_root, path) => this.requestAt(this.root, { path, signal }), { logger: silentLogger, signal }).then((f) => ({ ...f, root: this.root }));
+    const found = this.found;
+    try {
+      return await found;
+    } catch (err) {
+      // An aborted search is not an answer: the next call searches again.
+      if (signal?.aborted && this.found === found) this.found = undefined;
+      throw err;
+    }
   }
 
   close(): void {
@@ -182,39 +260,87 @@ class GotScimClient implements ScimClient {
     this.agents.https.destroy();
   }
 
-  /** The attempt loop: send, then retry / refresh / fail by the policy. Resolves only with a 2xx reply. */
-  private async run(req: ScimRequest, streaming: boolean): Promise<{ reply: Reply; attempts: number }> {
+  /** With discoverRoot, the first request waits for the root (concurrent first requests share the search). */
+  private async ready(signal?: AbortSignal): Promise<void> {
+    if (this.discover) await this.lookUp(signal);
+  }
+
+  /** A GET of the very ServiceProviderConfig path discovery read is answered from memory. */
+  private async cachedSpc(req: ScimRequest): Promise<ScimResponse | undefined> {
+    if (!this.found || (req.method ?? 'GET') !== 'GET' || Object.values(req.searchParams ?? {}).some((v) => v !== undefined)) return undefined;
+    const path = req.path.replace(/^\/+|\/+$/g, '');
+    if (!(SPC_PATHS as readonly string[]).includes(path)) return undefined;
+    const f = await this.found.catch(() => undefined);
+    if (!f?.reply || f.via !== path || f.root !== this.root) return undefined;
+    return { status: f.reply.status, headers: f.reply.headers, body: structuredClone(f.reply.body), attempts: 1 };
+  }
+
+  private async requestAt<T>(root: string, req: ScimRequest): Promise<ScimResponse<T>> {
+    const { reply, attempts } = await this.run(root, req, false);
     const method = req.method ?? 'GET';
-    const url = buildUrl(this.base, req.path, req.searchParams);
+    const body = reply.body;
+    // The raw bytes are not needed once decoded: let them go before the parse holds the text and the value.
+    reply.body = undefined;
+    return { status: reply.status, headers: reply.headers, body: decodeBody(body, reply, method, req.path) as T, attempts };
+  }
+
+  /**
+   * The attempt loop: send, then retry / refresh / fail by the policy.
+   * Resolves only with a 2xx reply. Each attempt holds a slot of the adaptive
+   * limit until its reply is read (a stream's: until its headers arrived).
+   */
+  private async run(root: string, req: ScimRequest, streaming: boolean): Promise<{ reply: Reply; attempts: number }> {
+    const method = req.method ?? 'GET';
+    const url = buildUrl(root, req.path, req.searchParams);
     const mode = retryMode(method, req.retry);
+    const began = this.now();
     let attempts = 0;
     let retries = 0;
+    let throttled = 0;
     let refreshed = false;
+    const wait = async (decision: { delayMs: number; reason: string; throttled: boolean }) => {
+      if (decision.throttled) {
+        throttled++;
+        this.stats.throttled++;
+        this.stats.throttledMs += decision.delayMs;
+      } else {
+        retries++;
+      }
+      this.stats.waitedMs += decision.delayMs;
+      const count = decision.throttled ? `throttled wait ${throttled}` : `retry ${retries}/${this.policy.limit}`;
+      this.logger.debug(`retrying ${method} ${safeUrl(pathOnly(url))} in ${decision.delayMs}ms after ${decision.reason} (${count})`);
+      await this.sleep(decision.delayMs, req.signal);
+    };
     for (;;) {
       if (attempts > 0) this.stats.retries++;
       attempts++;
       this.stats.requests++;
       const started = Date.now();
       let reply: Reply;
+      const slot = await this.limit.acquire(req.signal);
       try {
         reply = await this.send(method, url, req, streaming);
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason ?? err;
-        // Our own errors (the token endpoint refused, …) are final and already say what happened.
+        // Our own errors (the token endpoint refused, a reply too large, …) are final and already say what happened.
         if (err instanceof ScimEtlError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
         this.logger.debug(`${method} ${safeUrl(url)} ${code ?? 'error'} ${Date.now() - started}ms`);
-        const decision = decideRetry(this.policy, mode, { errorCode: code }, retries, { random: this.random });
+        const decision = decideRetry(this.policy, mode, { errorCode: code }, retries, this.progress(began, throttled));
         if (decision.retry) {
-          retries++;
-          this.logger.debug(`retrying ${method} ${safeUrl(pathOnly(url))} in ${decision.delayMs}ms after ${decision.reason} (retry ${retries}/${this.policy.limit})`);
-          await this.sleep(decision.delayMs, req.signal);
+          await wait(decision);
           continue;
         }
-        throw transportError(method, url, err, attempts, decision.reason);
+        throw transportError(method, url, err, attempts, decision.reason, this.deadlineMs, decision.budgetSpent);
+      } finally {
+        slot.release();
       }
       this.logger.debug(`${method} ${safeUrl(url)} ${reply.status} ${Date.now() - started}ms`);
-      if (reply.status >= 200 && reply.status < 300) return { reply, attempts };
+      if (reply.status === 429) this.limit.throttled(slot);
+      if (reply.status >= 200 && reply.status < 300) {
+        this.limit.succeeded();
+        return { reply, attempts };
+      }
 
       if (reply.status === 401) {
         if (this.auth.kind !== 'none' && !refreshed) {
@@ -223,32 +349,32 @@ class GotScimClient implements ScimClient {
           this.auth.invalidate(reply.authorization);
           continue;
         }
-        throw this.authRejected(method, url, reply, attempts, refreshed);
+        throw this.authRejected(method, url, root, reply, attempts, refreshed);
       }
+      const info = parseScimError(reply.body);
       const decision = decideRetry(
         this.policy,
         mode,
-        { status: reply.status, retryAfter: reply.headers['retry-after'] },
+        { status: reply.status, retryAfter: reply.headers['retry-after'], scimType: info.scimType },
         retries,
-        { random: this.random },
+        this.progress(began, throttled),
       );
       if (decision.retry) {
-        retries++;
-        this.logger.debug(`retrying ${method} ${safeUrl(pathOnly(url))} in ${decision.delayMs}ms after ${decision.reason} (retry ${retries}/${this.policy.limit})`);
-        await this.sleep(decision.delayMs, req.signal);
+        await wait(decision);
         continue;
       }
-      const location = reply.headers.location;
-      const redirected = reply.status >= 300 && reply.status < 400 && location
-        ? `the server redirects to ${safeUrl(pathOnly(String(location)))}: set connection.server to the final URL (redirects are not followed, so that credentials never go elsewhere)`
-        : undefined;
-      throw new ScimHttpError({ method, path: req.path }, reply.status, parseScimError(reply.body), attempts, {
-        note: redirected ?? decision.reason,
+      throw new ScimHttpError({ method, path: req.path }, reply.status, info, attempts, {
+        code: decision.budgetSpent ? 'ERR_TRANSPORT_RETRY_BUDGET' : undefined,
+        note: redirectNote(reply, url) ?? decision.reason,
         body: reply.body?.toString('utf8'),
         headers: reply.headers,
         context: decision.retryAfterMs !== undefined ? { retryAfterMs: decision.retryAfterMs } : {},
       });
     }
+  }
+
+  private progress(began: number, throttledSoFar: number) {
+    return { random: this.random, now: this.now(), elapsedMs: this.now() - began, throttledSoFar };
   }
 
   private async send(method: HttpMethod, url: string, req: ScimRequest, streaming: boolean): Promise<Reply> {
@@ -261,13 +387,9 @@ class GotScimClient implements ScimClient {
       headers['content-type'] = 'application/scim+json';
     }
     Object.assign(headers, lowerKeys(req.headers));
-    const options = { method, headers, body, signal: req.signal };
-
-    if (!streaming) {
-      const res = (await this.http(url, { ...options, responseType: 'buffer' })) as Response<Buffer>;
-      return { status: res.statusCode, headers: res.headers, body: res.body, authorization };
-    }
-    const stream = this.http.stream(url, options);
+    const stream = this.http.stream(url, { method, headers, body, signal: req.signal });
+    // got's stream waits for a request body on every method but GET: an empty one, then.
+    if (body === undefined && method !== 'GET') stream.end();
     // A listener so that an error before the consumer attaches does not crash
     // the process; pipeline()/for-await still receive it.
     stream.on('error', () => {});
@@ -279,17 +401,20 @@ class GotScimClient implements ScimClient {
       stream.once('response', resolve);
       stream.once('error', reject);
     });
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, stream, authorization };
-    return { status: res.statusCode, headers: res.headers, body: await readLimited(stream, MAX_ERROR_BODY), authorization };
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    const what = { method, url, limit: this.maxReplyBytes };
+    if (ok && streaming) return { status: res.statusCode, headers: res.headers, stream: guardBody(stream, what, this.deadlineMs), authorization };
+    const replyBody = ok ? await readWhole(stream, res.headers, what) : await readLimited(stream, MAX_ERROR_BODY);
+    return { status: res.statusCode, headers: res.headers, body: replyBody, authorization };
   }
 
-  private authRejected(method: string, url: string, reply: Reply, attempts: number, refreshed: boolean): ScimEtlError {
+  private authRejected(method: string, url: string, root: string, reply: Reply, attempts: number, refreshed: boolean): ScimEtlError {
     const host = new URL(url).host;
     const info = parseScimError(reply.body);
     const why =
       this.auth.kind === 'none'
         ? 'the server requires authentication but the connection has no credentials (set oAuthToken, login/password or applicationId/applicationKey)'
-        : `credentials rejected by ${host} (HTTP 401 on ${method} ${pathOnly(url.slice(this.base.length + 1)) || '/'}${refreshed ? ', again after a fresh token' : ''})`;
+        : `credentials rejected by ${host} (HTTP 401 on ${method} ${pathOnly(url.slice(root.length + 1)) || '/'}${refreshed ? ', again after a fresh token' : ''})`;
     const detail = info.detail ? `: ${info.detail}` : '';
     return new ScimEtlError(
       'ERR_AUTH_REJECTED',
@@ -298,6 +423,107 @@ class GotScimClient implements ScimClient {
       { category: 'auth' },
     );
   }
+}
+
+/** Redirects are not followed, so that credentials never go elsewhere: say where it points and what to do. */
+function redirectNote(reply: Reply, url: string): string | undefined {
+  const location = reply.headers.location;
+  if (reply.status < 300 || reply.status >= 400 || !location) return undefined;
+  let target: URL | undefined;
+  try {
+    target = new URL(String(location), url);
+  } catch {
+    target = undefined;
+  }
+  const where = target ? safeUrl(pathOnly(target.href)) : safeSnippet(String(location), 120);
+  const elsewhere = target && target.host !== new URL(url).host ? ` on another host (${target.host})` : '';
+  return `the server redirects to ${where}${elsewhere}: set connection.server to the final URL (redirects are not followed, so that credentials never go elsewhere)`;
+}
+
+interface BodyLimit {
+  method: string;
+  url: string;
+  limit: number;
+}
+
+function tooLarge(what: BodyLimit, size: number, declared: boolean): ScimEtlError {
+  return new ScimEtlError(
+    'ERR_SCIM_REPLY_TOO_LARGE',
+    `${what.method} ${safeUrl(pathOnly(what.url))}: the reply ${declared ? `declares ${size} bytes` : `passed ${size} bytes (decoded)`}, more than connection.maxReplyBytes (${what.limit}); raise it if the server really sends that much`,
+    { method: what.method, url: safeUrl(pathOnly(what.url)), limit: what.limit, size },
+    { category: 'server' },
+  );
+}
+
+function deadlineError(method: string, url: string, deadlineMs: number, cause: unknown, attempts?: number): ScimEtlError {
+  return new ScimEtlError(
+    'ERR_TRANSPORT_DEADLINE',
+    `${method} ${safeUrl(pathOnly(url))}: the reply did not complete within connection.requestDeadline (${formatSeconds(deadlineMs)})${attempts && attempts > 1 ? ` [${attempts} attempts]` : ''}`,
+    { method, url: safeUrl(pathOnly(url)), deadlineMs, ...(attempts ? { attempts } : {}) },
+    { cause, category: 'transport' },
+  );
+}
+
+/** got's whole-request timeout (as opposed to an idle one). */
+function isDeadline(err: unknown): boolean {
+  return (err as Error | undefined)?.name === 'TimeoutError' && (err as { event?: string }).event === 'request';
+}
+
+/**
+ * A 2xx body, whole, counted as it is decoded (a gzip bomb stops at the
+ * limit). When the length is declared and not encoded, one buffer of that
+ * size is filled in place, so the body is never held twice.
+ */
+async function readWhole(stream: Readable, headers: Headers, what: BodyLimit): Promise<Buffer> {
+  const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
+  const declared = encoding === 'identity' && headers['content-length'] !== undefined ? Number(headers['content-length']) : NaN;
+  if (declared > what.limit) {
+    stream.destroy();
+    throw tooLarge(what, declared, true);
+  }
+  let fixed = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      if (size + b.length > what.limit) throw tooLarge(what, size + b.length, false);
+      if (fixed && size + b.length <= fixed.length) b.copy(fixed, size);
+      else {
+        if (fixed) chunks.push(fixed.subarray(0, size));
+        fixed = undefined;
+        chunks.push(b);
+      }
+      size += b.length;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (fixed) return size === fixed.length ? fixed : fixed.subarray(0, size);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/**
+ * A streamed 2xx body as handed to the consumer: bytes counted as they pass
+ * (ERR_SCIM_REPLY_TOO_LARGE past the limit), the deadline as a coded error.
+ * Other errors pass unchanged (callers may ask a cut reply again).
+ * Backpressure flows through; destroying it closes the request.
+ */
+function guardBody(source: Readable, what: BodyLimit, deadlineMs: number): Readable {
+  let size = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > what.limit) cb(tooLarge(what, size, false));
+      else cb(null, chunk);
+    },
+  });
+  source.on('error', (err) => out.destroy(isDeadline(err) ? deadlineError(what.method, what.url, deadlineMs, err) : err));
+  out.on('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  source.pipe(out);
+  return out;
 }
 
 function lowerKeys(h: Record<string, string> | undefined): Record<string, string> {
@@ -325,8 +551,7 @@ async function readLimited(stream: Readable, max: number): Promise<Buffer> {
 }
 
 /** JSON when it looks like JSON (scim+json, json, or a body starting with { or [), else the text. */
-function decodeBody(reply: Reply, method: string, path: string): unknown {
-  const buf = reply.body;
+function decodeBody(buf: Buffer | undefined, reply: Reply, method: string, path: string): unknown {
   if (!buf || buf.length === 0) return undefined;
   const text = buf.toString('utf8');
   const type = String(reply.headers['content-type'] ?? '').toLowerCase();
@@ -345,7 +570,8 @@ function decodeBody(reply: Reply, method: string, path: string): unknown {
   }
 }
 
-function transportError(method: string, url: string, err: unknown, attempts: number, note?: string): ScimEtlError {
+function transportError(method: string, url: string, err: unknown, attempts: number, note: string | undefined, deadlineMs: number, budgetSpent?: boolean): ScimEtlError {
+  if (isDeadline(err) && !budgetSpent) return deadlineError(method, url, deadlineMs, err, attempts);
   const code = (err as NodeJS.ErrnoException).code ?? 'ERR_NETWORK';
   const timeout = code === 'ETIMEDOUT' || (err as Error).name === 'TimeoutError';
   const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/.test(code);
@@ -356,7 +582,7 @@ function transportError(method: string, url: string, err: unknown, attempts: num
     `${method} ${safeUrl(pathOnly(url))} failed: ${code} ${(err as Error).message ?? ''}${hint}${attempts > 1 ? ` [${attempts} attempts]` : ''}${note ? `; ${note}` : ''}`,
   );
   return new ScimEtlError(
-    timeout ? 'ERR_TRANSPORT_TIMEOUT' : tls ? 'ERR_TRANSPORT_TLS' : 'ERR_TRANSPORT_NETWORK',
+    budgetSpent ? 'ERR_TRANSPORT_RETRY_BUDGET' : timeout ? 'ERR_TRANSPORT_TIMEOUT' : tls ? 'ERR_TRANSPORT_TLS' : 'ERR_TRANSPORT_NETWORK',
     message,
     { method, url: safeUrl(pathOnly(url)), errorCode: code, attempts },
     { cause: err, category: 'transport' },

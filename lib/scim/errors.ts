@@ -97,7 +97,8 @@ export function pathOnly(path: string): string {
 }
 
 /**
- * A non-2xx answer after retries. `status`, `scimType` and `detail` say what
+ * A non-2xx answer after retries (never retried when the body has a scimType:
+ * the server says the request itself is wrong). `status`, `scimType` and `detail` say what
  * the server said; the raw body and headers hang off non-enumerable
  * properties so that a JSON dump of the error never carries them.
  */
@@ -114,7 +115,7 @@ export class ScimHttpError extends ScimEtlError {
     status: number,
     info: ScimErrorInfo,
     attempts: number,
-    extra: { note?: string; body?: unknown; headers?: Record<string, string | string[] | undefined>; context?: ErrorContext } = {},
+    extra: { code?: string; note?: string; body?: unknown; headers?: Record<string, string | string[] | undefined>; context?: ErrorContext } = {},
   ) {
     const path = pathOnly(req.path.replace(/^\/+/, ''));
     let message = `${req.method} ${path} failed: HTTP ${status}`;
@@ -122,7 +123,8 @@ export class ScimHttpError extends ScimEtlError {
     if (info.detail) message += `: ${info.detail}`;
     if (attempts > 1) message += ` [${attempts} attempts]`;
     if (extra.note) message += `; ${extra.note}`;
-    super('ERR_SCIM_HTTP', redact(message), { method: req.method, path, status, scimType: info.scimType, attempts, ...extra.context });
+    // ERR_SCIM_HTTP, or a more precise code (ERR_TRANSPORT_RETRY_BUDGET) where the status is not the whole story.
+    super(extra.code ?? 'ERR_SCIM_HTTP', redact(message), { method: req.method, path, status, scimType: info.scimType, attempts, ...extra.context });
     this.name = 'ScimHttpError';
     this.status = status;
     if (info.scimType !== undefined) this.scimType = info.scimType;

@@ -24,6 +24,8 @@ export interface RetryPolicy {
   backoffMs: number;
   /** Cap of one backoff wait, ms. */
   maxBackoffMs: number;
+  /** Time budget of one request, retries and waits included, ms; the count `limit` applies besides. */
+  maxElapsedMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -35,6 +37,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRetryAfterMs: 120_000,
   backoffMs: 500,
   maxBackoffMs: 30_000,
+  maxElapsedMs: 600_000,
 };
 
 /** The policy for a connection: the pipeline's `retry` settings over the defaults. */
@@ -43,6 +46,7 @@ export function retryPolicy(settings?: Partial<RetrySettings>): RetryPolicy {
   if (settings?.limit !== undefined) p.limit = Math.max(0, Math.floor(settings.limit));
   if (settings?.maxRetryAfterMs !== undefined) p.maxRetryAfterMs = Math.max(0, settings.maxRetryAfterMs);
   if (settings?.backoffMs !== undefined) p.backoffMs = Math.max(0, settings.backoffMs);
+  if (settings?.maxElapsedMs !== undefined) p.maxElapsedMs = Math.max(0, settings.maxElapsedMs);
   return p;
 }
 
@@ -93,38 +97,69 @@ export function backoffDelay(policy: RetryPolicy, retryNumber: number, random: (
 }
 
 export type RetryDecision =
-  | { retry: true; delayMs: number; reason: string }
-  | { retry: false; reason?: string; retryAfterMs?: number };
+  /** `throttled`: the server asked for the wait (429, or 503 with Retry-After); it does not use up `limit`. */
+  | { retry: true; delayMs: number; reason: string; throttled: boolean }
+  | { retry: false; reason?: string; retryAfterMs?: number; budgetSpent?: boolean };
+
+/** What is known about one failed attempt. */
+export interface Failure {
+  status?: number;
+  errorCode?: string;
+  retryAfter?: string | string[];
+  /** scimType of the SCIM Error body: the server says the request itself is wrong. */
+  scimType?: string;
+}
+
+/** Where the request stands: error retries and throttled waits so far, time spent since the first attempt. */
+export interface RetryProgress {
+  now?: number;
+  random?: () => number;
+  /** Throttled waits already made (grows the backoff of a 429 without Retry-After). */
+  throttledSoFar?: number;
+  /** ms since the first attempt started; with `maxElapsedMs`, no wait may carry the request past its budget. */
+  elapsedMs?: number;
+}
 
 /**
- * Decide about one failed attempt. `retriesSoFar` counts retries already made.
+ * Decide about one failed attempt. `retriesSoFar` counts error retries
+ * already made; waits the server asked for (a 429, a 503 with Retry-After)
+ * prove nothing was processed and do not count, only the time budget
+ * bounds them (callers that pass no `elapsedMs` count them as before). A body with a scimType is the client's fault: never retried.
  * A Retry-After longer than the policy allows stops the request (with the
  * wait in the decision so that the error can say it).
  */
-export function decideRetry(
-  policy: RetryPolicy,
-  mode: RetryMode,
-  failure: { status?: number; errorCode?: string; retryAfter?: string | string[] },
-  retriesSoFar: number,
-  opts: { now?: number; random?: () => number } = {},
-): RetryDecision {
+export function decideRetry(policy: RetryPolicy, mode: RetryMode, failure: Failure, retriesSoFar: number, opts: RetryProgress = {}): RetryDecision {
+  if (failure.scimType !== undefined && failure.scimType.trim() !== '') return { retry: false };
   const retriable =
     failure.status !== undefined ? isRetriableStatus(policy, mode, failure.status) : isRetriableError(policy, mode, failure.errorCode);
   if (!retriable) return { retry: false };
-  if (retriesSoFar >= policy.limit) return { retry: false, reason: `gave up after ${retriesSoFar} retr${retriesSoFar === 1 ? 'y' : 'ies'}` };
   const reason = failure.status !== undefined ? `HTTP ${failure.status}` : String(failure.errorCode);
   const after = failure.status !== undefined ? parseRetryAfter(failure.retryAfter, opts.now) : undefined;
+  const throttled = failure.status === 429 || (failure.status === 503 && after !== undefined);
+  // Uncounted waits need a time budget to end: callers that track none (token endpoint, vaults) count every retry.
+  const counted = !throttled || opts.elapsedMs === undefined;
+  if (counted && retriesSoFar >= policy.limit) return { retry: false, reason: `gave up after ${retriesSoFar} retr${retriesSoFar === 1 ? 'y' : 'ies'}` };
+  let delayMs: number;
   if (after !== undefined) {
     if (after > policy.maxRetryAfterMs) {
       return {
         retry: false,
         retryAfterMs: after,
-        reason: `server asked to wait ${formatSeconds(after)} (Retry-After), longer than retry.maxRetryAfterMs (${formatSeconds(policy.maxRetryAfterMs)})`,
+        reason: `server asked to wait ${formatSeconds(after)} (Retry-After), longer than retry.maxRetryAfter (${formatSeconds(policy.maxRetryAfterMs)})`,
       };
     }
-    return { retry: true, delayMs: after, reason };
+    delayMs = after;
+  } else {
+    delayMs = backoffDelay(policy, (counted ? retriesSoFar : (opts.throttledSoFar ?? 0)) + 1, opts.random);
   }
-  return { retry: true, delayMs: backoffDelay(policy, retriesSoFar + 1, opts.random), reason };
+  if (opts.elapsedMs !== undefined && opts.elapsedMs + delayMs > policy.maxElapsedMs) {
+    return {
+      retry: false,
+      budgetSpent: true,
+      reason: `retry budget spent: ${formatSeconds(opts.elapsedMs)} elapsed, the next wait (${formatSeconds(delayMs)}) would pass retry.maxElapsed (${formatSeconds(policy.maxElapsedMs)})`,
+    };
+  }
+  return { retry: true, delayMs, reason, throttled };
 }
 
 export function formatSeconds(ms: number): string {

@@ -159,6 +159,15 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
   if (sourceError) throw sourceError;
 }
 
+/**
+ * Inserts and deletes must be known as sent before they go: a rerun cannot
+ * simply send them again (duplicate user; 404 reported for a done delete).
+ * Updates and membership changes can be.
+ */
+function needsIntent(op: PlannedOp): boolean {
+  return op.kind === 'insert' || op.kind === 'delete';
+}
+
 /** A line outcome worth keeping for a rerun: the server's answer, not "not sent" or "no answer". */
 export function isFinal(o: LineOutcome): boolean {
   if (o.outcome === 'skipped') return !(o.attempts === 0 && o.detail?.startsWith('not sent:'));
@@ -207,7 +216,7 @@ async function runOp(op: PlannedOp, opts: ExecutorOptions): Promise<{ outs: Line
     const found = await findCreated(rest, ctx, 0);
     if (found) return { outs: [...done, found], lines: op.lines };
   }
-  await journal?.intend(rest.lines);
+  if (needsIntent(rest)) await journal?.intend(rest.lines);
   if (rest.kind === 'insert') ctx.inserts.hold(rest.bulkId);
   let outs: LineOutcome[];
   try {
@@ -247,7 +256,7 @@ async function runBatch(ops: readonly PlannedOp[], opts: ExecutorOptions): Promi
   }
   const lines = ops.flatMap((op) => op.lines);
   if (toSend.length === 0) return { outs, lines };
-  await journal?.intend(toSend.flatMap((op) => op.lines));
+  await journal?.intend(toSend.filter(needsIntent).flatMap((op) => op.lines));
   const sent = await sendBatchOrSkip(toSend, ctx);
   const bySeq = new Map(sent.map((o) => [o.seq, o]));
   for (const op of toSend) {
@@ -262,18 +271,20 @@ async function runBatch(ops: readonly PlannedOp[], opts: ExecutorOptions): Promi
 /**
  * An insert that failed without an answer may have been created all the same:
  * look it up by userName; found → ok with its id; absent → send it once more
- * (the lookup proved it was not created).
+ * (the lookup proved it was not created), and look again if that answer is
+ * lost too. Still unknown: the failure stands (and is not journaled, so a
+ * rerun tries again).
  */
 async function afterInsert(op: InsertOp, o: LineOutcome, ctx: ExecutorOptions['ctx']): Promise<LineOutcome[]> {
   if (!isUnanswered(o) || ctx.fatal.error) return [o];
   const found = await findCreated(op, ctx, o.attempts);
   if (found) return [found];
-  if (found === null) return [o];
-  const again = await executeOrSkip(op, ctx);
-  const a = again[0]!;
-  if (a.outcome !== 'failed' && a.id !== undefined) ctx.inserts.settleOrCorrect(op.bulkId, a.id);
-  a.attempts += o.attempts;
-  return again;
+  if (found === null || ctx.fatal.error) return [o];
+  const again = (await executeOrSkip(op, ctx))[0]!;
+  again.attempts += o.attempts;
+  if (again.outcome !== 'failed' && again.id !== undefined) ctx.inserts.settleOrCorrect(op.bulkId, again.id);
+  if (!isUnanswered(again) || ctx.fatal.error) return [again];
+  return [(await findCreated(op, ctx, again.attempts)) ?? again];
 }
 
 /**

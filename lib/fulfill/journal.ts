@@ -7,8 +7,14 @@
  * to the very same order file: an edited file starts afresh. A rerun reports
  * the lines with an outcome from here and does not send them again; a line
  * sent without an outcome (the run died waiting) is checked before it is sent
- * again. Writes are grouped: one write + fsync for everything appended while
- * the previous one ran.
+ * again.
+ *
+ * Only the intents of inserts and deletes must be on disk before their
+ * request goes (a rerun looks those up instead of sending them blindly);
+ * outcomes are written in batches (a lost one only means the line is done
+ * again, and every re-done request is safe: updates and membership changes
+ * are idempotent, inserts and deletes have their intent). Writes are grouped:
+ * one write + fsync for everything appended while the previous one ran.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -42,6 +48,9 @@ export async function orderFileKey(path: string): Promise<string> {
   }
   return `${basename(path)}@${hash.digest('hex').slice(0, 20)}`;
 }
+
+/** Outcome records written (and fsynced) together. */
+const OUTCOME_BATCH = 256;
 
 export class Journal {
   /** Lines a run before this one sent or finished, by `<file key>\n<line>`. */
@@ -123,7 +132,7 @@ export class Journal {
     await this.flush();
   }
 
-  /** Records outcomes; they reach the disk with the next grouped write. */
+  /** Records outcomes; they reach the disk with the next grouped write (at the latest every OUTCOME_BATCH records). */
   record(outcomes: readonly LineOutcome[], lines: readonly OrderLine[]): void {
     for (const o of outcomes) {
       const line = lines.find((l) => l.seq === o.seq);
@@ -131,7 +140,7 @@ export class Journal {
       const { seq: _s, fileIndex: _f, ...row } = o;
       this.pending.push(JSON.stringify({ f: this.fileKeys[line.fileIndex], l: line.line, o: row }));
     }
-    void this.flush().catch(() => {});
+    if (this.pending.length >= OUTCOME_BATCH) void this.flush().catch(() => {});
   }
 
   /** Writes and fsyncs everything appended so far (grouped with concurrent callers). */

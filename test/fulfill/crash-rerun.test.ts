@@ -22,7 +22,7 @@ const UPDATED = ['2819c223-7f76-453a-919d-413861904646', '9a1b7c3e-0f52-4d8e-8a4
 const DELETED = ['b3c4d5e6-1111-4a2b-9c3d-000000000009', 'b3c4d5e6-1111-4a2b-9c3d-000000000010'];
 const INSERTS = 30;
 
-function orderFiles(dir: string): string {
+function orderFiles(dir: string, bulk = false): string {
   const users = ['command,id,orderId,userName,title'];
   for (let i = 0; i < INSERTS; i++) users.push(`insert,,n${i},crash${i}@example.com,T${i}`);
   for (const id of UPDATED) users.push(`update,${id},,,Updated`);
@@ -36,7 +36,7 @@ function orderFiles(dir: string): string {
   const file = join(dir, 'p.yaml');
   writeFileSync(
     file,
-    ['version: 1', 'connection:', '  identifier: T', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'fulfill:', '  orders: orders', '  results: results', '  concurrency: 4', '  maxMembersPerPatch: 3', '  serviceSupportBulk: false'].join('\n') + '\n',
+    ['version: 1', 'connection:', '  identifier: T', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'fulfill:', '  orders: orders', '  results: results', '  concurrency: 4', '  maxMembersPerPatch: 3', `  serviceSupportBulk: ${bulk}`, '  bulkMaxOperation: 4'].join('\n') + '\n',
   );
   return file;
 }
@@ -103,19 +103,27 @@ describe('fulfill after kill -9', function () {
     const refRows = await readResults(join(refDir, 'results/T_Users.csv'));
     expect(refRows.every((x) => x.outcome === 'ok')).to.equal(true);
 
-    // Three kill points, early to late, each in its own directory and sandbox.
-    const points = [0.15, 0.5, 0.85].map((f) => Math.max(1, Math.floor(total * (f + (Math.random() - 0.5) * 0.2))));
+    // The same orders with Bulk (4 operations per request), for its number of writes.
+    const bulkRef = await start();
+    const bulkRefDir = tempDir();
+    expect((await cli(['fulfill', orderFiles(bulkRefDir, true)], { env: { SCIM_SERVER: bulkRef.url, SCIM_TOKEN: TOKEN }, cwd: bulkRefDir })).code).to.equal(0);
+    expect(stateOf(bulkRef)).to.deep.equal(expected);
+    const bulkTotal = writes(bulkRef);
+
+    // Kill points early to late (single requests), and one in Bulk mode, each in its own directory and sandbox.
+    const jitter = (f: number, n: number) => Math.max(1, Math.min(n - 1, Math.floor(n * (f + (Math.random() - 0.5) * 0.2))));
+    const points = [...[0.15, 0.5, 0.85].map((f) => ({ bulk: false, after: jitter(f, total) })), { bulk: true, after: jitter(0.5, bulkTotal) }];
     const runs = await Promise.all(
-      points.map(async (after) => {
+      points.map(async ({ bulk, after }) => {
         const sb = await start();
         const dir = tempDir();
-        const file = orderFiles(dir);
+        const file = orderFiles(dir, bulk);
         const killed = await runAndKill(file, sb, after);
-        return { sb, dir, file, after, killed };
+        return { sb, dir, file, after: `${after}${bulk ? ' (Bulk)' : ''}`, killed };
       }),
     );
     for (const { sb, dir, file, after, killed } of runs) {
-      const why = `killed after ${after} of ${total} writes`;
+      const why = `killed after ${after} writes (of ${total}, Bulk ${bulkTotal})`;
       expect(killed.killed, `${why}: the child ended (${killed.code}) before the kill`).to.equal(true);
       const again = await cli(['fulfill', file], { env: { SCIM_SERVER: sb.url, SCIM_TOKEN: TOKEN }, cwd: dir });
       expect(again.code, `${why}: ${again.stderr}`).to.equal(0);

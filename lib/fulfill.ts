@@ -1,14 +1,15 @@
 /**
  * The fulfill part of a pipeline:
  *
- *   order CSVs ─source─▶ plan ─┬─▶ batch ─▶ Bulk sink ─┬─▶ results CSVs
- *                              └─▶ request sink ───────┘
+ *   order CSVs ─source─▶ plan ─(batch)─▶ executor ─┬─▶ results CSVs (temp, committed together at the end)
+ *                                                  └─▶ journal (append-only, fsynced: what survives a kill)
  *
  * Users files run before membership files, so that a membership may name a
  * user inserted in the same run (`@<orderId>`). Every order line gets exactly
  * one result row. Exit code: 0 all ok/skipped, 2 some line failed, 1 a fatal
- * error (refused credentials, abort) — then lines never sent are written as
- * `skipped` with the reason.
+ * error (refused credentials, orders unreadable, interrupt) — then the
+ * previous results are left as they were and the journal holds what was done,
+ * so that running the same orders again resumes.
  */
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -19,15 +20,17 @@ import { silentLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
 import type { Pipeline, Threshold } from './config/types.js';
 import { classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
-import { createOrderPlanner } from './streams/transforms/plan-orders.js';
-import { createBatcher } from './streams/transforms/batch.js';
-import { createBulkSink } from './streams/sinks/bulk-sink.js';
-import { createRequestSink } from './streams/sinks/request-sink.js';
-import { createResultsSink, ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
+import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
+import { Batcher, createBatcher } from './streams/transforms/batch.js';
+import { normalizeConcurrency } from './streams/sinks/request-sink.js';
+import { ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
+import { pipeSafeWriter, ReaderGone, type PipeSafeWriter } from './streams/sinks/pipe-safe-writer.js';
 import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
-import { InsertRegistry, asFatal, type ExecContext } from './fulfill/execute.js';
+import { asFatal, type ExecContext } from './fulfill/execute.js';
+import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
+import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './fulfill/requests.js';
-import type { BatchItem, OrderLine, PlanItem, ScimRequester } from './fulfill/types.js';
+import type { BatchItem, OrderLine, OrderRecord, PlanItem, ScimRequester } from './fulfill/types.js';
 
 export interface FulfillOptions {
   /** Order directories or files, overriding the pipeline's (resolved against `cwd`). */
@@ -38,6 +41,10 @@ export interface FulfillOptions {
   dryRun?: boolean;
   /** Run even when maxDeletes / maxChanges would stop it. */
   force?: boolean;
+  /** Ignore (and reset) the journal of earlier runs: every order line is sent again. */
+  restart?: boolean;
+  /** Outcomes that may wait for an earlier line before reading stops (default 1024). */
+  reorderWindow?: number;
   /** The SCIM client (required unless dryRun). */
   client?: ScimRequester;
   logger?: Logger;
@@ -55,7 +62,9 @@ export interface FulfillReport {
   /** Planned requests (dry run) . */
   planned: number;
   exitCode: number;
-  /** The error that ended the run early, if any. */
+  /** The journal of this run (absent in a dry run). */
+  journal?: string;
+  /** The error that ended the run early, if any (then no results file was committed). */
   fatal?: ScimEtlError;
 }
 
@@ -198,77 +207,123 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     check('maxChanges', cfg.maxChanges, changes);
   }
 
-  const planner = createOrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch });
-  const batching = () => createBatcher({ maxOperations, maxPayloadSize, style });
-
   if (dryRun) {
-    const out = opts.stdout ?? process.stdout;
-    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
-    if (bulkOn) stages.push(batching());
+    const out = pipeSafeWriter(opts.stdout ?? process.stdout);
+    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), createOrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch })];
+    if (bulkOn) stages.push(createBatcher({ maxOperations, maxPayloadSize, style }));
     stages.push(dryRunPrinter(out, logger, bulkOn, style, report));
-    await pump(stages as unknown as [Readable, Writable]);
+    try {
+      await pump(stages as unknown as [Readable, Writable]);
+    } catch (err) {
+      if (!(err instanceof ReaderGone)) throw err;
+      // `fulfill --dry-run | head`: the reader has what it wanted; not a failure.
+      logger.debug('dry run: stdout closed by the reader; stopped');
+      report.exitCode = EXIT.ok;
+      return report;
+    }
     report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
     logger.info(`dry run: ${report.planned} request(s) planned, ${report.counts.failed} order line(s) refused; nothing was sent`);
     return report;
   }
 
-  const ctx: ExecContext = {
+  // Every order file's content key, before anything is sent: journal entries apply to that content only.
+  const fileKeys: string[] = [];
+  for (const f of files) fileKeys.push(await orderFileKey(f.path));
+  const ctx: ExecContext & { inserts: RunInserts } = {
     client: opts.client!,
     fatal: {},
     capabilities: { patch: caps.patch, etag: caps.etag },
     onConflict: cfg.onConflict,
     style,
-    inserts: new InsertRegistry(),
+    inserts: new RunInserts(),
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
-  const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), planner];
-  if (bulkOn) stages.push(batching(), createBulkSink(ctx));
-  else stages.push(createRequestSink({ ...ctx, concurrency: cfg.concurrency }));
-  // Opened once every stage is built (a bad option throws above): no temp file left behind.
+  const concurrency = bulkOn ? 1 : normalizeConcurrency(cfg.concurrency);
+  const window = normalizeWindow(opts.reorderWindow);
+  const planner = new OrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch });
+  const batcher = bulkOn ? new Batcher({ maxOperations, maxPayloadSize, style }) : undefined;
+  // Opened once every option is checked (a bad one throws above): no temp file left behind.
   const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
   await writer.open();
-  stages.push(createResultsSink(writer, logger));
+  let journal: Journal;
   try {
-    await sendAndRecord(stages, writer, ctx, sourceOpts, report, logger, opts.signal);
+    journal = await Journal.open(journalPath(resultsDir, pipe.connection.identifier), fileKeys, { restart: Boolean(opts.restart) });
   } catch (err) {
     await writer.abort();
     throw err;
   }
-  report.files.forEach((f, i) => (f.results = writer.paths[i]));
+  report.journal = journal.path;
+  if (journal.size > 0) logger.info(`fulfill: resuming: ${journal.size} order line(s) known from the journal ${journal.path} are not sent again (--restart sends everything)`);
+  else if (opts.restart) logger.info(`fulfill: --restart: the journal ${journal.path} was reset`);
+
+  try {
+    await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
+  } catch (err) {
+    await journal.close().catch(() => {});
+    await writer.abort();
+    throw err;
+  }
   report.counts = { ...writer.counts };
-  report.exitCode = report.fatal ? EXIT.failure : report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
+  if (report.fatal) {
+    await writer.abort();
+    report.exitCode = EXIT.failure;
+    logger.warn(`fulfill stopped: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped (not sent); the results in ${resultsDir} are left as they were. What was done is in the journal ${journal.path}: run the same orders again to resume`);
+    return report;
+  }
+  await writer.commit();
+  report.files.forEach((f, i) => (f.results = writer.paths[i]));
+  report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
   if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`);
   else logger.info(summary);
   return report;
 }
 
-/** Runs the stages, fills in the lines a fatal error left without a result, and commits the results. */
+/** Order records → planned work (operations, or Bulk batches), pulled one at a time. */
+async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined): AsyncGenerator<PlanItem | BatchItem> {
+  function* emit(items: PlanItem[]): Generator<PlanItem | BatchItem> {
+    for (const item of items) {
+      if (batcher) yield* batcher.push(item);
+      else yield item;
+    }
+  }
+  for await (const rec of records) yield* emit(planner.push(rec));
+  yield* emit(planner.flush());
+  if (batcher) yield* batcher.flush();
+}
+
+/**
+ * Runs the executor; when it stops early (fatal answer, orders unreadable,
+ * interrupt) it has drained the requests in flight and recorded their real
+ * outcomes: the lines never read are then filled in as `skipped`. The journal
+ * is closed (fsynced) either way.
+ */
 async function sendAndRecord(
-  stages: Array<Readable | Transform | Writable>,
-  writer: ResultsWriter,
-  ctx: ExecContext,
+  work: AsyncIterable<PlanItem | BatchItem>,
+  exec: ExecutorOptions & { journal: Journal; writer: ResultsWriter },
   sourceOpts: Parameters<typeof readOrders>[0],
   report: FulfillReport,
   logger: Logger,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  const { ctx, writer, journal } = exec;
   try {
-    await pump(stages as unknown as [Readable, Writable]);
-    // A fatal error met by a sink was latched: the lines after it are already `skipped`.
+    await executeOrders(work, exec);
+    // A fatal error met by a request was latched: the lines after it are already `skipped`.
     if (ctx.fatal.error) report.fatal = ctx.fatal.error;
   } catch (err) {
-    // The stream itself failed (orders unreadable, interrupted): fill in what never came out.
     const fatal = ctx.fatal.error ?? asFatal(err, signal);
     report.fatal = fatal;
     const { signal: _aborted, ...again } = sourceOpts as typeof sourceOpts & { signal?: AbortSignal };
-    // A file that cannot be read (again) keeps the rows of the lines read before: the
-    // results of what was sent must survive, so the other files are still committed.
-    const onUnreadable = (f: OrderFile, e: ScimEtlError) => logger.error(`${e.code} ${e.message}: its results file lacks the lines that could not be read`, { file: f.path });
+    const onUnreadable = (f: OrderFile, e: ScimEtlError) => logger.error(`${e.code} ${e.message}: the lines that could not be read get no result`, { file: f.path });
     await writer.fillSkipped(orderLines({ ...again, onUnreadable }), `${fatal.code} ${redact(fatal.message)}`);
   }
-  await writer.commit();
+  try {
+    await journal.close();
+  } catch (err) {
+    report.fatal ??= asFatal(err, signal);
+  }
 }
 
 /**
@@ -291,13 +346,9 @@ async function* orderLines(sourceOpts: Parameters<typeof readOrders>[0]): AsyncG
 }
 
 /** The last stage of a dry run: one NDJSON line per planned request, refused lines logged. */
-function dryRunPrinter(out: NodeJS.WritableStream, logger: Logger, bulk: boolean, style: RequestStyle, report: FulfillReport): Writable {
+function dryRunPrinter(out: PipeSafeWriter, logger: Logger, bulk: boolean, style: RequestStyle, report: FulfillReport): Writable {
   let batchNo = 0;
-  const print = (obj: unknown): Promise<void> =>
-    new Promise((res) => {
-      if (out.write(redact(JSON.stringify(obj)) + '\n')) res();
-      else out.once('drain', () => res());
-    });
+  const print = (obj: unknown): Promise<void> => out.write(redact(JSON.stringify(obj)) + '\n');
   const refused = (o: Extract<PlanItem, { kind: 'outcome' }>['outcome']) => {
     if (o.outcome === 'failed') report.counts.failed++;
     else report.counts[o.outcome]++;

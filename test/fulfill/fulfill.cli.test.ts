@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
 import { run } from '../../lib/cli/main.js';
-import { tempDir, readResults } from './helpers.js';
+import { tempDir, readResults, journalOutcomes } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLE_PIPELINE = join(ROOT, 'pipelines/fulfill-users.yaml');
@@ -328,27 +328,38 @@ describe('fulfill command against the sandbox', function () {
     });
   }
 
-  it('after a fatal error marks the lines never sent as skipped and exits 1', async () => {
+  it('after a fatal error stops sending, exits 1, leaves the previous results; the rerun resumes from the journal', async () => {
     await start();
     // Every PATCH of a user is refused: the static token cannot be refreshed, so the run stops.
     sb.setFaults([{ route: 'PATCH /v2/Users', kind: 'expireToken', times: 100 }]);
-    const dir = tempDir();
+    const dir = tempDir({ 'results/T_Users.csv': 'previous run\n' });
     orders(dir, {
       'T_Users.csv': [USERS_HEADER, 'insert,,n1,n1@example.com,A', 'update,2819c223-7f76-453a-919d-413861904646,u1,,B', 'insert,,n2,n2@example.com,C'].join('\n') + '\n',
     });
-    const r = await cli(['fulfill', pipelineWith(dir, { serviceSupportBulk: false, concurrency: 1 })], env, dir);
+    const file = pipelineWith(dir, { serviceSupportBulk: false, concurrency: 1 });
+    const r = await cli(['fulfill', file], env, dir);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/ERR_AUTH/);
+    expect(r.stderr).to.match(/0 failed, 2 skipped \(not sent\); the results in .* are left as they were/);
+    expect(readFileSync(join(dir, 'results/T_Users.csv'), 'utf8')).to.equal('previous run\n');
+    expect(journalOutcomes(dir, 'T')).to.deep.equal([['T_Users.csv', 2, 'ok']]);
+    expect(writes(sb).filter((q) => q.method === 'POST')).to.have.length(1);
+
+    sb.setFaults([]);
+    const again = await cli(['fulfill', file], env, dir);
+    expect(again.code, again.stderr).to.equal(0);
     const rows = await readResults(join(dir, 'results/T_Users.csv'));
     expect(rows.map((x) => [x.orderId, x.outcome])).to.deep.equal([
       ['n1', 'ok'],
-      ['u1', 'skipped'],
-      ['n2', 'skipped'],
+      ['u1', 'ok'],
+      ['n2', 'ok'],
     ]);
-    expect(rows[2]!.detail).to.match(/^not sent: ERR_AUTH/);
+    expect(rows[0]!.id).to.equal(sb.store.userIdByName('n1@example.com'));
+    // n1 was not sent again.
+    expect(writes(sb).filter((q) => q.method === 'POST')).to.have.length(2);
   });
 
-  it('after a fatal error in Bulk mode keeps the outcomes of sent batches and skips the rest', async () => {
+  it('after a fatal error in Bulk mode keeps the outcomes of sent batches; the rerun sends the rest, @orderId from the journal', async () => {
     await start();
     sb.setFaults([{ route: 'POST /v2/Bulk', kind: 'expireToken', after: 1, times: 100 }]);
     const dir = tempDir();
@@ -356,19 +367,25 @@ describe('fulfill command against the sandbox', function () {
       'T_Users.csv': [USERS_HEADER, 'insert,,n1,n1@example.com,A', 'insert,,n2,n2@example.com,B', 'insert,,n3,n3@example.com,C'].join('\n') + '\n',
       'T_members_Groups.csv': `command,value,MemberId\nadd,${SALES},@n1\n`,
     });
-    const r = await cli(['fulfill', pipelineWith(dir, { serviceSupportBulk: true, bulkMaxOperation: 1 })], env, dir);
+    const file = pipelineWith(dir, { serviceSupportBulk: true, bulkMaxOperation: 1 });
+    const r = await cli(['fulfill', file], env, dir);
     expect(r.code).to.equal(1);
-    const rows = await readResults(join(dir, 'results/T_Users.csv'));
-    expect(rows.map((x) => [x.orderId, x.outcome])).to.deep.equal([
-      ['n1', 'ok'],
-      ['n2', 'skipped'],
-      ['n3', 'skipped'],
-    ]);
-    const members = await readResults(join(dir, 'results/T_members_Groups.csv'));
-    expect(members.map((x) => x.outcome)).to.deep.equal(['skipped']);
-    expect(members[0]!.detail).to.match(/^not sent: ERR_AUTH/);
+    expect(existsSync(join(dir, 'results/T_Users.csv'))).to.equal(false);
+    expect(journalOutcomes(dir, 'T')).to.deep.equal([['T_Users.csv', 2, 'ok']]);
     // Nothing was sent after the refusal: the first batch, then the second one and the client's one retry after a 401.
     expect(sb.requests.filter((q) => q.path === '/v2/Bulk').map((q) => q.status)).to.deep.equal([200, 401, 401]);
+
+    sb.setFaults([]);
+    const again = await cli(['fulfill', file], env, dir);
+    expect(again.code, again.stderr).to.equal(0);
+    expect((await readResults(join(dir, 'results/T_Users.csv'))).map((x) => [x.orderId, x.outcome])).to.deep.equal([
+      ['n1', 'ok'],
+      ['n2', 'ok'],
+      ['n3', 'ok'],
+    ]);
+    expect((await readResults(join(dir, 'results/T_members_Groups.csv'))).map((x) => x.outcome)).to.deep.equal(['ok']);
+    expect(sb.store.memberIds(SALES)).to.include(sb.store.userIdByName('n1@example.com'));
+    expect(sb.store.users.filter((u) => u.userName === 'n1@example.com')).to.have.length(1);
   });
 
   it('refuses bad fulfill inputs with coded errors before sending anything', async () => {

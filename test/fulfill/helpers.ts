@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,4 +24,15 @@ export async function readResults(path: string): Promise<Array<Record<string, st
   const { parse } = await import('csv-parse/sync');
   const { readFileSync } = await import('node:fs');
   return parse(readFileSync(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+}
+
+/** The outcomes a fulfill journal holds, as [order file name, line, outcome], in journal order. */
+export function journalOutcomes(dir: string, identifier: string, results = 'results'): Array<[string, number, string]> {
+  const text = readFileSync(join(dir, results, `.${identifier}.journal.ndjson`), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { f: string; l: number; o?: { outcome: string } })
+    .filter((r) => r.o)
+    .map((r) => [r.f.split('@')[0]!, r.l, r.o!.outcome]);
 }

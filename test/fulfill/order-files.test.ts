@@ -16,7 +16,6 @@ import { readResults, tempDir } from './helpers.js';
 
 const DIRECTORY = join(resolve(import.meta.dirname, '../..'), 'samples/directory.json');
 const TOKEN = 'sandbox-token-for-tests';
-const HEADER = 'orderId,command,id,status,outcome,scimType,detail,attempts\n';
 
 function pipelineFile(dir: string, fulfill: string[] = []): string {
   const file = join(dir, 'p.yaml');
@@ -51,7 +50,7 @@ describe('fulfill order files', function () {
     mkdirSync(join(dir, 'orders/B_Users.csv'));
     const r = await cli(['fulfill', pipelineFile(dir)], { env, cwd: dir });
     expect(r.code, r.stderr).to.equal(0);
-    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['A_Users.csv']);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['.T.journal.ndjson', 'A_Users.csv']);
     expect((await readResults(join(dir, 'results/A_Users.csv'))).map((x) => [x.orderId, x.outcome])).to.deep.equal([['a1', 'ok']]);
   });
 
@@ -175,37 +174,69 @@ describe('fulfill limits', function () {
     expect(r.stderr).to.match(/maxPayloadSize of 100 bytes, too small for any batch: sending one operation per Bulk request/);
     expect(sb!.requests.filter((q) => q.path === '/v2/Bulk')).to.have.length(2);
     expect((await readResults(join(dir, 'results/X_Users.csv'))).map((x) => x.orderId)).to.deep.equal(['u1', 'u2']);
-    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['X_Users.csv']);
+    expect(readdirSync(join(dir, 'results'))).to.deep.equal(['.T.journal.ndjson', 'X_Users.csv']);
   });
 });
 
 describe('fulfill when an order file becomes unreadable during the run', () => {
-  it('commits the results written so far and leaves out only what could not be read', async () => {
-    const dir = tempDir({ 'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,a1@x\ninsert,a2,a2@x\n', 'orders/B_Users.csv': 'command,orderId,userName\ninsert,b1,b1@x\n' });
-    let n = 0;
-    let swapped = false;
+  it('drains the requests in flight, keeps their real outcomes in the journal, leaves the previous results; the rerun reports them without sending again', async () => {
+    const dir = tempDir({
+      'orders/A_Users.csv': 'command,orderId,userName\ninsert,a1,a1@x\ninsert,a2,a2@x\ninsert,a3,a3@x\n',
+      'orders/B_Users.csv': 'command,orderId,userName\ninsert,b1,b1@x\n',
+      'results/A_Users.csv': 'previous run\n',
+    });
+    const posts: string[] = [];
+    let release!: () => void;
+    const bothSent = new Promise<void>((r) => (release = r));
     const client: ScimRequester = {
-      request: (async (req: { method?: string; path: string }) => {
-        // Discovery comes after the check: B turns into a directory behind the run's back.
-        if (/ServiceProviderConfig|Schemas/.test(req.path)) {
-          if (!swapped) {
-            swapped = true;
-            rmSync(join(dir, 'orders/B_Users.csv'));
-            mkdirSync(join(dir, 'orders/B_Users.csv'));
-          }
-          throw new ScimHttpError({ method: 'GET', path: req.path }, 404, {}, 1);
+      request: (async (req: { method?: string; path: string; json?: { userName?: string }; searchParams?: { filter?: string } }) => {
+        if (/ServiceProviderConfig|Schemas/.test(req.path)) throw new ScimHttpError({ method: 'GET', path: req.path }, 404, {}, 1);
+        if (req.method === 'GET') {
+          // A lookup by userName: the users created so far.
+          const name = /"(.*)"/.exec(req.searchParams?.filter ?? '')?.[1];
+          return { status: 200, body: { Resources: posts.filter((p) => p === name).map((p) => ({ id: `id-${p}`, userName: p })) }, headers: {}, attempts: 1 };
         }
-        return { status: 201, body: { id: `id-${++n}` }, headers: {}, attempts: 1 };
+        posts.push(req.json!.userName!);
+        if (posts.length === 2) {
+          // Two inserts of A are in flight, the third waits for a slot (B not opened yet):
+          // B turns into a directory behind the run's back.
+          rmSync(join(dir, 'orders/B_Users.csv'));
+          mkdirSync(join(dir, 'orders/B_Users.csv'));
+          setTimeout(release, 20);
+        }
+        // The first answers come only once B is gone.
+        await bothSent;
+        return { status: 201, body: { id: `id-${req.json!.userName}` }, headers: {}, attempts: 1 };
       }) as ScimRequester['request'],
     };
-    const report = await runFulfill(pipeline(dir), { client });
+    const pipe = pipeline(dir);
+    pipe.fulfill!.concurrency = 2;
+    const report = await runFulfill(pipe, { client });
     expect(report.exitCode).to.equal(1);
     expect(report.fatal?.code).to.equal('ERR_FULFILL_ORDERS_READ');
-    const a = await readResults(join(dir, 'results/A_Users.csv'));
-    expect(a.map((x) => x.orderId)).to.deep.equal(['a1', 'a2']);
-    // Every sent insert keeps its row with the created id.
-    for (const row of a) expect(row.outcome === 'skipped' || (row.outcome === 'ok' && /^id-/.test(row.id!))).to.equal(true);
-    expect(readFileSync(join(dir, 'results/B_Users.csv'), 'utf8')).to.equal(HEADER);
+    // a3 may or may not have gone out before the failure stopped sending; a1 and a2 did, b1 not.
+    expect(posts.slice(0, 2)).to.deep.equal(['a1@x', 'a2@x']);
+    expect(posts).to.not.include('b1@x');
+    // Every sent request got its real outcome (not `skipped`), with the created id; nothing else has one.
+    const journal = readFileSync(join(dir, 'results/.T.journal.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const line = (name: string) => 2 + ['a1@x', 'a2@x', 'a3@x'].indexOf(name);
+    expect(journal.filter((r) => r.o).map((r) => [r.l, r.o.outcome, r.o.id])).to.deep.equal(posts.map((p) => [line(p), 'ok', `id-${p}`]));
+    expect(report.counts).to.deep.equal({ ok: posts.length, failed: 0, skipped: 3 - posts.length });
+    expect(readFileSync(join(dir, 'results/A_Users.csv'), 'utf8')).to.equal('previous run\n');
     expect(readdirSync(join(dir, 'results')).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+
+    // B is readable again: the rerun sends only what was not sent and reports the rest as it was.
+    rmSync(join(dir, 'orders/B_Users.csv'), { recursive: true });
+    writeFileSync(join(dir, 'orders/B_Users.csv'), 'command,orderId,userName\ninsert,b1,b1@x\n');
+    const again = await runFulfill(pipe, { client });
+    expect(again.exitCode).to.equal(0);
+    // Each user was created once.
+    expect([...posts].sort()).to.deep.equal(['a1@x', 'a2@x', 'a3@x', 'b1@x']);
+    expect((await readResults(join(dir, 'results/A_Users.csv'))).map((x) => [x.orderId, x.outcome, x.id])).to.deep.equal([
+      ['a1', 'ok', 'id-a1@x'],
+      ['a2', 'ok', 'id-a2@x'],
+      ['a3', 'ok', 'id-a3@x'],
+    ]);
+    expect((await readResults(join(dir, 'results/B_Users.csv'))).map((x) => [x.orderId, x.outcome, x.id])).to.deep.equal([['b1', 'ok', 'id-b1@x']]);
   });
 });

@@ -55,4 +55,27 @@ describe('results writer', () => {
     expect(code).to.equal('ERR_INTERNAL_RESULTS');
     await w.abort();
   });
+
+  it('removes the temp files a hard-killed run left behind, and nothing else', async () => {
+    const dir = tempDir({ '.R.csv.0a1b2c3d.tmp': 'half a run\n', '.T.journal.ndjson.deadbeef.tmp': 'x', '.T.journal.ndjson': '{}\n', 'keep.tmp': 'not ours\n', 'R.csv': 'previous\n' });
+    const w = new ResultsWriter(dir, ['R.csv']);
+    await w.open();
+    expect(readdirSync(dir)).to.include.members(['.T.journal.ndjson', 'R.csv', 'keep.tmp']).and.not.include.members(['.R.csv.0a1b2c3d.tmp', '.T.journal.ndjson.deadbeef.tmp']);
+    await w.write(outcome(0, 0));
+    await w.commit();
+    expect(readdirSync(dir).sort()).to.deep.equal(['.T.journal.ndjson', 'R.csv', 'keep.tmp']);
+  });
+
+  it('commits all its files together: until commit, every previous file is as it was', async () => {
+    const dir = tempDir({ 'A.csv': 'previous A\n', 'B.csv': 'previous B\n' });
+    const w = new ResultsWriter(dir, ['A.csv', 'B.csv']);
+    await w.open();
+    await w.write(outcome(0, 0));
+    await w.write(outcome(1, 1));
+    expect([readFileSync(join(dir, 'A.csv'), 'utf8'), readFileSync(join(dir, 'B.csv'), 'utf8')]).to.deep.equal(['previous A\n', 'previous B\n']);
+    await w.commit();
+    expect(readFileSync(join(dir, 'A.csv'), 'utf8')).to.match(/^orderId,.*\no0,/);
+    expect(readFileSync(join(dir, 'B.csv'), 'utf8')).to.match(/^orderId,.*\no1,/);
+    expect(readdirSync(dir).sort()).to.deep.equal(['A.csv', 'B.csv']);
+  });
 });

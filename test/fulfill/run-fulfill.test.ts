@@ -1,5 +1,6 @@
 /** runFulfill with an in-memory client: interrupts, discovery fallbacks, Bulk answers in odd shapes. */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFulfill } from '../../lib/fulfill.js';
 import { ScimHttpError } from '../../lib/scim/errors.js';
@@ -27,11 +28,13 @@ function fakeClient(handler: Handler, log: string[] = []): ScimRequester {
 const USERS = 'command,id,orderId,userName\ninsert,,a,a@x\ninsert,,b,b@x\ninsert,,c,c@x\n';
 
 describe('runFulfill', () => {
-  it('on an interrupt keeps what was done, skips the rest with ERR_FULFILL_INTERRUPTED, exit 1', async () => {
-    const dir = tempDir({ 'orders/T_Users.csv': USERS });
+  it('on an interrupt stops sending, exit 1 with ERR_FULFILL_INTERRUPTED, results untouched; the rerun sends only the rest', async () => {
+    const dir = tempDir({ 'orders/T_Users.csv': USERS, 'results/T_Users.csv': 'previous run\n' });
     const controller = new AbortController();
+    const sent: string[] = [];
     let n = 0;
-    const client = fakeClient(() => {
+    const client = fakeClient((req) => {
+      sent.push((req.json as { userName: string }).userName);
       if (++n === 2) {
         controller.abort(new Error('interrupted'));
         throw controller.signal.reason;
@@ -41,13 +44,21 @@ describe('runFulfill', () => {
     const report = await runFulfill(pipeline(dir), { client, signal: controller.signal });
     expect(report.exitCode).to.equal(1);
     expect(report.fatal?.code).to.equal('ERR_FULFILL_INTERRUPTED');
+    expect(report.counts).to.deep.equal({ ok: 1, failed: 0, skipped: 2 });
+    expect(readFileSync(join(dir, 'results/T_Users.csv'), 'utf8')).to.equal('previous run\n');
+    expect(sent).to.deep.equal(['a@x', 'b@x']);
+
+    // b was sent when the interrupt came: it is looked up by userName (absent here) before it is sent again.
+    const log: string[] = [];
+    const again = await runFulfill(pipeline(dir), { client: fakeClient((req) => (req.method === 'GET' ? { status: 200, body: { Resources: [] } } : { status: 201, body: { id: `id-${++n}` } }), log) });
+    expect(again.exitCode).to.equal(0);
+    expect(log.filter((l) => !/ServiceProviderConfig|Schemas/.test(l))).to.deep.equal(['GET /Users', 'POST /Users', 'POST /Users']);
     const rows = await readResults(join(dir, 'results/T_Users.csv'));
     expect(rows.map((r) => [r.orderId, r.outcome, r.id])).to.deep.equal([
       ['a', 'ok', 'id-1'],
-      ['b', 'skipped', ''],
-      ['c', 'skipped', ''],
+      ['b', 'ok', 'id-3'],
+      ['c', 'ok', 'id-4'],
     ]);
-    expect(rows[1]!.detail).to.equal('not sent: ERR_FULFILL_INTERRUPTED interrupted');
   });
 
   it('falls back to the built-in schemas and PATCH when discovery is not served, and tries the plural SPC', async () => {

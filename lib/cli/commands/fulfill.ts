@@ -13,6 +13,7 @@ interface FulfillArgs extends ConnectionArgs {
   results?: string;
   dryRun?: boolean;
   force?: boolean;
+  restart?: boolean;
 }
 
 export const fulfillCommand: CommandModule<object, any> = {
@@ -24,7 +25,8 @@ export const fulfillCommand: CommandModule<object, any> = {
       .option('orders', { type: 'string', array: true, describe: 'Order directory or files (overrides the pipeline)' })
       .option('results', { type: 'string', describe: 'Results directory (overrides the pipeline)' })
       .option('dry-run', { type: 'boolean', describe: 'Print the planned requests as NDJSON and send nothing' })
-      .option('force', { type: 'boolean', describe: 'Run even when maxDeletes/maxChanges would stop it' }),
+      .option('force', { type: 'boolean', describe: 'Run even when maxDeletes/maxChanges would stop it' })
+      .option('restart', { type: 'boolean', describe: 'Ignore and reset the journal of earlier runs: send every order line again' }),
   handler: async (args) => {
     const argv = args as unknown as FulfillArgs;
     const { ctx } = argv;
@@ -33,6 +35,7 @@ export const fulfillCommand: CommandModule<object, any> = {
       ...(argv.orders?.length ? { orders: argv.orders } : {}),
       ...(argv.results ? { results: argv.results } : {}),
       force: Boolean(argv.force),
+      restart: Boolean(argv.restart),
       logger: ctx.logger,
       stdout: ctx.stdout,
       signal: ctx.signal,

@@ -8,6 +8,11 @@
  * credentials, abort) is latched in `ctx.fatal`: the requests in flight finish,
  * nothing more is sent and the remaining lines come out `skipped`. Every
  * other error fails its own lines only.
+ *
+ * runFulfill does not use this stage: its executor (lib/fulfill/executor.ts)
+ * sends, with the journal, a bounded reorder window and a drain on any
+ * error; it shares KeyedChains and normalizeConcurrency from here. This
+ * stream stays for library users composing their own pipelines.
  */
 import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';

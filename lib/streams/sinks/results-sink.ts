@@ -4,14 +4,21 @@
  *
  * Outcomes arrive out of order (concurrent requests, a membership PATCH that
  * waits for more rows of its group); a reorder buffer holds those ahead of
- * the next expected line, so memory is bounded by what is in flight, not by
- * the file. After a fatal error, `fillSkipped` writes the lines that never got
- * an outcome as `skipped`, so no line is left without a result.
+ * the next expected line. The writer does not bound it: the executor does, by
+ * not taking more orders while `buffered` is at its window
+ * (lib/fulfill/executor.ts). After a fatal error, `fillSkipped` writes the
+ * lines that never got an outcome as `skipped`, so no line is left without a
+ * result.
+ *
+ * All results files of a run are committed together (`commitFiles`): fsync
+ * each temp file, rename each, fsync the directory. A run that does not commit
+ * leaves the previous results as they were; temp files of a run killed
+ * before it could clean up are removed by the next run (`open`).
  */
 import { Writable } from 'node:stream';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
@@ -55,6 +62,7 @@ export class ResultsWriter {
   async open(): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
+      await removeStaleTemps(this.dir);
       for (const f of this.files) {
         f.handle = await open(f.temp, 'wx');
         this.append(f, stringify([RESULT_COLUMNS as unknown as string[]]));
@@ -63,6 +71,11 @@ export class ResultsWriter {
       await this.abort();
       throw outputError(this.dir, err);
     }
+  }
+
+  /** Outcomes held ahead of the next line to write. */
+  get buffered(): number {
+    return this.buffer.size;
   }
 
   /** The seq of the next line to be written. */
@@ -117,13 +130,9 @@ export class ResultsWriter {
       throw new ScimEtlError('ERR_INTERNAL_RESULTS', `${this.buffer.size} result(s) wait for order line seq ${this.next}, which never got one`);
     }
     try {
-      for (const f of this.files) {
-        await this.flush(f);
-        await f.handle?.sync();
-        await f.handle?.close();
-        f.handle = undefined;
-      }
-      for (const f of this.files) await rename(f.temp, f.path);
+      for (const f of this.files) await this.flush(f);
+      await commitFiles(this.files.map((f) => ({ temp: f.temp, path: f.path, handle: f.handle })));
+      for (const f of this.files) f.handle = undefined;
     } catch (err) {
       throw outputError(this.dir, err);
     }
@@ -159,6 +168,47 @@ export class ResultsWriter {
     f.bytes = 0;
     await f.handle.write(data);
   }
+}
+
+/**
+ * Commits temp files together: fsync and close each, rename each into place,
+ * fsync the directory so that the renames survive a power cut. Until the
+ * first rename nothing visible changed. (One small function, so that a shared
+ * multi-file committer can replace it.)
+ */
+export async function commitFiles(files: ReadonlyArray<{ temp: string; path: string; handle?: FileHandle | undefined }>): Promise<void> {
+  for (const f of files) {
+    await f.handle?.sync();
+    await f.handle?.close();
+  }
+  for (const f of files) await rename(f.temp, f.path);
+  const dirs = new Set(files.map((f) => dirname(f.path)));
+  for (const d of dirs) await fsyncDir(d);
+}
+
+/** fsync of a directory (where the platform allows opening one). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let h: FileHandle | undefined;
+  try {
+    h = await open(dir, 'r');
+    await h.sync();
+  } catch (err) {
+    // Windows cannot open a directory; EISDIR/EPERM there mean "not supported", not a failure.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw err;
+  } finally {
+    await h?.close().catch(() => {});
+  }
+}
+
+/** Our temp files: `.<name>.<8 hex>.tmp` (results, journal rewrites). */
+const TEMP_NAME = /^\..+\.[0-9a-f]{8}\.tmp$/;
+
+/** Removes the temp files a hard-killed run left in `dir`. */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const stale = (await readdir(dir)).filter((n) => TEMP_NAME.test(n));
+  for (const n of stale) await unlink(join(dir, n)).catch(() => {});
+  return stale;
 }
 
 function outputError(dir: string, err: unknown): ScimEtlError {

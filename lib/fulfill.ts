@@ -219,6 +219,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     onConflict: cfg.onConflict,
     style,
     inserts: new InsertRegistry(),
+    verify: Boolean(cfg.verify),
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };

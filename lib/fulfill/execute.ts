@@ -9,7 +9,7 @@ import { isScimHttpError } from '../scim/errors.js';
 import { applyCells, complexPatchOperations, patchOperations } from '../scim/unflatten.js';
 import type { Logger } from '../log.js';
 import { isFatal } from './fatal.js';
-import { NO_RESOURCE, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
+import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
 import { outcomeOf, refusedOutcome, type LineOutcome, type MemberChange, type OrderLine, type PlannedOp, type ScimRequester, type TypedCell } from './types.js';
@@ -258,6 +258,8 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const path = resourcePath(entity, id);
   if (ctx.capabilities.patch) {
     const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(patchOperations(cells, { isMultiValued })), signal: ctx.signal });
+    const no = disproves(res.status, res.body);
+    if (no) return notAppliedOutcome(line, id, res.status, res.attempts, no);
     const wrong = contradicted(res.body, cells);
     if (wrong.length === 0) return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
     return resendComplex(path, id, wrong, res.body, res.attempts, ctx, line, isMultiValued);
@@ -268,6 +270,8 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const version = ctx.capabilities.etag ? etagOf(current) : undefined;
   const res = await ctx.client.request({ method: 'PUT', path, json: resource, signal: ctx.signal, ...(version ? { headers: { 'If-Match': version } } : {}) });
   const attempts = current.attempts + res.attempts;
+  const no = disproves(res.status, res.body);
+  if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
   const wrong = contradicted(res.body, cells);
   if (wrong.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PUT reply shows ${describeCells(res.body, wrong)}`);
   return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts });
@@ -283,6 +287,8 @@ async function resendComplex(path: string, id: string, wrong: TypedCell[], body:
   ctx.logger?.debug(`PATCH ${path}: the reply contradicts ${wrong.map((c) => c.path.text).join(', ')}; sending them again as complex values`);
   const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal });
   attempts += res.attempts;
+  const no = disproves(res.status, res.body);
+  if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
   const still = [...unexpressible, ...contradicted(res.body, wrong.filter((c) => !unexpressible.includes(c)))];
   if (still.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PATCH reply shows ${describeCells(res.body ?? body, still)}, also after sending it as a complex value`);
   return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts, detail: 'applied on the second try, as a complex value (the server ignored the sub-attribute path)' });
@@ -307,6 +313,8 @@ async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: Ex
   const req = plannedRequest(op, () => undefined, ctx.style);
   try {
     const res = await ctx.client.request({ method: req.method, path: req.path, json: req.body, signal: ctx.signal });
+    const no = disproves(res.status, res.body);
+    if (no) return notAppliedOutcome(line, op.id, res.status, res.attempts, no);
     return outcomeOf(line, { outcome: 'ok', status: res.status, id: op.id, attempts: res.attempts });
   } catch (err) {
     if (isFatal(err)) throw err;
@@ -362,7 +370,8 @@ async function executeMembers(op: Extract<PlannedOp, { kind: 'members' }>, ctx: 
 async function patchMembers(path: string, group: string, ready: Array<MemberChange & { value: string }>, ctx: ExecContext): Promise<LineOutcome[]> {
   try {
     const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(memberOperations(ready, ctx.style)), signal: ctx.signal });
-    return ready.map((m) => outcomeOf(m.line, { outcome: 'ok', status: res.status, id: group, attempts: res.attempts }));
+    const no = disproves(res.status, res.body);
+    return ready.map((m) => (no ? notAppliedOutcome(m.line, group, res.status, res.attempts, no) : outcomeOf(m.line, { outcome: 'ok', status: res.status, id: group, attempts: res.attempts })));
   } catch (err) {
     if (isFatal(err)) throw err;
     if (ready.length > 1 && isScimHttpError(err) && (err.status === 400 || err.status === 413)) {

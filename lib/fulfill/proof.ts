@@ -78,6 +78,17 @@ export function insertProof(entity: string, status: number, body: unknown, locat
   return { fail: `the server answered ${status} but ${describeBody(body)}${where}: nothing shows the user was created` };
 }
 
+/**
+ * Why a 2xx reply to a change (PATCH, PUT, DELETE) cannot be a success: an
+ * HTML page (a proxy or login page answering for the server) or a SCIM
+ * Error body. Undefined for anything else, a 204 included.
+ */
+export function disproves(status: number, body: unknown): string | undefined {
+  if (typeof body === 'string' && /^\s*</.test(body)) return `the server answered ${status} ${describeBody(body)}`;
+  if (isErrorBody(body)) return `the server answered ${status} ${describeBody(body)}`;
+  return undefined;
+}
+
 function describeBody(body: unknown): string {
   if (typeof body === 'string') return `with no SCIM resource (${safeSnippet(body, 80)})`;
   if (isErrorBody(body)) return `with a SCIM Error (${parseScimError(body).detail ?? 'no detail'})`;

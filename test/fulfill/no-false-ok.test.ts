@@ -148,6 +148,33 @@ describe('fulfill: no false ok', () => {
     });
   });
 
+  it('a change answered 200 with an HTML page or a SCIM Error body is failed notApplied', async () => {
+    const html = { status: 200, body: '<!doctype html><title>Sign in</title>' };
+    const error = { status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'backend down' } };
+    const s = await serve({ override: (method, path) => (method === 'PATCH' ? (path === '/Users/u1' ? html : error) : method === 'DELETE' ? error : undefined) }, { users: [USER('u1', 'a@x'), USER('u2', 'b@x')], groups: [{ id: 'g1' }] });
+    const { rows } = await fulfill(s, { 'T_Users.csv': 'command,id,title\nupdate,u1,T\ndelete,u2,\n', 'T_members_Groups.csv': 'command,value,MemberId\nadd,g1,u1\n' });
+    expect(cols(rows['T_Users.csv']!, 'outcome', 'scimType', 'detail')).to.deep.equal([
+      ['failed', 'notApplied', 'the server answered 200 with no SCIM resource (<!doctype html><title>Sign in</title>)'],
+      ['failed', 'notApplied', 'the server answered 200 with a SCIM Error (backend down)'],
+    ]);
+    expect(cols(rows['T_members_Groups.csv']!, 'outcome', 'scimType')).to.deep.equal([['failed', 'notApplied']]);
+  });
+
+  it('Bulk: an update whose operation response shows the old value is sent again alone, as a complex value', async () => {
+    const s = await serve({ ignoreSubAttributeReplace: true, bulkResults: (ops) => ops.map((o) => ({ ...o, response: { id: 'u1', name: { givenName: 'Old' } } })) }, { users: [USER('u1', 'a@x', { name: { givenName: 'Old' } })] });
+    const { rows } = await fulfill(s, { 'T_Users.csv': 'command,id,name:givenName\nupdate,u1,New\n' }, { serviceSupportBulk: true });
+    expect(cols(rows['T_Users.csv']!, 'outcome')).to.deep.equal([['ok']]);
+    expect(s.users.get('u1')!.name.givenName).to.equal('New');
+    expect(s.calls()).to.deep.equal(['POST /Bulk', 'PATCH /Users/u1', 'PATCH /Users/u1']);
+  });
+
+  it('verify checks the last change of a member in a window: add then remove of one member is ok when it is gone', async () => {
+    const s = await serve({}, { groups: [{ id: 'g1' }] });
+    const { report } = await fulfill(s, { 'T_members_Groups.csv': 'command,value,MemberId\nadd,g1,m1\nadd,g1,m2\nremove,g1,m1\n' }, { verify: true });
+    expect(report.counts).to.deep.equal({ ok: 3, failed: 0, skipped: 0 });
+    expect(s.groups.get('g1')!.members).to.deep.equal([{ value: 'm2' }]);
+  });
+
   describe('verify: true with Bulk', () => {
     it('scimgateway: a Bulk PATCH no-op is caught, resent singly, and later PATCHes go singly', async () => {
       const s = await serve({ bulkPatchNoop: true }, { users: [USER('u1', 'a@x'), USER('u2', 'b@x'), USER('u3', 'c@x')], groups: [{ id: 'g1', displayName: 'G' }] });

@@ -16,6 +16,8 @@ export interface Reply {
 }
 
 export interface Quirks {
+  /** Answers a request instead of the server (also inside Bulk); undefined: as usual. */
+  override?: (method: string, path: string) => Reply | undefined;
   /** Replaces the reply to a created user (the user is stored unless `store` says no). */
   insertReply?: (user: Json) => Reply & { store?: boolean };
   /** SCIMServer: a `replace` of `attr.sub` answers 200 with the resource unchanged. */
@@ -110,6 +112,8 @@ export async function startQuirky(q: Quirks = {}, seed: { users?: Json[]; groups
 
   const route = (method: string, path: string, query: URLSearchParams, body: Json | undefined): Reply => {
     let m: RegExpExecArray | null;
+    const custom = q.override?.(method, path);
+    if (custom) return custom;
     if (method === 'POST' && path === '/Users') return insert(body!);
     if (method === 'GET' && (path === '/Users' || path === '/Groups')) {
       const found = search(path === '/Users' ? users : groups, query.get('filter') ?? '');

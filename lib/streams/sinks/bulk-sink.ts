@@ -36,8 +36,8 @@ import {
   verifyContext,
   type ExecContext,
 } from '../../fulfill/execute.js';
-import { insertProof } from '../../fulfill/proof.js';
-import { unverified, verifyOutcomes } from '../../fulfill/verify.js';
+import { disproves, insertProof } from '../../fulfill/proof.js';
+import { NOT_APPLIED, contradicted, unverified, verifyOutcomes } from '../../fulfill/verify.js';
 import { outcomeOf, type BatchItem, type LineOutcome, type PlannedOp } from '../../fulfill/types.js';
 
 export type BulkSinkOptions = ExecContext;
@@ -298,6 +298,16 @@ async function sendBulkRequest(ops: readonly PlannedOp[], ctx: ExecContext, out:
           createdInBatch.add(op.bulkId);
           out.push(outcomeOf(op.lines[0], { outcome: 'ok', status: r.status, attempts, id: proof.id }));
         } else followUps.unshift(async () => [await provenInsert(op, ctx, r.status, r.response, r.location, attempts)]);
+        return;
+      }
+      const no = disproves(r.status, r.response);
+      if (no) {
+        for (const line of lines) out.push(outcomeOf(line, { outcome: 'failed', status: r.status, attempts, scimType: NOT_APPLIED, detail: no }));
+        return;
+      }
+      if (op.kind === 'update' && contradicted(r.response, op.cells).length > 0) {
+        // The response shows the old values: alone, where the reply is checked and the complex form tried.
+        followUps.push(() => executeOrSkip(op, single));
         return;
       }
       if (s.bulk.method === 'PATCH') patched.add(op);

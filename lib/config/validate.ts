@@ -450,8 +450,9 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
     maxMembersPerPatch: (f.maxMembersPerPatch as number | undefined) ?? (d.maxMembersPerPatch as number),
     onConflict: ((f.onConflict as string | undefined) ?? d.onConflict) as FulfillConfig['onConflict'],
     nullMarker,
-    verify: (f.verify as boolean | undefined) ?? (d.verify as boolean),
   };
+  // Absent = the default (false), so the model of a pipeline without it stays as it was.
+  if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
   if (f.maxDeletes !== undefined) config.maxDeletes = f.maxDeletes as Threshold;
   if (f.maxChanges !== undefined) config.maxChanges = f.maxChanges as Threshold;
   return config;

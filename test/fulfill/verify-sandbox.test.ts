@@ -45,3 +45,21 @@ describe('fulfill verify: true against the sandbox', () => {
     });
   }
 });
+
+describe('fulfill.verify in a pipeline file', () => {
+  const load = async (yaml: string) => {
+    const { loadPipeline } = await import('../../lib/config/load.js');
+    const dir = tempDir({ 'p.yaml': `version: 1\nconnection:\n  identifier: T\n  server: http://h\nfulfill:\n${yaml}` });
+    return loadPipeline(join(dir, 'p.yaml'), { env: {}, cwd: dir });
+  };
+
+  it('is off by default, on with `verify: true` (any key case), and refuses a non-boolean', async () => {
+    expect((await load('  orders: o\n')).fulfill!.verify).to.equal(undefined);
+    expect((await load('  Verify: true\n')).fulfill!.verify).to.equal(true);
+    const err = await load('  verify: sometimes\n').then(
+      () => undefined,
+      (e: { problems?: Array<{ code: string; line?: number }> }) => e,
+    );
+    expect(err?.problems?.map((p) => [p.code, p.line])).to.deep.equal([['ERR_CONFIG_TYPE', 6]]);
+  });
+});

@@ -262,7 +262,7 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
     if (no) return notAppliedOutcome(line, id, res.status, res.attempts, no);
     const wrong = contradicted(res.body, cells);
     if (wrong.length === 0) return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
-    return resendComplex(path, id, wrong, res.body, res.attempts, ctx, line, isMultiValued);
+    return resendComplex(path, id, wrong, res, ctx, line, isMultiValued);
   }
   const current = await ctx.client.request({ method: 'GET', path, signal: ctx.signal });
   const resource = applyCells(current.body as Record<string, unknown>, cells, { isMultiValued });
@@ -281,9 +281,11 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
  * The PATCH reply contradicts some cells: send those again in the
  * complex-value form; still contradicted (or no such form) → notApplied.
  */
-async function resendComplex(path: string, id: string, wrong: TypedCell[], body: unknown, attempts: number, ctx: ExecContext, line: OrderLine, isMultiValued: (p: unknown) => boolean): Promise<LineOutcome> {
+async function resendComplex(path: string, id: string, wrong: TypedCell[], first: { status: number; body: unknown; attempts: number }, ctx: ExecContext, line: OrderLine, isMultiValued: (p: unknown) => boolean): Promise<LineOutcome> {
+  const body = first.body;
+  let attempts = first.attempts;
   const { ops, unexpressible } = complexPatchOperations(wrong, { isMultiValued });
-  if (ops.length === 0) return notAppliedOutcome(line, id, 200, attempts, `the PATCH reply shows ${describeCells(body, wrong)}`);
+  if (ops.length === 0) return notAppliedOutcome(line, id, first.status, attempts, `the PATCH reply shows ${describeCells(body, wrong)}`);
   ctx.logger?.debug(`PATCH ${path}: the reply contradicts ${wrong.map((c) => c.path.text).join(', ')}; sending them again as complex values`);
   const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal });
   attempts += res.attempts;

@@ -137,8 +137,14 @@ export function splitForSinglePatch(ops: readonly PlannedOp[], ctx: Pick<ExecCon
 /** Operations as single requests (then read back together with verify). */
 async function sendSingly(ops: readonly PlannedOp[], ctx: ExecContext, out: LineOutcome[]): Promise<void> {
   const mine: LineOutcome[] = [];
-  for (const op of ops) mine.push(...(await executeOp(op, ctx)));
-  if (ctx.verify) await verifyOutcomes(ops, mine, verifyContext(ctx));
+  try {
+    for (const op of ops) mine.push(...(await executeOp(op, ctx)));
+    if (ctx.verify) await verifyOutcomes(ops, mine, verifyContext(ctx));
+  } catch (err) {
+    if (ctx.verify) unverified(mine, err);
+    out.push(...mine);
+    throw err;
+  }
   out.push(...mine);
 }
 

@@ -13,7 +13,7 @@
 import type { DialectName } from '../config/types.js';
 import { ScimEtlError } from '../errors.js';
 import { getAttr, quoteLiteral } from '../scim/filter.js';
-import { isScimHttpError } from '../scim/errors.js';
+import { ScimHttpError, isScimHttpError } from '../scim/errors.js';
 import { readColumnValue } from '../scim/read-column.js';
 import { isFatal } from './fatal.js';
 import { idOf } from './proof.js';
@@ -258,9 +258,8 @@ function unmet(c: Claim, resource: unknown, dialect: DialectName | undefined): s
 
 /**
  * The resources with these ids (at most READBACK_CHUNK), limited to `attrs`:
- * one `id eq … or …` filter; where the server refuses the filter (400), one
- * GET per id. Only resources whose id was asked count: a server that ignores
- * the filter returns others.
+ * one `id eq … or …` filter; where the server refuses the filter (400), or
+ * shows it ignored it (a resource not asked for), one GET per id.
  */
 async function readBack(entity: string, ids: string[], attrs: string[], ctx: VerifyContext): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
@@ -277,10 +276,10 @@ async function readBack(entity: string, ids: string[], attrs: string[], ctx: Ver
     const list = getAttr(res.body, 'Resources');
     if (list !== undefined && !Array.isArray(list)) throw new ScimEtlError('ERR_FULFILL_VERIFY', `GET ${resourcePath(entity)} answered no ListResponse`);
     if (list === undefined && !Number.isInteger(getAttr(res.body, 'totalResults'))) throw new ScimEtlError('ERR_FULFILL_VERIFY', `GET ${resourcePath(entity)} answered no ListResponse`);
-    for (const r of list ?? []) {
-      const id = idOf(r);
-      if (id !== undefined && wanted.has(id)) out.set(id, r);
-    }
+    const got = (list ?? []) as unknown[];
+    // A resource not asked for: the server ignored the filter, and what it left out proves nothing.
+    if (got.some((r) => !wanted.has(idOf(r) ?? ''))) throw new ScimHttpError({ method: 'GET', path: resourcePath(entity) }, 400, { detail: 'the id filter was ignored' }, res.attempts);
+    for (const r of got) out.set(idOf(r)!, r);
     return out;
   } catch (err) {
     if (isFatal(err) || !(isScimHttpError(err) && (err.status === 400 || err.status === 501 || err.status === 403))) throw err;

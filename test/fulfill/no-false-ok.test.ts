@@ -175,6 +175,13 @@ describe('fulfill: no false ok', () => {
     expect(s.groups.get('g1')!.members).to.deep.equal([{ value: 'm2' }]);
   });
 
+  it('verify reads each resource alone where the server ignores the id filter', async () => {
+    const s = await serve({ ignoreFilter: true }, { users: [USER('u1', 'a@x'), USER('u2', 'b@x')] });
+    const { report } = await fulfill(s, { 'T_Users.csv': 'command,id,title\nupdate,u2,Boss\n' }, { verify: true });
+    expect(report.counts).to.deep.equal({ ok: 1, failed: 0, skipped: 0 });
+    expect(s.calls()).to.deep.equal(['PATCH /Users/u2', 'GET /Users', 'GET /Users/u2']);
+  });
+
   describe('verify: true with Bulk', () => {
     it('scimgateway: a Bulk PATCH no-op is caught, resent singly, and later PATCHes go singly', async () => {
       const s = await serve({ bulkPatchNoop: true }, { users: [USER('u1', 'a@x'), USER('u2', 'b@x'), USER('u3', 'c@x')], groups: [{ id: 'g1', displayName: 'G' }] });

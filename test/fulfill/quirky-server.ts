@@ -34,6 +34,8 @@ export interface Quirks {
   deleteRefused?: string[];
   /** better-auth: more member adds than this in one PATCH → 400. */
   maxMembersPerPatch?: number;
+  /** A list ignores its filter: the first `count` resources. */
+  ignoreFilter?: boolean;
   /** A member id whose add is refused with 400 (the whole PATCH). */
   badMember?: string;
 }
@@ -116,7 +118,8 @@ export async function startQuirky(q: Quirks = {}, seed: { users?: Json[]; groups
     if (custom) return custom;
     if (method === 'POST' && path === '/Users') return insert(body!);
     if (method === 'GET' && (path === '/Users' || path === '/Groups')) {
-      const found = search(path === '/Users' ? users : groups, query.get('filter') ?? '');
+      const store = path === '/Users' ? users : groups;
+      const found = q.ignoreFilter ? [...store.values()].slice(0, Number(query.get('count') ?? 100)) : search(store, query.get('filter') ?? '');
       return { status: 200, body: listResponse(found, found.length) };
     }
     if ((m = /^\/(Users|Groups)\/([^/]+)$/.exec(path))) {

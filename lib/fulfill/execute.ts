@@ -4,7 +4,7 @@
  * sink (conflict follow-ups, retries of memberships whose reference failed).
  */
 import { ScimEtlError, isScimEtlError } from '../errors.js';
-import { quoteLiteral, getAttr } from '../scim/filter.js';
+import { getAttr } from '../scim/filter.js';
 import { isScimHttpError } from '../scim/errors.js';
 import { applyCells, complexPatchOperations, patchOperations } from '../scim/unflatten.js';
 import type { Logger } from '../log.js';
@@ -225,17 +225,9 @@ export function isConflict(err: unknown): err is { status: number; attempts: num
 export async function resolveConflict(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: ExecContext, status: number, attempts: number): Promise<LineOutcome> {
   const line = op.lines[0];
   try {
-    const userName = getAttr(op.resource, 'userName');
-    if (typeof userName !== 'string') throw new ScimEtlError('ERR_FULFILL_CONFLICT', 'the insert met an existing user (409) and has no userName to find it by');
-    const found = await ctx.client.request({
-      method: 'GET',
-      path: resourcePath(op.entity),
-      searchParams: { filter: `userName eq ${quoteLiteral(userName)}`, attributes: 'id' },
-      signal: ctx.signal,
-    });
-    const list = getAttr(found.body, 'Resources');
-    const id = Array.isArray(list) && list.length === 1 ? idOf(list[0]) : undefined;
-    if (!id) throw new ScimEtlError('ERR_FULFILL_CONFLICT', `the insert met an existing user (409) but userName eq ${quoteLiteral(userName)} found ${Array.isArray(list) ? list.length : 0} users`);
+    const found = await lookupCreated(ctx.client, op.entity, op.resource, ctx.signal);
+    if (!('id' in found)) throw new ScimEtlError('ERR_FULFILL_CONFLICT', `the insert met an existing user (409) ${found.fail}`, { attempts: attempts + found.attempts });
+    const id = found.id;
     if (ctx.onConflict === 'skip') {
       ctx.inserts.settle(op.bulkId, id);
       return outcomeOf(line, { outcome: 'skipped', status, id, attempts: attempts + found.attempts, scimType: 'uniqueness', detail: 'user exists (onConflict: skip)' });

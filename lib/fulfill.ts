@@ -236,6 +236,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     onConflict: cfg.onConflict,
     style,
     inserts: new RunInserts(),
+    verify: Boolean(cfg.verify),
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };

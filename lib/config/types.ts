@@ -102,6 +102,8 @@ export interface FulfillConfig {
   onConflict: 'fail' | 'skip' | 'update';
   /** A cell with exactly this text clears the attribute. */
   nullMarker: string;
+  /** Read changes back after each Bulk batch / request; an order not on the server fails (notApplied). Default false. */
+  verify?: boolean;
 }
 
 export interface Pipeline {

@@ -462,6 +462,8 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
     onConflict: ((f.onConflict as string | undefined) ?? d.onConflict) as FulfillConfig['onConflict'],
     nullMarker,
   };
+  // Absent = the default (false), so the model of a pipeline without it stays as it was.
+  if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
   if (f.maxDeletes !== undefined) config.maxDeletes = f.maxDeletes as Threshold;
   if (f.maxChanges !== undefined) config.maxChanges = f.maxChanges as Threshold;
   return config;

@@ -4,12 +4,15 @@
  * sink (conflict follow-ups, retries of memberships whose reference failed).
  */
 import { ScimEtlError, isScimEtlError } from '../errors.js';
-import { quoteLiteral, getAttr } from '../scim/filter.js';
+import { getAttr } from '../scim/filter.js';
 import { isScimHttpError } from '../scim/errors.js';
-import { applyCells, patchOperations } from '../scim/unflatten.js';
+import { applyCells, complexPatchOperations, patchOperations } from '../scim/unflatten.js';
 import type { Logger } from '../log.js';
+import { isFatal } from './fatal.js';
+import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
+import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
-import { outcomeOf, refusedOutcome, type LineOutcome, type OrderLine, type PlannedOp, type ScimRequester, type TypedCell } from './types.js';
+import { outcomeOf, refusedOutcome, type LineOutcome, type MemberChange, type OrderLine, type PlannedOp, type ScimRequester, type TypedCell } from './types.js';
 
 export type ConflictPolicy = 'fail' | 'skip' | 'update';
 
@@ -69,15 +72,13 @@ export interface ExecContext {
   onConflict: ConflictPolicy;
   style: RequestStyle;
   inserts: InsertRegistry;
+  /** Read every change back and fail the lines whose effect is not on the server (fulfill.verify). */
+  verify?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
 }
 
-/** Errors that end the run instead of failing one line: refused credentials, an abort, a bug. */
-export function isFatal(err: unknown): boolean {
-  if (!isScimEtlError(err)) return true;
-  return err.category === 'auth' || err.category === 'internal' || err.code === 'ERR_ABORTED';
-}
+export { isFatal, idOf, idFromLocation };
 
 /** Any thrown value as a ScimEtlError: an interrupt (aborted signal) gets its own code, anything else unknown is a bug. */
 export function asFatal(err: unknown, signal?: AbortSignal): ScimEtlError {
@@ -103,9 +104,18 @@ export function notSentOutcomes(op: PlannedOp, fatal: ScimEtlError): LineOutcome
  */
 export async function executeOrSkip(op: PlannedOp, ctx: ExecContext): Promise<LineOutcome[]> {
   if (ctx.fatal.error) return notSentOutcomes(op, ctx.fatal.error);
+  let outcomes: LineOutcome[] | undefined;
   try {
-    return await executeOp(op, ctx);
+    outcomes = await executeOp(op, ctx);
+    if (ctx.verify) await verifyOutcomes([op], outcomes, verifyContext(ctx));
+    return outcomes;
   } catch (err) {
+    if (outcomes) {
+      // Answered, then the read-back met a fatal error: the answers stand, unproven.
+      latchFatal(ctx.fatal, err, ctx.signal);
+      unverified(outcomes, err);
+      return outcomes;
+    }
     if (op.kind === 'insert') ctx.inserts.settle(op.bulkId, undefined);
     return notSentOutcomes(op, latchFatal(ctx.fatal, err, ctx.signal));
   }
@@ -122,25 +132,12 @@ export function failedOutcome(line: OrderLine, err: unknown, attempts?: number):
   return outcomeOf(line, { outcome: 'failed', attempts: attempts ?? Number(e.context?.attempts ?? 1), detail: `${e.code ?? 'ERR_INTERNAL'}: ${e.message}` });
 }
 
-export function idOf(body: unknown): string | undefined {
-  const id = getAttr(body, 'id');
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+/** What the read-back needs of a run's context. */
+export function verifyContext(ctx: ExecContext): VerifyContext {
+  return { client: ctx.client, style: ctx.style, insertedId: (ref) => ctx.inserts.peek(ref)?.id, ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
-/** The id at the end of a created resource's Location (`…/Users/<id>`), decoded. */
-export function idFromLocation(location: string | undefined): string | undefined {
-  if (!location) return undefined;
-  const last = location.replace(/\/+$/, '').split('/').pop();
-  if (!last) return undefined;
-  try {
-    return decodeURIComponent(last);
-  } catch {
-    // A stray '%' is not an escape: the id as written.
-    return last;
-  }
-}
-
-function headerOf(res: { headers?: Record<string, string | string[] | undefined> }, name: string): string | undefined {
+export function headerOf(res: { headers?: Record<string, string | string[] | undefined> }, name: string): string | undefined {
   const h = res.headers?.[name];
   return Array.isArray(h) ? h[0] : h;
 }
@@ -180,9 +177,7 @@ async function executeInsert(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: Ex
   try {
     const res = await ctx.client.request({ method: 'POST', path: resourcePath(op.entity), json: op.resource, signal: ctx.signal });
     // Some servers answer 201 with only a Location header.
-    const id = idOf(res.body) ?? idFromLocation(headerOf(res, 'location'));
-    ctx.inserts.settle(op.bulkId, id);
-    return outcomeOf(line, { outcome: 'ok', status: res.status, attempts: res.attempts, ...(id ? { id } : {}) });
+    return await provenInsert(op, ctx, res.status, res.body, headerOf(res, 'location'), res.attempts);
   } catch (err) {
     if (isFatal(err)) {
       ctx.inserts.settle(op.bulkId, undefined);
@@ -196,6 +191,29 @@ async function executeInsert(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: Ex
   }
 }
 
+/**
+ * The outcome of an insert answered 2xx: ok with the created id when the
+ * reply proves it (or a lookup by userName finds the user), else failed
+ * `noResource`. Settles the insert either way.
+ */
+export async function provenInsert(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: ExecContext, status: number, body: unknown, location: string | undefined, attempts: number): Promise<LineOutcome> {
+  const line = op.lines[0];
+  const proof = insertProof(op.entity, status, body, location);
+  let id: string | undefined;
+  let why: string;
+  if ('id' in proof) id = proof.id;
+  if ('fail' in proof) why = proof.fail;
+  if ('lookup' in proof) {
+    const found = await lookupCreated(ctx.client, op.entity, op.resource, ctx.signal);
+    attempts += found.attempts;
+    if ('id' in found) id = found.id;
+    else why = `${proof.lookup} ${found.fail}`;
+  }
+  ctx.inserts.settle(op.bulkId, id);
+  if (id !== undefined) return outcomeOf(line, { outcome: 'ok', status, attempts, id });
+  return outcomeOf(line, { outcome: 'failed', status, attempts, scimType: NO_RESOURCE, detail: why! });
+}
+
 export function isConflict(err: unknown): err is { status: number; attempts: number; scimType?: string } & Error {
   return isScimHttpError(err) && err.status === 409 && (err.scimType === undefined || err.scimType.toLowerCase() === 'uniqueness');
 }
@@ -207,17 +225,9 @@ export function isConflict(err: unknown): err is { status: number; attempts: num
 export async function resolveConflict(op: Extract<PlannedOp, { kind: 'insert' }>, ctx: ExecContext, status: number, attempts: number): Promise<LineOutcome> {
   const line = op.lines[0];
   try {
-    const userName = getAttr(op.resource, 'userName');
-    if (typeof userName !== 'string') throw new ScimEtlError('ERR_FULFILL_CONFLICT', 'the insert met an existing user (409) and has no userName to find it by');
-    const found = await ctx.client.request({
-      method: 'GET',
-      path: resourcePath(op.entity),
-      searchParams: { filter: `userName eq ${quoteLiteral(userName)}`, attributes: 'id' },
-      signal: ctx.signal,
-    });
-    const list = getAttr(found.body, 'Resources');
-    const id = Array.isArray(list) && list.length === 1 ? idOf(list[0]) : undefined;
-    if (!id) throw new ScimEtlError('ERR_FULFILL_CONFLICT', `the insert met an existing user (409) but userName eq ${quoteLiteral(userName)} found ${Array.isArray(list) ? list.length : 0} users`);
+    const found = await lookupCreated(ctx.client, op.entity, op.resource, ctx.signal);
+    if (!('id' in found)) throw new ScimEtlError('ERR_FULFILL_CONFLICT', `the insert met an existing user (409) ${found.fail}`, { attempts: attempts + found.attempts });
+    const id = found.id;
     if (ctx.onConflict === 'skip') {
       ctx.inserts.settle(op.bulkId, id);
       return outcomeOf(line, { outcome: 'skipped', status, id, attempts: attempts + found.attempts, scimType: 'uniqueness', detail: 'user exists (onConflict: skip)' });
@@ -240,14 +250,46 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const path = resourcePath(entity, id);
   if (ctx.capabilities.patch) {
     const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(patchOperations(cells, { isMultiValued })), signal: ctx.signal });
-    return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
+    const no = disproves(res.status, res.body);
+    if (no) return notAppliedOutcome(line, id, res.status, res.attempts, no);
+    const wrong = contradicted(res.body, cells);
+    if (wrong.length === 0) return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
+    return resendComplex(path, id, wrong, res, ctx, line, isMultiValued);
   }
   const current = await ctx.client.request({ method: 'GET', path, signal: ctx.signal });
   const resource = applyCells(current.body as Record<string, unknown>, cells, { isMultiValued });
   delete resource.meta;
   const version = ctx.capabilities.etag ? etagOf(current) : undefined;
   const res = await ctx.client.request({ method: 'PUT', path, json: resource, signal: ctx.signal, ...(version ? { headers: { 'If-Match': version } } : {}) });
-  return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: current.attempts + res.attempts });
+  const attempts = current.attempts + res.attempts;
+  const no = disproves(res.status, res.body);
+  if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
+  const wrong = contradicted(res.body, cells);
+  if (wrong.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PUT reply shows ${describeCells(res.body, wrong)}`);
+  return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts });
+}
+
+/**
+ * The PATCH reply contradicts some cells: send those again in the
+ * complex-value form; still contradicted (or no such form) → notApplied.
+ */
+async function resendComplex(path: string, id: string, wrong: TypedCell[], first: { status: number; body: unknown; attempts: number }, ctx: ExecContext, line: OrderLine, isMultiValued: (p: unknown) => boolean): Promise<LineOutcome> {
+  const body = first.body;
+  let attempts = first.attempts;
+  const { ops, unexpressible } = complexPatchOperations(wrong, { isMultiValued });
+  if (ops.length === 0) return notAppliedOutcome(line, id, first.status, attempts, `the PATCH reply shows ${describeCells(body, wrong)}`);
+  ctx.logger?.debug(`PATCH ${path}: the reply contradicts ${wrong.map((c) => c.path.text).join(', ')}; sending them again as complex values`);
+  const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal });
+  attempts += res.attempts;
+  const no = disproves(res.status, res.body);
+  if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
+  const still = [...unexpressible, ...contradicted(res.body, wrong.filter((c) => !unexpressible.includes(c)))];
+  if (still.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PATCH reply shows ${describeCells(res.body ?? body, still)}, also after sending it as a complex value`);
+  return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts, detail: 'applied on the second try, as a complex value (the server ignored the sub-attribute path)' });
+}
+
+function notAppliedOutcome(line: OrderLine, id: string, status: number, attempts: number, detail: string): LineOutcome {
+  return outcomeOf(line, { outcome: 'failed', status, id, attempts, scimType: NOT_APPLIED, detail });
 }
 
 /** A PUT body for a server without PATCH: the current resource with the cells applied, and its version. */
@@ -265,11 +307,31 @@ async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: Ex
   const req = plannedRequest(op, () => undefined, ctx.style);
   try {
     const res = await ctx.client.request({ method: req.method, path: req.path, json: req.body, signal: ctx.signal });
+    const no = disproves(res.status, res.body);
+    if (no) return notAppliedOutcome(line, op.id, res.status, res.attempts, no);
     return outcomeOf(line, { outcome: 'ok', status: res.status, id: op.id, attempts: res.attempts });
   } catch (err) {
     if (isFatal(err)) throw err;
     if (isScimHttpError(err) && err.status === 404) return notFoundOnDelete(line, err.attempts);
-    return failedOutcome(line, err);
+    const failed = failedOutcome(line, err);
+    return (await goneAfterFailedDelete(op, ctx, failed)) ?? failed;
+  }
+}
+
+/**
+ * A DELETE that failed (scimgateway answers 500 for a user that is not
+ * there): when a GET of the user says 404, it is gone, so `skipped`.
+ * Undefined when the user is still there or the GET says nothing clear.
+ */
+export async function goneAfterFailedDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: ExecContext, failed: LineOutcome): Promise<LineOutcome | undefined> {
+  try {
+    await ctx.client.request({ method: 'GET', path: resourcePath(op.entity, op.id), searchParams: { attributes: 'id' }, signal: ctx.signal });
+    return undefined;
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    if (!(isScimHttpError(err) && err.status === 404)) return undefined;
+    const why = failed.status ? `HTTP ${failed.status}${failed.detail ? ` (${failed.detail})` : ''}` : (failed.detail ?? 'an error');
+    return outcomeOf(op.lines[0], { outcome: 'skipped', status: 404, id: op.id, attempts: failed.attempts + err.attempts, detail: `the DELETE failed with ${why} but the user is not there: already deleted?` });
   }
 }
 
@@ -289,14 +351,28 @@ async function executeMembers(op: Extract<PlannedOp, { kind: 'members' }>, ctx: 
   const { ready, unresolved } = resolveMembers(op.members, (ref) => ids.get(ref));
   const out: LineOutcome[] = unresolved.map((m) => unresolvedOutcome(m.line, m.ref!));
   if (ready.length === 0) return out;
-  const path = resourcePath(op.entity, op.group);
+  out.push(...(await patchMembers(resourcePath(op.entity, op.group), op.group, ready, ctx)));
+  return out;
+}
+
+/**
+ * One membership PATCH. A PATCH is atomic: every line it carried shares its
+ * fate, except that a 400 (or 413) on several members is split in halves
+ * until the failing member is alone, so that one bad member fails one line
+ * and a server with a per-PATCH member cap (better-auth: 100) gets them all.
+ */
+async function patchMembers(path: string, group: string, ready: Array<MemberChange & { value: string }>, ctx: ExecContext): Promise<LineOutcome[]> {
   try {
     const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(memberOperations(ready, ctx.style)), signal: ctx.signal });
-    for (const m of ready) out.push(outcomeOf(m.line, { outcome: 'ok', status: res.status, id: op.group, attempts: res.attempts }));
+    const no = disproves(res.status, res.body);
+    return ready.map((m) => (no ? notAppliedOutcome(m.line, group, res.status, res.attempts, no) : outcomeOf(m.line, { outcome: 'ok', status: res.status, id: group, attempts: res.attempts })));
   } catch (err) {
     if (isFatal(err)) throw err;
-    // A PATCH is atomic: every line it carried shares its fate.
-    for (const m of ready) out.push(failedOutcome(m.line, err));
+    if (ready.length > 1 && isScimHttpError(err) && (err.status === 400 || err.status === 413)) {
+      const half = Math.ceil(ready.length / 2);
+      const first = await patchMembers(path, group, ready.slice(0, half), ctx);
+      return [...first, ...(await patchMembers(path, group, ready.slice(half), ctx))];
+    }
+    return ready.map((m) => failedOutcome(m.line, err));
   }
-  return out;
 }

@@ -19,7 +19,7 @@
 import { ScimEtlError } from '../errors.js';
 import { getAttr, quoteLiteral } from '../scim/filter.js';
 import { KeyedChains, normalizeConcurrency } from '../streams/sinks/request-sink.js';
-import { sendBatchOrSkip } from '../streams/sinks/bulk-sink.js';
+import { sendBatchOrSkip, type BulkState } from '../streams/sinks/bulk-sink.js';
 import { executeOrSkip, idOf, isFatal, latchFatal, notSentOutcomes, InsertRegistry, type ExecContext } from './execute.js';
 import { resourceKey, resourcePath } from './requests.js';
 import { outcomeOf, type BatchItem, type LineOutcome, type OrderLine, type PlanItem, type PlannedOp } from './types.js';
@@ -105,6 +105,8 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
   const window = normalizeWindow(opts.window);
   const { ctx, writer, journal } = opts;
   const chains = new KeyedChains();
+  // Once a batch shows the server ignores Bulk PATCH, PATCH goes singly for the rest of the run.
+  const bulk: BulkState = { singlePatch: false };
   const inFlight = new Set<Promise<void>>();
   let bug: unknown;
 
@@ -142,7 +144,7 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
         continue;
       }
       if (unit.kind === 'batch') {
-        track(runBatch(unit.ops, opts).then(({ outs, lines }) => record(outs, lines, true)));
+        track(runBatch(unit.ops, opts, bulk).then(({ outs, lines }) => record(outs, lines, true)));
       } else {
         const op = unit.op;
         track(chains.run(resourceKey(op), () => runOp(op, opts)).then(({ outs, lines }) => record(outs, lines, true)));
@@ -230,7 +232,7 @@ async function runOp(op: PlannedOp, opts: ExecutorOptions): Promise<{ outs: Line
 }
 
 /** One Bulk batch: journaled lines left out, uncertain inserts looked up first, lost answers after. */
-async function runBatch(ops: readonly PlannedOp[], opts: ExecutorOptions): Promise<{ outs: LineOutcome[]; lines: readonly OrderLine[] }> {
+async function runBatch(ops: readonly PlannedOp[], opts: ExecutorOptions, bulk: BulkState): Promise<{ outs: LineOutcome[]; lines: readonly OrderLine[] }> {
   const { ctx, journal } = opts;
   const outs: LineOutcome[] = [];
   const toSend: PlannedOp[] = [];
@@ -257,7 +259,7 @@ async function runBatch(ops: readonly PlannedOp[], opts: ExecutorOptions): Promi
   const lines = ops.flatMap((op) => op.lines);
   if (toSend.length === 0) return { outs, lines };
   await journal?.intend(toSend.filter(needsIntent).flatMap((op) => op.lines));
-  const sent = await sendBatchOrSkip(toSend, ctx);
+  const sent = await sendBatchOrSkip(toSend, ctx, bulk);
   const bySeq = new Map(sent.map((o) => [o.seq, o]));
   for (const op of toSend) {
     if (op.kind !== 'insert') continue;

@@ -23,7 +23,8 @@ export interface Cell {
 
 export interface PatchOperation {
   op: 'add' | 'replace' | 'remove';
-  path: string;
+  /** Absent: the target is the resource itself (`value` holds the attributes). */
+  path?: string;
   value?: unknown;
 }
 
@@ -167,6 +168,43 @@ export function patchOperations(cells: readonly Cell[], opts: { isMultiValued?: 
     else ops.push({ op: c.path.filter || (multi && c.path.sub) ? 'add' : 'replace', path, value: c.value });
   }
   return ops;
+}
+
+/**
+ * The same changes in the complex-value form, for servers that answer a
+ * sub-attribute `replace` (`name.givenName`) 200 and keep the old value but
+ * apply `{"op":"replace","path":"name","value":{"givenName":…}}`. Sub-attributes
+ * of one attribute share one operation; attributes without a sub-attribute go
+ * in one path-less `replace` (the form Entra and Okta send). A cleared cell, a
+ * value filter or a multi-valued attribute has no such form: `unexpressible`.
+ */
+export function complexPatchOperations<C extends Cell>(cells: readonly C[], opts: { isMultiValued?: (p: ColumnPath) => boolean } = {}): { ops: PatchOperation[]; unexpressible: C[] } {
+  const ops: PatchOperation[] = [];
+  const unexpressible: C[] = [];
+  const bare: Record<string, unknown> = {};
+  const byParent = new Map<string, Record<string, unknown>>();
+  for (const c of cells) {
+    if (c.value === undefined) continue;
+    if (c.value === null || c.path.filter || (opts.isMultiValued?.(c.path) ?? false)) {
+      unexpressible.push(c);
+      continue;
+    }
+    if (!c.path.sub) {
+      const holder = c.path.schema ? childObject(bare, c.path.schema) : bare;
+      holder[c.path.attr] = c.value;
+      continue;
+    }
+    const parent = c.path.schema ? `${c.path.schema}:${c.path.attr}` : c.path.attr;
+    let value = byParent.get(parent);
+    if (!value) {
+      value = {};
+      byParent.set(parent, value);
+      ops.push({ op: 'replace', path: parent, value });
+    }
+    value[c.path.sub] = c.value;
+  }
+  if (Object.keys(bare).length > 0) ops.push({ op: 'replace', value: bare });
+  return { ops, unexpressible };
 }
 
 /**

@@ -299,7 +299,7 @@ export function realServerSuite(start: () => Promise<RealServer>, traits: Server
 
   it('export Groups with members after the fulfill (a group of 100+ where it worked): the pairs the server has', checkGroupsExport);
 
-  it('fulfill the same inserts twice: no duplicate user; the second run reports each line failed 409 uniqueness', async () => {
+  it('fulfill the same inserts twice: no duplicate user; the rerun reports the first outcomes from the journal, --restart meets 409 uniqueness', async () => {
     const orders = join(dir, 'orders');
     mkdirSync(orders);
     const names = ['twice1@example.net', 'twice2@example.net'];
@@ -307,11 +307,19 @@ export function realServerSuite(start: () => Promise<RealServer>, traits: Server
     for (const [i, n] of names.entries()) users += csvLine(['insert', `t${i}`, n, 'Twice', n]);
     writeFileSync(join(orders, `${ID}_Users.csv`), users);
     const file = pipeline(['fulfill:', '  orders: orders', '  results: results'].join('\n'));
+    const resultsFile = join(dir, 'results', `${ID}_Users.csv`);
     const first = await run(['fulfill', file]);
     expect(first.code, first.stderr).to.equal(0);
+    const created = readTable(resultsFile).rows.map((x) => [x.orderId, x.outcome, x.id]);
+    expect(created.every(([, outcome, id]) => outcome === 'ok' && id)).to.equal(true);
+    // The same orders again: nothing is sent, every line as the first run reported it.
     const second = await run(['fulfill', file]);
-    expect(second.code, second.stderr).to.equal(2); // partial: every line reported
-    const lines = readTable(join(dir, 'results', `${ID}_Users.csv`)).rows;
+    expect(second.code, second.stderr).to.equal(0);
+    expect(readTable(resultsFile).rows.map((x) => [x.orderId, x.outcome, x.id])).to.deep.equal(created);
+    // --restart sends them again: the server refuses the duplicates.
+    const third = await run(['fulfill', file, '--restart']);
+    expect(third.code, third.stderr).to.equal(2); // partial: every line reported
+    const lines = readTable(resultsFile).rows;
     expect(lines.map((x) => [x.orderId, x.status, x.outcome, x.scimType])).to.deep.equal(names.map((_, i) => [`t${i}`, '409', 'failed', 'uniqueness']));
     for (const n of names) {
       const found = (await scim.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${n}"`)}`)).json as { totalResults: number; Resources?: Resource[] };

@@ -10,7 +10,7 @@
  * is complete. A table that fails leaves its previous file untouched, the
  * other tables still run, and the run reports failure (exit 1).
  */
-import { mkdir } from 'node:fs/promises';
+import { ensureDir } from './ensure-dir.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -146,7 +146,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const outDir = resolve(opts.output ?? exp.output);
   if (!opts.stdout) {
     try {
-      await mkdir(outDir, { recursive: true });
+      await ensureDir(outDir, signal);
     } catch (err) {
       throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot create the output directory ${outDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: outDir }, { cause: err });
     }

@@ -9,7 +9,8 @@
  * an outcome as `skipped`, so no line is left without a result.
  */
 import { Writable } from 'node:stream';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { ensureDir } from '../../ensure-dir.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -54,7 +55,7 @@ export class ResultsWriter {
 
   async open(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await ensureDir(this.dir);
       for (const f of this.files) {
         f.handle = await open(f.temp, 'wx');
         this.append(f, stringify([RESULT_COLUMNS as unknown as string[]]));

@@ -83,14 +83,15 @@ const JSON_STRING = '"[^"\\\\]*(?:\\\\.[^"\\\\]*)*"';
 
 /**
  * JSON forms, exact whatever the value holds (quotes, commas, spaces):
- * `"password": "…"` and a PATCH operation `"path": "password", "value": "…"`.
+ * `"password": "…"` and a PATCH operation `"path": "password", "value": "…"`
+ * (also with a schema URN or a parent in front of the name).
  */
 function compileFields(): Array<[RegExp, string]> {
   counters.compilations++;
   const keys = [KEY_SOURCE, ...[...secretFields].map(escapeRegExp)].join('|');
   return [
     [new RegExp(`("(?:${keys})"\\s{0,16}:\\s{0,16})${JSON_STRING}`, 'gi'), `$1"${MASK}"`],
-    [new RegExp(`("path"\\s{0,16}:\\s{0,16}"(?:${keys})"\\s{0,16},\\s{0,16}"value"\\s{0,16}:\\s{0,16})${JSON_STRING}`, 'gi'), `$1"${MASK}"`],
+    [new RegExp(`("path"\\s{0,16}:\\s{0,16}"(?:[^"\\\\]{0,512}[:.])?(?:${keys})"\\s{0,16},\\s{0,16}"value"\\s{0,16}:\\s{0,16})${JSON_STRING}`, 'gi'), `$1"${MASK}"`],
   ];
 }
 

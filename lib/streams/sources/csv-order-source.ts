@@ -177,7 +177,7 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
 
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      yield* flushSkipped(records);
+      if (skipped.length) yield* flushSkipped(records);
       records++;
       const at = recordLines(nextLine, item.raw);
       const line = at.start;

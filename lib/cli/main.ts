@@ -9,7 +9,7 @@ import { escapeControls } from '../terminal-safe.js';
 import { EXIT, isScimEtlError, ConfigProblems, formatProblem } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { commands } from './commands/index.js';
-import { handleSignals, SIGNAL_EXIT } from './signals.js';
+import { exitCodeAfter, handleSignals } from './signals.js';
 
 export interface RunIO {
   argv: string[];
@@ -122,13 +122,13 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = 
 }
 
 
-/** Entry point for bin/: wires process signals and the exit code (130 after SIGINT, 143 after SIGTERM). */
+/** Entry point for bin/: wires process signals and the exit code (130 / 143 for a run SIGINT / SIGTERM stopped). */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
   const signals = handleSignals(controller);
   try {
     const code = await run({ argv, signal: controller.signal });
-    process.exitCode = signals.received ? SIGNAL_EXIT[signals.received] : code;
+    process.exitCode = exitCodeAfter(code, signals.received);
   } finally {
     signals.dispose();
   }

@@ -23,6 +23,16 @@ export interface SignalHandling {
   dispose(): void;
 }
 
+/**
+ * The exit code of a run that a signal may have stopped: 128 + the signal
+ * when it did not finish its work; a run that still ended well (the sandbox,
+ * whose normal end is Ctrl-C, or a run finished just as the signal came)
+ * keeps its 0.
+ */
+export function exitCodeAfter(code: number, received: StopSignal | undefined): number {
+  return received && code !== 0 ? SIGNAL_EXIT[received] : code;
+}
+
 /** How long a run may take to stop after the first signal before it is ended (ms). */
 export const GRACE_MS = 5000;
 

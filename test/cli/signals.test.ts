@@ -1,15 +1,15 @@
 /**
  * Stop means stop: SIGINT / SIGTERM abort the run's signal, a second one (or
  * a run that will not stop) exits at once, and the exit code is 130 / 143.
- * The handler is driven with a fake process; two real processes check the
- * wiring of bin/scim-etl, one of them stuck on a server that never answers.
+ * The handler is driven with a fake process; real processes of bin/scim-etl,
+ * stuck on a server that never answers, check the wiring.
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { handleSignals, SIGNAL_EXIT, type SignalHost } from '../../lib/cli/signals.js';
+import { exitCodeAfter, handleSignals, SIGNAL_EXIT, type SignalHost } from '../../lib/cli/signals.js';
 import { startHttp } from '../helpers/http-server.js';
 import { tempDir } from '../fulfill/helpers.js';
 
@@ -77,48 +77,44 @@ describe('signals', () => {
     expect(exits).to.deep.equal([]);
   });
 
-  it('maps SIGINT to 130 and SIGTERM to 143', () => {
+  it('exits 130 / 143 for a run a signal stopped, and keeps 0 for one that still ended well (the sandbox)', () => {
     expect(SIGNAL_EXIT).to.deep.equal({ SIGINT: 130, SIGTERM: 143 });
+    expect(exitCodeAfter(1, 'SIGINT')).to.equal(130);
+    expect(exitCodeAfter(2, 'SIGTERM')).to.equal(143);
+    expect(exitCodeAfter(0, 'SIGINT')).to.equal(0);
+    expect(exitCodeAfter(1, undefined)).to.equal(1);
   });
 
   describe('a real process', function () {
     this.timeout(60_000);
 
-    it('stops the sandbox on SIGINT with exit code 130', async () => {
-      const p = start(['sandbox', '--port', '0'], ROOT, /Stop with Ctrl-C/);
-      const early = await Promise.race([p.ready.then(() => undefined), p.done]);
-      expect(early, 'the sandbox exited before it was ready').to.equal(undefined);
-      p.child.kill('SIGINT');
-      const { code, stderr } = await p.done;
-      expect(code, stderr).to.equal(130);
-      expect(stderr).to.include('SIGINT: stopping');
-    });
-
-    it('stops an export stuck on a server that never answers on SIGTERM: exit 143, no table written, no temp file left', async () => {
-      const server = await startHttp(() => undefined); // never replies
-      try {
-        const dir = tempDir();
-        mkdirSync(join(dir, 'out'));
-        writeFileSync(
-          join(dir, 'p.yaml'),
-          ['version: 1', 'connection:', '  identifier: S', `  server: ${server.url}`, '  oAuthToken: signal-test-token', '  retry: { limit: 0 }', 'export:', `  output: ${join(dir, 'out')}`, '  entities:', '    Users: { columns: [id, userName] }', ''].join('\n'),
-        );
-        const p = start(['export', join(dir, 'p.yaml')], ROOT, /^$/);
-        let exited = false;
-        void p.done.then(() => (exited = true));
-        // Wait for the first request to be stuck.
-        while (server.requests.length === 0 && !exited) await new Promise((r) => setTimeout(r, 20));
-        expect(exited, 'the export exited before its first request').to.equal(false);
-        p.child.kill('SIGTERM');
-        const { code, stderr } = await p.done;
-        expect(code, stderr).to.equal(143);
-        expect(stderr).to.include('SIGTERM: stopping');
-        expect(stderr).not.to.match(/still running .* exiting now/);
-        expect(readdirSync(join(dir, 'out'))).to.deep.equal([]);
-        expect(existsSync(join(dir, 'out', 'S_Users.csv'))).to.equal(false);
-      } finally {
-        await server.close();
-      }
-    });
+    for (const [sig, exit] of Object.entries(SIGNAL_EXIT)) {
+      it(`stops an export stuck on a server that never answers on ${sig}: exit ${exit}, no table written, no temp file left`, async () => {
+        const server = await startHttp(() => undefined); // never replies
+        try {
+          const dir = tempDir();
+          mkdirSync(join(dir, 'out'));
+          writeFileSync(
+            join(dir, 'p.yaml'),
+            ['version: 1', 'connection:', '  identifier: S', `  server: ${server.url}`, '  oAuthToken: signal-test-token', '  retry: { limit: 0 }', 'export:', `  output: ${join(dir, 'out')}`, '  entities:', '    Users: { columns: [id, userName] }', ''].join('\n'),
+          );
+          const p = start(['export', join(dir, 'p.yaml')], ROOT, /^$/);
+          let exited = false;
+          void p.done.then(() => (exited = true));
+          // Wait for the first request to be stuck.
+          while (server.requests.length === 0 && !exited) await new Promise((r) => setTimeout(r, 20));
+          expect(exited, 'the export exited before its first request').to.equal(false);
+          p.child.kill(sig as NodeJS.Signals);
+          const { code, stderr } = await p.done;
+          expect(code, stderr).to.equal(exit);
+          expect(stderr).to.include(`${sig}: stopping`);
+          expect(stderr).not.to.match(/still running .* exiting now/);
+          expect(readdirSync(join(dir, 'out'))).to.deep.equal([]);
+          expect(existsSync(join(dir, 'out', 'S_Users.csv'))).to.equal(false);
+        } finally {
+          await server.close();
+        }
+      });
+    }
   });
 });

@@ -48,6 +48,8 @@ export function handleSignals(controller: AbortController, host: SignalHost = pr
       }
       received = sig;
       host.stderr.write(`scim-etl: ${sig}: stopping (send it again to exit at once)\n`);
+      // Coded: stages that rethrow the signal's reason (the client) print
+      // ERR_INTERRUPTED, not an internal error.
       controller.abort(new ScimEtlError('ERR_INTERRUPTED', `interrupted by ${sig}`));
       timer = setTimeout(() => {
         host.stderr.write(`scim-etl: still running ${graceMs / 1000}s after ${sig}: exiting now\n`);

@@ -49,7 +49,7 @@ describe('signals', () => {
     const h = handleSignals(controller, host, 60_000);
     events.emit('SIGINT');
     expect(controller.signal.aborted).to.equal(true);
-    expect((controller.signal.reason as { code: string }).code).to.equal('ERR_INTERRUPTED');
+    expect(controller.signal.reason).to.deep.include({ code: 'ERR_INTERRUPTED', message: 'interrupted by SIGINT' });
     expect(h.received).to.equal('SIGINT');
     expect(exits).to.deep.equal([]);
     events.emit('SIGTERM');
@@ -108,6 +108,7 @@ describe('signals', () => {
           const { code, stderr } = await p.done;
           expect(code, stderr).to.equal(exit);
           expect(stderr).to.include(`${sig}: stopping`);
+          expect(stderr).to.include(`error: ERR_INTERRUPTED interrupted by ${sig}`);
           expect(stderr).not.to.match(/still running .* exiting now/);
           expect(readdirSync(join(dir, 'out'))).to.deep.equal([]);
           expect(existsSync(join(dir, 'out', 'S_Users.csv'))).to.equal(false);

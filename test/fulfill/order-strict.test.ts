@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readOrders, classifyOrderFile, MAX_LINE_CHARS } from '../../lib/streams/sources/csv-order-source.js';
+import { readOrders, classifyOrderFile, checkOrderHeaders, MAX_LINE_CHARS } from '../../lib/streams/sources/csv-order-source.js';
 import { BUILTIN_SCHEMAS } from '../../lib/scim/schemas.js';
 import { Logger } from '../../lib/log.js';
 import type { OrderRecord } from '../../lib/fulfill/types.js';
@@ -141,6 +141,22 @@ describe('order files are strict', () => {
         expect(err.context).to.include({ line: 1, col });
       });
     }
+
+    it('lists the header problems of every file before any line is read (for a run to refuse them whole)', async () => {
+      const dir = tempDir({
+        'A_Users.csv': 'command,userName\ninsert,a\n',
+        'B_Users.csv': 'command,userName,USERNAME\ninsert,a,b\n',
+        'D_Users.csv': '',
+      });
+      writeFileSync(join(dir, 'C_Users.csv'), bytes('command,userName\ninsert,', [0xff], '\n')); // a bad line, not a bad header
+      writeFileSync(join(dir, 'E_Users.csv'), bytes('command,user', [0xff], '\ninsert,a\n'));
+      const files = ['A', 'B', 'C', 'D', 'E'].map((n) => classifyOrderFile(join(dir, `${n}_Users.csv`)));
+      const problems = await checkOrderHeaders({ files, schemas: BUILTIN_SCHEMAS, nullMarker: '#null' });
+      expect(problems.map((p) => [p.code, p.context.file, p.context.line])).to.deep.equal([
+        ['ERR_ORDER_BAD_HEADER', join(dir, 'B_Users.csv'), 1],
+        ['ERR_ORDER_BAD_ENCODING', join(dir, 'E_Users.csv'), 1],
+      ]);
+    });
 
     it('refuses a membership file naming MemberId twice', async () => {
       const recs = await readBytes('command,value,MemberId,memberid\nadd,g,u,v\n', { name: 'X_members_Groups.csv' });

@@ -115,6 +115,26 @@ export async function* readOrders(opts: OrderSourceOptions): AsyncGenerator<Orde
   }
 }
 
+/**
+ * The header problems of the files (a column twice, a bad column path, bytes
+ * that are not UTF-8 in the header…), one per file, read before anything is
+ * sent: a run can refuse them whole (exit 78) instead of sending the other
+ * files. Reads only up to each file's first order line.
+ */
+export async function checkOrderHeaders(opts: OrderSourceOptions): Promise<ScimEtlError[]> {
+  const problems: ScimEtlError[] = [];
+  for (let i = 0; i < opts.files.length; i++) {
+    const lines = readOrderFile(opts.files[i]!, i, { ...opts, logger: undefined }, 0);
+    const first = await lines.next();
+    await lines.return(undefined);
+    const rec = first.done ? undefined : first.value;
+    if (rec?.kind === 'invalid' && HEADER_CODES.has(rec.error.code) && rec.error.context.line !== rec.line.line) problems.push(rec.error);
+  }
+  return problems;
+}
+
+const HEADER_CODES = new Set(['ERR_ORDER_BAD_HEADER', 'ERR_ORDER_BAD_ENCODING']);
+
 async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSourceOptions, firstSeq: number): AsyncGenerator<OrderRecord> {
   const fileName = basename(file.path);
   // relax_quotes: a stray quote inside a cell is kept as text rather than

@@ -15,7 +15,7 @@
  * that the server honours `attributes=` and the filter, and picks the request
  * shape and the local filter the table needs.
  */
-import { mkdir } from 'node:fs/promises';
+import { ensureDir } from './ensure-dir.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -163,7 +163,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const outDir = resolve(opts.output ?? exp.output);
   let commit: RunCommit | undefined;
   if (!opts.stdout) {
-    await ensureOutputDir(outDir);
+    await ensureDir(outDir, opts.signal);
     commit = runCommit(outDir, { prefix: `${conn.identifier}_` });
     const stale = await commit.sweepStale().catch((err: Error) => {
       logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
@@ -348,15 +348,6 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (projection) result.projection = projection;
     if (error) result.error = error;
     return result;
-  }
-}
-
-/** The one place the output directory is made (a guarded ensureDir can replace the mkdir). */
-async function ensureOutputDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot create the output directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: dir }, { cause: err });
   }
 }
 

@@ -19,7 +19,7 @@ import { EXIT, ScimEtlError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
 import type { Pipeline, Threshold } from './config/types.js';
-import { classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
+import { checkOrderHeaders, classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
 import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
 import { Batcher, createBatcher } from './streams/transforms/batch.js';
 import { normalizeConcurrency } from './streams/sinks/request-sink.js';
@@ -174,7 +174,12 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
   });
 
-  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, ...(opts.signal ? { signal: opts.signal } : {}) };
+  // A bad header (a column twice, bytes that are not UTF-8) refuses the whole run, dry or not, before anything is sent.
+  const headerProblems = await checkOrderHeaders(sourceOpts);
+  if (headerProblems.length > 0) {
+    throw new ScimEtlError(headerProblems[0]!.code, `${headerProblems.map((e) => e.message).join('; ')}; nothing was sent`, { files: headerProblems.length }, { category: 'config' });
+  }
   const report: FulfillReport = {
     mode,
     dryRun,

@@ -1,11 +1,19 @@
 /**
  * Logging to stderr only (stdout is for data). Text or JSON lines; every line
- * is redacted. Levels: quiet < normal < verbose.
+ * is redacted and its control characters escaped. Levels: quiet < normal < verbose.
+ *
+ * A message may be given as a function: it is called only when the level is
+ * on, so that a debug line on a hot path (one per request, per row) costs
+ * nothing without --verbose: `logger.debug(() => `${method} ${safeUrl(url)}`)`.
  */
 import { redact } from './redact.js';
+import { escapeControls } from './terminal-safe.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'error' | 'warn' | 'info' | 'debug';
+/** A message, or a function that builds it only when its level is on. */
+export type Message = string | (() => string);
+export type Fields = Record<string, unknown>;
 
 export interface LoggerOptions {
   format?: LogFormat;
@@ -31,8 +39,10 @@ export class Logger {
     return ORDER[level] <= this.max;
   }
 
-  log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
+  log(level: Level, msg: Message, f: Fields | (() => Fields) = {}): void {
     if (!this.enabled(level)) return;
+    const message = typeof msg === 'function' ? msg() : msg;
+    const fields = typeof f === 'function' ? f() : f;
     let line: string;
     if (this.format === 'json') {
       line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields });
@@ -43,13 +53,14 @@ export class Logger {
       const prefix = level === 'info' ? '' : `${level}: `;
       line = `${prefix}${message}${extra ? ' ' + extra : ''}`;
     }
-    this.stream.write(redact(line) + '\n');
+    this.stream.write(escapeControls(redact(line), this.format) + '\n');
   }
 
-  error(m: string, f?: Record<string, unknown>): void { this.log('error', m, f); }
-  warn(m: string, f?: Record<string, unknown>): void { this.log('warn', m, f); }
-  info(m: string, f?: Record<string, unknown>): void { this.log('info', m, f); }
-  debug(m: string, f?: Record<string, unknown>): void { this.log('debug', m, f); }
+  error(m: Message, f?: Fields): void { this.log('error', m, f); }
+  warn(m: Message, f?: Fields): void { this.log('warn', m, f); }
+  info(m: Message, f?: Fields): void { this.log('info', m, f); }
+  /** Give hot call sites a function: `debug(() => …)` builds nothing unless --verbose. */
+  debug(m: Message, f?: Fields | (() => Fields)): void { this.log('debug', m, f); }
 }
 
 /** A logger that writes nothing: the default for library use and unit tests. */

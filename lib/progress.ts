@@ -3,6 +3,7 @@
  * On a TTY one line is redrawn in place; elsewhere (forced with --progress)
  * a line is printed at most every `intervalMs`. Never on stdout: data only there.
  */
+import { escapeControls } from './terminal-safe.js';
 
 export interface ProgressOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean };
@@ -59,12 +60,12 @@ export function createProgress(opts: ProgressOptions): Progress {
   };
 }
 
-/** The progress text (pure, for tests). */
+/** The progress text (pure, for tests). The label is shown with its control characters escaped. */
 export function formatProgress(label: string, done: number, total: number | undefined, elapsedMs: number): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const secs = elapsedMs / 1000;
   const rate = secs > 0 ? done / secs : 0;
-  let text = `${label}  ${n(done)}`;
+  let text = `${escapeControls(label)}  ${n(done)}`;
   if (total !== undefined && total > 0) {
     const pct = Math.min(100, Math.floor((done / total) * 100));
     text += ` / ${n(total)}  ${pct}%`;

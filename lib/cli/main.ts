@@ -5,9 +5,11 @@
 import yargs, { type Argv } from 'yargs';
 import { Logger, type LogFormat } from '../log.js';
 import { redact } from '../redact.js';
+import { escapeControls } from '../terminal-safe.js';
 import { EXIT, isScimEtlError, ConfigProblems, formatProblem } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { commands } from './commands/index.js';
+import { exitCodeAfter, handleSignals } from './signals.js';
 
 export interface RunIO {
   argv: string[];
@@ -98,7 +100,7 @@ export async function run(io: RunIO): Promise<number> {
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = false): number {
   const write = (code: string, message: string, extra: Record<string, unknown> = {}) => {
     const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', code, msg: message, ...extra }) : message;
-    stderr.write(redact(line) + '\n');
+    stderr.write(escapeControls(redact(line), json ? 'json' : 'text') + '\n');
   };
   if (err instanceof ConfigProblems) {
     for (const p of err.problems) write(p.code, formatProblem(p), { ...p });
@@ -115,18 +117,19 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = 
   // Unknown errors are bugs: one line, no stack unless asked for.
   const message = err instanceof Error ? err.message : String(err);
   write('ERR_INTERNAL', `error: ERR_INTERNAL ${message}`);
-  if (process.env.SCIM_ETL_DEBUG && err instanceof Error && err.stack) stderr.write(redact(err.stack) + '\n');
+  if (process.env.SCIM_ETL_DEBUG && err instanceof Error && err.stack) stderr.write(escapeControls(redact(err.stack)) + '\n');
   return EXIT.failure;
 }
 
 
-/** Entry point for bin/: wires process signals and the exit code. */
+/** Entry point for bin/: wires process signals and the exit code (130 / 143 for a run SIGINT / SIGTERM stopped). */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.exitCode = await run({ argv, signal: controller.signal });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  const signals = handleSignals(controller);
+  try {
+    const code = await run({ argv, signal: controller.signal });
+    process.exitCode = exitCodeAfter(code, signals.received);
+  } finally {
+    signals.dispose();
+  }
 }

@@ -56,7 +56,21 @@ export function describeColumn(path: ColumnPath, schemas: readonly SchemaDefinit
       return { path, attribute: target, multiValued: top.multiValued, problem: new ScimEtlError('ERR_ORDER_READONLY_ATTRIBUTE', `column '${path.text}': '${a.name}' is read-only`) };
     }
   }
-  return { path, attribute: target, multiValued: top.multiValued };
+  return { path: inSchemaCase(path, def.id, top, path.sub ? target : undefined), attribute: target, multiValued: top.multiValued };
+}
+
+/**
+ * The path with the names spelled as the schema spells them: attribute names
+ * are case-insensitive in SCIM, but servers look for `userName` in a body,
+ * not `UserName`. The same object when nothing changes.
+ */
+function inSchemaCase(path: ColumnPath, schemaId: string, top: SchemaAttribute, sub: SchemaAttribute | undefined): ColumnPath {
+  const schema = path.schema === undefined ? undefined : schemaId;
+  if (path.attr === top.name && path.sub === sub?.name && path.schema === schema) return path;
+  const out: ColumnPath = { ...path, attr: top.name };
+  if (schema !== undefined) out.schema = schema;
+  if (sub) out.sub = sub.name;
+  return out;
 }
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;

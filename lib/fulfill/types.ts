@@ -5,6 +5,7 @@
  * decides, so that the results sink can write them back in order-line order.
  */
 import type { ScimEtlError } from '../errors.js';
+import { maskValues } from '../redact.js';
 import type { ColumnPath } from '../scim/path.js';
 import type { PatchOperation } from '../scim/unflatten.js';
 import type { Outcome } from '../types.js';
@@ -25,6 +26,11 @@ export interface OrderLine {
    * line numbers repeat across files. Absent: the orderId is the key.
    */
   key?: string;
+  /**
+   * The line's own secret cells (a `password` column): masked from this
+   * line's outcome, and never added to the run-wide set of secrets.
+   */
+  secrets?: string[];
 }
 
 export type UserCommand = 'insert' | 'update' | 'delete';
@@ -90,6 +96,8 @@ export function outcomeOf(line: OrderLine, fields: Partial<Omit<LineOutcome, 'se
     ...fields,
   };
   if (out.id === undefined && line.id !== undefined) out.id = line.id;
+  // A server may echo the request (and its password) in its error detail.
+  if (out.detail && line.secrets) out.detail = maskValues(out.detail, line.secrets);
   return out;
 }
 

@@ -16,11 +16,12 @@
  * before it could clean up are removed by the next run (`open`).
  */
 import { Writable } from 'node:stream';
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { ensureDir } from '../../ensure-dir.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { ScimEtlError } from '../../errors.js';
+import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
 import type { Logger } from '../../log.js';
 import type { LineOutcome, OrderLine } from '../../fulfill/types.js';
@@ -61,7 +62,7 @@ export class ResultsWriter {
 
   async open(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await ensureDir(this.dir);
       await removeStaleTemps(this.dir);
       for (const f of this.files) {
         f.handle = await open(f.temp, 'wx');
@@ -212,6 +213,8 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
 }
 
 function outputError(dir: string, err: unknown): ScimEtlError {
+  // ensureDir already says what is wrong with the directory (ERR_OUTPUT_DIR).
+  if (isScimEtlError(err)) return err;
   const e = err as NodeJS.ErrnoException;
   return new ScimEtlError('ERR_FULFILL_RESULTS_WRITE', `cannot write results in ${dir}: ${e.code ?? e.message}`, { path: dir }, { cause: err });
 }

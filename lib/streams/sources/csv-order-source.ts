@@ -7,14 +7,22 @@
  * line becomes an `invalid` record carrying a coded error, so that the
  * results file still gets exactly one row for it; a bad header makes every
  * line of its file invalid.
+ *
+ * Strict about what it reads: a line with bytes that are not UTF-8 is refused
+ * (never sent with U+FFFD in it); CRLF, LF and CR line ends may be mixed; a
+ * column given twice, in any case, is a bad header; a column named in
+ * another case than the schema's (UserName) is sent in the schema's case.
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
-import { KNOWN_SCHEMAS, parseColumnPath } from '../../scim/path.js';
+import { registerSecretField } from '../../redact.js';
+import type { Logger } from '../../log.js';
+import { formatFilter } from '../../scim/filter.js';
+import { KNOWN_SCHEMAS, parseColumnPath, type ColumnPath } from '../../scim/path.js';
+import { utf8Decoder, type BadBytes } from './utf8-check.js';
 import { findSchema, USER_SCHEMA, type SchemaDefinition } from '../../scim/schemas.js';
 import { describeColumn, typeCell, type ColumnInfo } from '../../fulfill/columns.js';
 import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../fulfill/types.js';
@@ -51,7 +59,16 @@ export interface OrderSourceOptions {
    * is read (its lines already read were yielded); otherwise the error is thrown.
    */
   onUnreadable?: (file: OrderFile, error: ScimEtlError) => void;
+  /** Notes on what was read (a column renamed to the schema's case, an empty file). */
+  logger?: Logger;
 }
+
+/**
+ * A line (or a record over several lines) longer than this is refused: no
+ * SCIM attribute value is that large, and a server would refuse the request
+ * anyway. Bytes of one line; characters of a record's text.
+ */
+export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** Users files before membership files (a membership may name a user inserted in the run), then the refused ones. */
 export function orderFiles(files: readonly OrderFile[]): OrderFile[] {
@@ -70,7 +87,8 @@ interface Header {
   /** Members files. */
   value: number;
   memberId: number;
-  attributes: Array<{ index: number; info: ColumnInfo }>;
+  /** `secret`: the column's values are credentials (writeOnly, or named like a password). */
+  attributes: Array<{ index: number; info: ColumnInfo; secret: boolean }>;
   /** Writable attributes the core schema requires (userName): an insert must give them. */
   required: string[];
   width: number;
@@ -97,24 +115,58 @@ export async function* readOrders(opts: OrderSourceOptions): AsyncGenerator<Orde
   }
 }
 
+/**
+ * The header problems of the files (a column twice, a bad column path, bytes
+ * that are not UTF-8 in the header…), one per file, read before anything is
+ * sent: a run can refuse them whole (exit 78) instead of sending the other
+ * files. Reads only up to each file's first order line.
+ */
+export async function checkOrderHeaders(opts: OrderSourceOptions): Promise<ScimEtlError[]> {
+  const problems: ScimEtlError[] = [];
+  for (let i = 0; i < opts.files.length; i++) {
+    const lines = readOrderFile(opts.files[i]!, i, { ...opts, logger: undefined }, 0);
+    const first = await lines.next();
+    await lines.return(undefined);
+    const rec = first.done ? undefined : first.value;
+    if (rec?.kind === 'invalid' && HEADER_CODES.has(rec.error.code) && rec.error.context.line !== rec.line.line) problems.push(rec.error);
+  }
+  return problems;
+}
+
+const HEADER_CODES = new Set(['ERR_ORDER_BAD_HEADER', 'ERR_ORDER_BAD_ENCODING']);
+
 async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSourceOptions, firstSeq: number): AsyncGenerator<OrderRecord> {
   const fileName = basename(file.path);
   // relax_quotes: a stray quote inside a cell is kept as text rather than
   // derailing the rest of the file; an unclosed quote still fails its record.
-  const parser = parse({ info: true, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true, skip_records_with_error: true });
-  // Malformed records are skipped by the parser and reported here; they are
-  // merged back in line order so that each still gets its result row.
-  const skipped: Array<{ line: number; error: ScimEtlError }> = [];
-  parser.on('skip', (err: CsvError & { lines?: number }) => {
-    skipped.push({ line: err.lines ?? 0, error: new ScimEtlError('ERR_ORDER_CSV_SYNTAX', err.message.replace(/ at line \d+/, ''), { file: file.path, line: err.lines }) });
+  // Every line end is one: csv-parse otherwise keeps to the first one it sees,
+  // and the LF lines of a CRLF file would be read as one record.
+  const parser = parse({
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
   });
+  // Malformed records are skipped by the parser and reported here (with how
+  // many records came before), to be merged back in order so that each of
+  // their lines still gets its result row.
+  const skipped: Array<{ before: number; err: CsvError & { raw?: string; records?: number } }> = [];
+  parser.on('skip', (err: CsvError & { raw?: string; records?: number }) => skipped.push({ before: err.records ?? Number.POSITIVE_INFINITY, err }));
+  // Lines with bytes that are not UTF-8, in line order.
+  const badBytes: BadBytes[] = [];
   const input = createReadStream(file.path, opts.signal ? { signal: opts.signal } : {});
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
+  // Errors reach the parser (destroyed with them), and so the loop below.
+  // Lines longer than a record may be, in line order.
+  const longLines: number[] = [];
+  pipeline(input, utf8Decoder({ onBad: (b) => badBytes.push(b), onLong: (l) => longLines.push(l), maxLineBytes: MAX_LINE_CHARS }), parser, () => {});
 
   let header: Header | undefined;
   let headerError: ScimEtlError | undefined;
   let seq = firstSeq;
+  let records = 0;
   // The line the next record (or the blank lines before it) starts on.
   let nextLine = 1;
   const lineOf = (line: number, orderId: string, command: string, id?: string): OrderLine => {
@@ -122,28 +174,56 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
     if (id) l.id = id;
     return l;
   };
-  const flushSkipped = function* (before: number): Generator<OrderRecord> {
-    while (skipped.length && skipped[0]!.line < before) {
-      const s = skipped.shift()!;
-      yield { kind: 'invalid', line: lineOf(s.line, String(s.line), ''), error: s.error };
+  /** The first bad byte on lines [start, end), dropping those before. */
+  const badIn = (start: number, end: number): BadBytes | undefined => {
+    while (badBytes.length && badBytes[0]!.line < start) badBytes.shift();
+    const b = badBytes[0];
+    return b && b.line < end ? b : undefined;
+  };
+  const longIn = (start: number, end: number): boolean => {
+    while (longLines.length && longLines[0]! < start) longLines.shift();
+    return longLines.length > 0 && longLines[0]! < end;
+  };
+  const flushSkipped = function* (upTo: number): Generator<OrderRecord> {
+    while (skipped.length && skipped[0]!.before <= upTo) {
+      const { err } = skipped.shift()!;
+      const at = recordLines(nextLine, err.raw ?? '');
+      nextLine = at.next;
+      for (const rec of syntaxFailures(err, at, file, lineOf)) {
+        yield rec;
+      }
     }
   };
 
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+      if (skipped.length) yield* flushSkipped(records);
+      records++;
       const at = recordLines(nextLine, item.raw);
       const line = at.start;
       nextLine = at.next;
-      yield* flushSkipped(line);
+      const bad = badIn(line, Math.max(at.next, line + 1));
+      const tooLong = item.raw.length > MAX_LINE_CHARS || longIn(line, Math.max(at.next, line + 1));
       if (!header && !headerError) {
-        try {
-          header = parseHeader(item.record, file, opts);
-        } catch (err) {
-          headerError = isScimEtlError(err) ? err : new ScimEtlError('ERR_ORDER_BAD_HEADER', String(err));
+        if (bad) headerError = encodingError(bad, file.path);
+        else if (tooLong) headerError = new ScimEtlError('ERR_ORDER_BAD_HEADER', `the header line is longer than ${MAX_LINE_CHARS} bytes`, { file: file.path, line });
+        else {
+          try {
+            header = parseHeader(item.record, file, opts, line);
+          } catch (err) {
+            headerError = isScimEtlError(err) ? err : new ScimEtlError('ERR_ORDER_BAD_HEADER', String(err));
+          }
         }
         continue;
       }
-      yield toRecord(item.record, line, header, headerError, file, opts, lineOf);
+      if (bad) {
+        yield { kind: 'invalid', line: lineOf(line, String(line), firstCell(item.record)), error: encodingError(bad, file.path) };
+      } else if (tooLong) {
+        const error = new ScimEtlError('ERR_ORDER_LINE_TOO_LONG', `the line is longer than ${MAX_LINE_CHARS} bytes: not sent`, { file: file.path, line });
+        yield { kind: 'invalid', line: lineOf(line, String(line), firstCell(item.record)), error };
+      } else {
+        yield toRecord(item.record, line, header, headerError, file, opts, lineOf);
+      }
     }
   } catch (err) {
     if (isScimEtlError(err)) throw err;
@@ -151,6 +231,54 @@ async function* readOrderFile(file: OrderFile, fileIndex: number, opts: OrderSou
     throw new ScimEtlError('ERR_FULFILL_ORDERS_READ', `cannot read order file ${file.path}: ${e.code ?? e.message}`, { file: file.path }, { cause: err });
   }
   yield* flushSkipped(Number.POSITIVE_INFINITY);
+  if (!header && !headerError) opts.logger?.warn(`${file.path} is empty (not even a header line): no orders read from it`);
+  else if (records <= 1 && !skipped.length) opts.logger?.debug(() => `${file.path} holds a header and no orders`);
+}
+
+/** The command cell of a line that is refused before its header is known (for its results row). */
+function firstCell(cells: string[]): string {
+  return (cells[0] ?? '').trim().toLowerCase().slice(0, 20);
+}
+
+function encodingError(bad: BadBytes, path: string): ScimEtlError {
+  const hex = `0x${bad.byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  const why =
+    bad.offset === 0 && (bad.byte === 0xff || bad.byte === 0xfe)
+      ? 'the file starts with a UTF-16 byte order mark: save it as UTF-8'
+      : `invalid UTF-8 at byte offset ${bad.offset} (byte ${hex}): the line is not sent; save the file as UTF-8`;
+  return new ScimEtlError('ERR_ORDER_BAD_ENCODING', why, { file: path, line: bad.line, offset: bad.offset });
+}
+
+/**
+ * The records of a malformed CSV record: a quote never closed swallows every
+ * line after it, so each of those lines gets its own refusal (one result row
+ * per line, never fewer).
+ */
+function* syntaxFailures(
+  err: CsvError & { raw?: string },
+  at: { start: number; next: number },
+  file: OrderFile,
+  lineOf: (line: number, orderId: string, command: string) => OrderLine,
+): Generator<OrderRecord> {
+  const raw = (err.raw ?? '').replace(/^[\r\n]*/, '');
+  const texts = raw.split(/\r\n|\r|\n/);
+  if (texts.length > 1 && texts[texts.length - 1] === '') texts.pop();
+  const last = at.start + Math.max(texts.length, 1) - 1;
+  const message =
+    err.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? `a quote opened on line ${at.start} is never closed: lines ${at.start}-${last} were read as one cell; none of them is sent`
+      : err.message.replace(/ at line \d+/, '');
+  if (err.code !== 'CSV_QUOTE_NOT_CLOSED') {
+    yield { kind: 'invalid', line: lineOf(at.start, String(at.start), ''), error: new ScimEtlError('ERR_ORDER_CSV_SYNTAX', message, { file: file.path, line: at.start }) };
+    return;
+  }
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
+    if (i > 0 && text.trim() === '') continue;
+    const n = at.start + i;
+    const command = (text.split(',')[0] ?? '').replace(/"/g, '').trim().toLowerCase().slice(0, 20);
+    yield { kind: 'invalid', line: lineOf(n, String(n), command), error: new ScimEtlError('ERR_ORDER_CSV_SYNTAX', message, { file: file.path, line: n }) };
+  }
 }
 
 /**
@@ -169,14 +297,25 @@ function lineBreaks(text: string): number {
   return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
-function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions): Header {
+function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions, line: number): Header {
+  const where = { file: file.path, line };
+  const colOf = (index: number, offset = 0) => cells.slice(0, index).reduce((n, c) => n + c.length + 1, 0) + offset + 1;
   const find = (name: string) => cells.findIndex((c) => c.trim().toLowerCase() === name.toLowerCase());
+  // The same column twice, in any case: which one would win is anyone's guess.
+  const seen = new Map<string, number>();
+  const once = (key: string, index: number) => {
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `column ${index + 1} '${cells[index]!.trim()}' repeats column ${first + 1} '${cells[first]!.trim()}': give each column once`, { ...where, col: colOf(index) });
+    }
+    seen.set(key, index);
+  };
   const header: Header = { command: find('command'), id: -1, orderId: find('orderId'), value: -1, memberId: -1, attributes: [], required: [], width: cells.length };
-  const where = { file: file.path, line: 1 };
   if (header.command < 0) {
     throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `no 'command' column in the header (got ${JSON.stringify(cells.join(','))})`, where);
   }
   if (file.kind === 'members') {
+    cells.forEach((c, i) => once(c.trim().toLowerCase(), i));
     header.value = find('value');
     header.memberId = find('MemberId');
     if (header.value < 0 || header.memberId < 0) {
@@ -185,22 +324,40 @@ function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions)
     return header;
   }
   header.id = find('id');
-  if (file.kind !== 'users') return header;
+  if (file.kind !== 'users') {
+    cells.forEach((c, i) => once(c.trim().toLowerCase(), i));
+    return header;
+  }
   cells.forEach((text, index) => {
-    if (index === header.command || index === header.id || index === header.orderId) return;
+    const name = text.trim().toLowerCase();
+    if (name === 'command' || name === 'id' || name === 'orderid') return once(name, index);
     let path;
     try {
       path = parseColumnPath(text, opts.knownSchemas ?? KNOWN_SCHEMAS);
     } catch (err) {
       const offset = isScimEtlError(err) && typeof err.context.offset === 'number' ? err.context.offset : 0;
-      const col = cells.slice(0, index).reduce((n, c) => n + c.length + 1, 0) + offset + 1;
-      throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `column ${index + 1} '${text}': ${(err as Error).message}`, { ...where, col });
+      throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `column ${index + 1} '${text}': ${(err as Error).message}`, { ...where, col: colOf(index, offset) });
     }
-    header.attributes.push({ index, info: describeColumn(path, opts.schemas) });
+    once(columnKey(path), index);
+    const info = describeColumn(path, opts.schemas);
+    if (info.path !== path) opts.logger?.debug(() => `${file.path}: column '${path.text}' is sent as '${spelled(info.path)}', the schema's case`);
+    const secret = info.attribute?.mutability === 'writeOnly' || /password|secret/i.test(info.path.attr);
+    // Plans print these attributes' values masked, whatever the value.
+    if (secret) registerSecretField(info.path.sub ?? info.path.attr);
+    header.attributes.push({ index, info, secret });
   });
   const core = findSchema(opts.schemas, USER_SCHEMA);
   header.required = (core?.attributes ?? []).filter((a) => a.required && a.mutability !== 'readOnly').map((a) => a.name);
   return header;
+}
+
+/** What a column writes, case-blind: two columns with one key write the same value. */
+function columnKey(p: ColumnPath): string {
+  return `${(p.schema ?? USER_SCHEMA).toLowerCase()}|${p.attr.toLowerCase()}|${p.filter ? formatFilter(p.filter).toLowerCase() : ''}|${(p.sub ?? '').toLowerCase()}`;
+}
+
+function spelled(p: ColumnPath): string {
+  return `${p.schema ? p.schema + ':' : ''}${p.attr}${p.filter ? `[${formatFilter(p.filter)}]` : ''}${p.sub ? ':' + p.sub : ''}`;
 }
 
 function toRecord(
@@ -243,6 +400,11 @@ function toRecord(
 
   const typed: TypedCell[] = [];
   if (command !== 'delete') {
+    // First, so that a refusal naming a secret cell's text is masked too.
+    for (const { index, secret } of header.attributes) {
+      const text = cells[index] ?? '';
+      if (secret && text !== '' && text !== opts.nullMarker) (line.secrets ??= []).push(text);
+    }
     for (const { index, info } of header.attributes) {
       const text = cells[index] ?? '';
       if (text === '') continue; // empty = unchanged
@@ -254,7 +416,6 @@ function toRecord(
       }
       try {
         const value = typeCell(info, text);
-        if (info.attribute?.mutability === 'writeOnly' || /password|secret/i.test(info.path.attr)) registerSecret(text);
         typed.push({ path: info.path, value, multiValued: info.multiValued });
       } catch (err) {
         if (!isScimEtlError(err)) throw err;

@@ -353,12 +353,12 @@ ${entities}`,
       expect(res.stderr).to.match(/format/);
     });
 
-    it('reports an output path that is not a directory: ERR_EXPORT_OUTPUT, exit 1', async () => {
+    it('reports an output path that is not a directory: ERR_OUTPUT_DIR, exit 1', async () => {
       await sandbox();
       await writeFile(join(dir, 'afile'), 'x');
       const res = await cli(['export', join(root, 'pipelines/export-users-groups.yaml'), '--output', join(dir, 'afile')], { env: env() });
       expect(res.code).to.equal(1);
-      expect(res.stderr).to.match(/ERR_EXPORT_OUTPUT .*afile/);
+      expect(res.stderr).to.match(/ERR_OUTPUT_DIR .*afile exists and is not a directory/);
       expect(res.stderr).not.to.match(/\bat .*\.ts:\d+/);
     });
 

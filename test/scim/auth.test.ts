@@ -4,21 +4,13 @@ import type { ConnectionConfig } from '../../lib/config/types.js';
 import { createAuth, authKindOf, SALESFORCE_TOKEN_URL } from '../../lib/scim/auth/index.js';
 import { createScimClient, type ScimClient } from '../../lib/scim/client.js';
 import { testConnection } from '../helpers/model.js';
+import { rejects } from '../helpers/rejects.js';
 
 const SERVER = 'https://idp.example.test/scim';
 const TOKEN_URL = 'https://auth.example.test/oauth/token';
 
 function conn(over: Partial<ConnectionConfig> = {}): ConnectionConfig {
   return testConnection({ identifier: 'Auth', server: SERVER, timeoutMs: 5000, retry: { limit: 2, maxRetryAfterMs: 10_000, backoffMs: 1 }, ...over });
-}
-
-async function rejects(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

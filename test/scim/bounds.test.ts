@@ -7,15 +7,7 @@ import { DEFAULT_RETRY } from '../../lib/scim/retry.js';
 import { createScimClient, DEFAULT_MAX_REPLY_BYTES, DEFAULT_REQUEST_DEADLINE_MS, type ScimClient } from '../../lib/scim/client.js';
 import { startHttp, type TestServer } from '../helpers/http-server.js';
 import { testConnection } from '../helpers/model.js';
-
-async function rejects(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejects } from '../helpers/rejects.js';
 
 async function drain(body: NodeJS.ReadableStream): Promise<number> {
   let n = 0;

@@ -7,6 +7,7 @@ import { Logger } from '../../lib/log.js';
 import { parseScimError } from '../../lib/scim/errors.js';
 import { decideRetry, parseRetryAfter, retryPolicy, backoffDelay } from '../../lib/scim/retry.js';
 import { testConnection } from '../helpers/model.js';
+import { rejects } from '../helpers/rejects.js';
 
 const SERVER = 'https://scim.example.test/api';
 
@@ -23,15 +24,6 @@ function fakeSleep(): { waits: number[]; sleep: (ms: number) => Promise<void> } 
 /** nock needs an Error instance (a plain object never reaches the client). */
 function reset(): Error {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-}
-
-async function rejects(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('scim client', () => {

@@ -9,15 +9,7 @@ import { createScimClient, ScimHttpError, type ClientOptions, type ScimClient } 
 import { decideRetry, retryPolicy } from '../../lib/scim/retry.js';
 import { sendJson, startHttp, type TestHandler, type TestServer } from '../helpers/http-server.js';
 import { testConnection } from '../helpers/model.js';
-
-async function rejects(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejects } from '../helpers/rejects.js';
 
 const USER = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: 'u1', userName: 'a@example.com' };
 const scimError = (status: number, scimType?: string, detail = 'no') => ({

@@ -6,17 +6,9 @@ import { createScimClient, type ClientOptions, type ScimClient } from '../../lib
 import { rootCandidates } from '../../lib/scim/root.js';
 import { listResponse, sendJson, startHttp, type TestServer } from '../helpers/http-server.js';
 import { testConnection } from '../helpers/model.js';
+import { rejects } from '../helpers/rejects.js';
 
 const SPC = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'], patch: { supported: true }, bulk: { supported: false } };
-
-async function rejects(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A server whose SCIM root is `root`, serving the SPC at `spcPath` below it and Users there. */
 function scimAt(root: string, spcPath = 'ServiceProviderConfig') {

@@ -74,6 +74,8 @@ export interface ExportConfig {
   escapeFormulas: boolean;
   /** Incremental watermark file; default <output>/<identifier>.cookie.json. */
   syncCookiesFile?: string;
+  /** Seconds subtracted from an incremental run's watermark; default 60. */
+  incrementalOverlap?: number;
   format: 'csv' | 'ndjson';
   /** Rows that do not match totalResults: fail the table (default) or warn. Optional so that hand-built configs need not say it. */
   countMismatch?: 'fail' | 'warn';

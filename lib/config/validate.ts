@@ -281,6 +281,7 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
   if (x.deadline !== undefined) config.deadline = x.deadline as number;
+  if (x.incrementalOverlap !== undefined) config.incrementalOverlap = x.incrementalOverlap as number;
   if (x.syncCookiesFile !== undefined) config.syncCookiesFile = resolvePath(ctx.file, x.syncCookiesFile as string);
   return config;
 }

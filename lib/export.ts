@@ -28,7 +28,7 @@ import { silentLogger, type Logger } from './log.js';
 import { createProgress } from './progress.js';
 import type { EntityExport, Pipeline } from './config/types.js';
 import type { ScimClient } from './scim/client.js';
-import { coerceBooleans, formatFilter, hasQuotedBoolean, parseFilter, type FilterNode } from './scim/filter.js';
+import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
 import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
 import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
@@ -41,6 +41,7 @@ import { localFilter, type LocalFilterStats } from './streams/transforms/local-f
 import { parseColumnPath } from './scim/path.js';
 import { openIncremental, type IncrementalRun, type TableMode } from './incremental/state.js';
 import { COMMAND_COLUMN, trackChanges } from './incremental/changes.js';
+import { appendDeletes } from './incremental/deletes.js';
 
 /** Read besides the columns where a watermark is kept. */
 const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
@@ -99,6 +100,8 @@ export interface TableResult {
   filteredLocally?: number;
   /** Incremental entities: `changes` (rows since the watermark, with `command`) or `complete`. */
   incremental?: 'changes' | 'complete';
+  /** detectDeletes: `delete` rows written (counted in rows). */
+  deleted?: number;
   /** How the resources were asked for, when the probe had to step away from `attributes=`. */
   projection?: ProjectionMode;
   error?: ScimEtlError;
@@ -269,6 +272,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
     let projection: ProjectionMode | undefined;
     const dropped: LocalFilterStats = { dropped: 0 };
+    const deletes = { deleted: 0 };
     let error: ScimEtlError | undefined;
     const writer = commit?.open(label);
     let mode: TableMode | undefined;
@@ -310,8 +314,35 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
-        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since) : flatten(plan.entity.columns));
-        counts = () => ({ rows: stats.resources - dropped.dropped, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : undefined) : flatten(plan.entity.columns));
+        if (mode?.ids) {
+          const idColumn = plan.entity.columns.find((c) => c.text.toLowerCase() === 'id')?.text ?? 'id';
+          const incremental = mode.since !== undefined;
+          const base = incremental ? await serverFilter(plan.entity, undefined, run.schemas) : {};
+          // The server refused the narrowed filter: it will refuse the entity's own too; list all, filter here.
+          const local = shape.localFilter ? base.filterAst : undefined;
+          const idStats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+          const listIds = async function* (): AsyncGenerator<string> {
+            const source = scimListSource(opts.client, {
+              endpoint: plan.entity.name,
+              ...(local ? { attributes: shape.attributes, excludedAttributes: shape.excludedAttributes } : { attributes: ['id'] }),
+              filter: local ? undefined : base.filter,
+              pageSize: run.pageSize,
+              concurrency: conn.concurrency,
+              paging: run.paging,
+              signal,
+              logger,
+              stats: idStats,
+              ...checks,
+            });
+            for await (const r of source as AsyncIterable<{ id?: unknown }>) {
+              if (local && !matchesFilter(r as never, local)) continue;
+              if (typeof r.id === 'string') yield r.id;
+            }
+          };
+          stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}) }) as never);
+        }
+        counts = () => ({ rows: stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
         stages.push(
@@ -363,6 +394,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
     if (projection) result.projection = projection;
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
+    if (deletes.deleted > 0) result.deleted = deletes.deleted;
     if (error) result.error = error;
     return result;
   }

@@ -135,6 +135,7 @@ const entitySpec: ObjectSpec = {
       description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value',
     },
     incremental: bool('Incremental export with a meta.lastModified watermark kept in the cookie (any resource type whose server filters on meta.lastModified).', false),
+    detectDeletes: bool('Incremental runs also list ids only and write a delete row for each resource gone since the last run (needs incremental: true and an id column).', false),
     members: bool('Also write <identifier>_members_<Entity>.csv (value,MemberId).', false),
     privilegedData: bool('CyberArk containers: also write <identifier>_privilegedData_<Entity>.csv.', false),
     countMismatch: str("This table's rows do not match the server's totalResults: fail the table, or warn and write it. Default: export.countMismatch.", { enum: COUNT_MISMATCH }),

@@ -60,6 +60,8 @@ export interface EntityExport {
   /** Columns in output order (validation requires at least one). */
   columns: ColumnPath[];
   incremental: boolean;
+  /** Incremental runs diff the ids with the last run's and write `delete` rows. */
+  detectDeletes?: boolean;
   /** Also write <identifier>_members_<name>.csv. */
   members: boolean;
   /** CyberArk containers: also write <identifier>_privilegedData_<name>.csv. */

@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { flattenResource } from '../streams/transforms/flatten.js';
 import type { ColumnPath } from '../scim/path.js';
 import type { ScimResource } from '../types.js';
+import type { IdSorter } from './id-set.js';
 
 export interface ChangeTracker {
   /** Largest meta.lastModified seen, as written by the server, and its time. */
@@ -19,7 +20,8 @@ export interface ChangeTracker {
 
 export const COMMAND_COLUMN = 'command';
 
-export function trackChanges(columns: readonly ColumnPath[], tracker: ChangeTracker, since?: number): Transform {
+/** `ids`: every resource's id goes there too (a complete run's id set). */
+export function trackChanges(columns: readonly ColumnPath[], tracker: ChangeTracker, since?: number, ids?: IdSorter): Transform {
   return new Transform({
     objectMode: true,
     transform(resource: ScimResource, _enc, done) {
@@ -32,7 +34,8 @@ export function trackChanges(columns: readonly ColumnPath[], tracker: ChangeTrac
         const created = dateOf(meta?.created);
         row[COMMAND_COLUMN] = created !== undefined && created > since ? 'insert' : 'update';
       }
-      done(null, row);
+      if (ids && typeof resource.id === 'string') ids.add(resource.id).then(() => done(null, row), done);
+      else done(null, row);
     },
   });
 }

@@ -11,7 +11,8 @@
  * - else an incremental run: `(<filter>) and meta.lastModified gt "<watermark − overlap>"`,
  *   rows with a leading `command` column.
  */
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { EntityExport } from '../config/types.js';
@@ -20,6 +21,8 @@ import { runCommit, type RunCommit } from '../streams/sinks/run-commit.js';
 import { formatCookie, readCookie, type Cookie, type EntityCookie } from './cookie.js';
 import { probeLastModified } from './probe.js';
 import type { ChangeTracker } from './changes.js';
+import { IdSorter } from './id-set.js';
+import type { IdSetPlan } from './deletes.js';
 
 export interface IncrementalSettings {
   file: string;
@@ -28,6 +31,9 @@ export interface IncrementalSettings {
   overlapSeconds: number;
   now: () => number;
   logger: Logger;
+  /** Where the id sorter spills its runs (default the system temp directory), and ids per run. */
+  idSpillDir?: string;
+  idRunSize?: number;
 }
 
 /** What one table does. */
@@ -38,6 +44,8 @@ export interface TableMode {
   since?: number;
   /** Set when the table records a watermark. */
   tracker?: ChangeTracker;
+  /** detectDeletes: the id sets, old and new. */
+  ids?: IdSetPlan;
 }
 
 export interface IncrementalRun {
@@ -54,7 +62,12 @@ export async function openIncremental(s: IncrementalSettings): Promise<Increment
   const next: Cookie = { version: 1, entities: { ...previous.entities } };
   const trackers = new Map<string, { tracker: ChangeTracker; entry: EntityCookie }>();
   const dir = dirname(s.file);
-  let files: RunCommit | undefined;
+  // Cookie and id sets share one commit: `I.cookie.json`, `I.cookie.Users.ids`.
+  const stem = basename(s.file).replace(/\.json$/i, '') || basename(s.file);
+  await mkdir(dir, { recursive: true });
+  const files: RunCommit = runCommit(dir, { prefix: stem });
+  await files.sweepStale().catch(() => []);
+  const sorters: IdSorter[] = [];
 
   return {
     async plan(entity, client, signal) {
@@ -74,24 +87,28 @@ export async function openIncremental(s: IncrementalSettings): Promise<Increment
       // A run that sees no change keeps the old watermark.
       if (old.watermark) entry.watermark = old.watermark;
       trackers.set(key, { tracker, entry });
+      let ids: IdSetPlan | undefined;
+      if (entity.detectDeletes) {
+        const name = `${stem}.${entity.name}.ids`;
+        const sorter = new IdSorter(s.idSpillDir ?? tmpdir(), s.idRunSize);
+        sorters.push(sorter);
+        ids = { previous: join(dir, name), writer: files.open(name), sorter };
+      }
       if (!old.watermark || !probe) {
         s.logger.info(`${entity.name}: complete export${s.full ? ' (--full)' : ' (no watermark yet)'}; the cookie records the watermark`, { table: entity.name });
-        return { ...(entity.filter !== undefined ? { filter: entity.filter } : {}), tracker };
+        return { ...(entity.filter !== undefined ? { filter: entity.filter } : {}), tracker, ...(ids ? { ids } : {}) };
       }
       const since = Date.parse(old.watermark);
       const from = new Date(since - s.overlapSeconds * 1000).toISOString();
       const changed = `meta.lastModified gt "${from}"`;
       s.logger.info(`${entity.name}: incremental export of changes since ${old.watermark} (overlap ${s.overlapSeconds} s)`, { table: entity.name });
-      return { filter: entity.filter !== undefined ? `(${entity.filter}) and ${changed}` : changed, since, tracker };
+      return { filter: entity.filter !== undefined ? `(${entity.filter}) and ${changed}` : changed, since, tracker, ...(ids ? { ids } : {}) };
     },
     async stage() {
       for (const [name, { tracker, entry }] of trackers) {
         if (tracker.latest && (!entry.watermark || tracker.latest.ms > Date.parse(entry.watermark))) entry.watermark = tracker.latest.text;
         if (tracker.undated > 0) s.logger.warn(`${name}: ${tracker.undated} resource(s) without a readable meta.lastModified: their changes may be missed by incremental runs`, { table: name });
       }
-      await mkdir(dir, { recursive: true });
-      files = runCommit(dir, { prefix: basename(s.file) });
-      await files.sweepStale().catch(() => []);
       const w = files.open(basename(s.file));
       await new Promise<void>((resolve, reject) => {
         w.once('error', reject);
@@ -99,10 +116,11 @@ export async function openIncremental(s: IncrementalSettings): Promise<Increment
       });
     },
     async commit() {
-      await files?.commit();
+      await files.commit();
     },
     async abort() {
-      await files?.abort();
+      await Promise.all(sorters.map((x) => x.dispose()));
+      await files.abort();
     },
   };
 }

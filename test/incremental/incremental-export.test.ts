@@ -135,6 +135,56 @@ ${extra}  entities:
     expect((await users()).trimEnd().split('\r\n')).to.have.length(4);
   });
 
+  it('detectDeletes: delete rows for resources gone since the last run, the id set committed with the cookie', async () => {
+    await start();
+    const file = join(dir, 'd.yaml');
+    await writeFile(
+      file,
+      `version: 1
+connection: {identifier: I, server: "${sb!.url}", oAuthToken: t}
+export:
+  output: out
+  incrementalOverlap: 0
+  entities:
+    Users: {columns: [userName, id], incremental: true, detectDeletes: true}
+    Nope: {columns: [id]}
+`,
+    );
+    const ids = () => readFile(join(dir, 'out', 'I.cookie.Users.ids'), 'utf8');
+    expect((await cli(['export', file, '--entity', 'Users'])).code).to.equal(0);
+    expect(await ids()).to.equal('u1\nu2\nu3\n');
+
+    clock += 1000;
+    sb!.store.delete('Users', 'u2');
+    sb!.store.replace('Users', 'u1', { schemas: [USER], userName: 'user1b' });
+    // A failed run: neither the id set nor the cookie move.
+    const cookieBefore = await cookieText();
+    expect((await cli(['export', file])).code).to.equal(1);
+    expect(await ids()).to.equal('u1\nu2\nu3\n');
+    expect(await cookieText()).to.equal(cookieBefore);
+
+    const r = await cli(['export', file, '--entity', 'Users']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(await users()).to.equal('command,userName,id\r\nupdate,user1b,u1\r\ndelete,,u2\r\n');
+    expect(await ids()).to.equal('u1\nu3\n');
+    // The ids-only listing asks for nothing but the id.
+    expect(sb!.requests.some((q) => q.path === '/v2/Users' && new URLSearchParams(q.query).get('attributes') === 'id' && !new URLSearchParams(q.query).get('filter'))).to.equal(true);
+
+    // Reported once: the next run has nothing to say.
+    clock += 1000;
+    expect((await cli(['export', file, '--entity', 'Users'])).code).to.equal(0);
+    expect(await users()).to.equal('command,userName,id\r\n');
+  });
+
+  it('detectDeletes without incremental, or without an id column, is a configuration error (exit 78)', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'version: 1\nconnection: {identifier: I, server: "http://127.0.0.1:9"}\nexport:\n  entities:\n    Users: {columns: [id], detectDeletes: true}\n    Groups: {columns: [displayName], incremental: true, detectDeletes: true}\n');
+    const r = await cli(['export', file]);
+    expect(r.code).to.equal(78);
+    expect(r.stderr).to.match(/bad\.yaml:5:\d+ ERR_CONFIG_DETECT_DELETES .*detectDeletes needs incremental: true/);
+    expect(r.stderr).to.match(/bad\.yaml:6:\d+ ERR_CONFIG_DETECT_DELETES .*add id to the columns/);
+  });
+
   it('an unreadable cookie stops the run before anything is sent (exit 78)', async () => {
     await start();
     const file = await pipeline();

@@ -42,6 +42,9 @@ import { parseColumnPath } from './scim/path.js';
 import { openIncremental, type IncrementalRun, type TableMode } from './incremental/state.js';
 import { COMMAND_COLUMN, trackChanges } from './incremental/changes.js';
 import { appendDeletes } from './incremental/deletes.js';
+import { IdSorter } from './incremental/id-set.js';
+import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
+import { tmpdir } from 'node:os';
 
 /** Read besides the columns where a watermark is kept. */
 const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
@@ -178,6 +181,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
   const signal = deadline.signal;
   let inc: IncrementalRun | undefined;
+  /** Entities in an incremental run whose members table follows: the changed and deleted group ids. */
+  const memberships = new Map<string, { mode: TableMode; scratch: MembershipScratch }>();
   try {
     const incrementalEntities = new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name));
     if (incrementalEntities.size > 0 && opts.stdout) {
@@ -202,6 +207,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     throw err;
   } finally {
     deadline.clear();
+    await Promise.all([...memberships.values()].flatMap(({ scratch }) => [scratch.changed, scratch.gone, scratch.owners].map((x) => x.dispose())));
   }
 
   async function exportTables(): Promise<ExportResult> {
@@ -280,6 +286,16 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     try {
       if (inc && plan.kind === 'resources' && plan.entity.incremental) mode = await inc.plan(plan.entity, opts.client, signal);
       if (mode?.since !== undefined) columns = [COMMAND_COLUMN, ...plan.columns];
+      let scratch: MembershipScratch | undefined;
+      if (mode?.since !== undefined && tables.some((t) => t.kind === 'links' && t.attribute === 'members' && t.entity === plan.entity)) {
+        scratch = { changed: new IdSorter(tmpdir()), gone: new IdSorter(tmpdir()), owners: new IdSorter(tmpdir()) };
+        memberships.set(plan.entity.name, { mode, scratch });
+      }
+      const membership = plan.kind === 'links' && plan.attribute === 'members' ? memberships.get(plan.entity.name) : undefined;
+      if (membership) {
+        columns = [COMMAND_COLUMN, ...plan.columns];
+        mode = membership.mode;
+      }
       const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
       if (plan.kind === 'resources') {
@@ -314,7 +330,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
-        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : undefined) : flatten(plan.entity.columns));
+        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
         if (mode?.ids) {
           const idColumn = plan.entity.columns.find((c) => c.text.toLowerCase() === 'id')?.text ?? 'id';
           const incremental = mode.since !== undefined;
@@ -340,7 +356,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
               if (typeof r.id === 'string') yield r.id;
             }
           };
-          stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}) }) as never);
+          stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}), ...(scratch ? { gone: scratch.gone } : {}) }) as never);
         }
         counts = () => ({ rows: stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
@@ -359,6 +375,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             ...checks,
           }),
         );
+        if (membership) stages.push(membershipChanges(membership.scratch) as never);
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }

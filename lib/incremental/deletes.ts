@@ -25,6 +25,8 @@ export interface DeletesOptions {
   idColumn: string;
   /** Incremental run: every current id, listed after the rows; deletions become rows. Absent: a complete run (the rows' ids were added already). */
   listIds?: () => AsyncIterable<string>;
+  /** Also gets each deleted id (for the members table). */
+  gone?: IdSorter;
   /** Counts the delete rows. */
   stats: { deleted: number };
 }
@@ -46,6 +48,7 @@ export function appendDeletes(o: DeletesOptions): (rows: AsyncIterable<Row>) => 
     });
     for await (const id of gone) {
       o.stats.deleted++;
+      await o.gone?.add(id);
       yield { [COMMAND_COLUMN]: 'delete', [o.idColumn]: id };
     }
     await flush();

@@ -176,6 +176,38 @@ export:
     expect(await users()).to.equal('command,userName,id\r\n');
   });
 
+  it('incremental memberships: replace rows for changed groups (an emptied one included), delete rows for deleted ones', async () => {
+    const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+    const group = (id: string, members: string[]) => ({ schemas: [GROUP], id, displayName: id.toUpperCase(), members: members.map((value) => ({ value })) });
+    await start({ data: { Users: [1, 2, 3].map((i) => ({ schemas: [USER], id: `u${i}`, userName: `user${i}` })), Groups: [group('g1', ['u1', 'u2']), group('g2', ['u3']), group('g3', ['u1']), group('g4', ['u2'])] } });
+    const file = join(dir, 'g.yaml');
+    await writeFile(
+      file,
+      `version: 1
+connection: {identifier: I, server: "${sb!.url}", oAuthToken: t}
+export:
+  output: out
+  incrementalOverlap: 0
+  entities:
+    Groups: {columns: [id, displayName], incremental: true, detectDeletes: true, members: true}
+`,
+    );
+    const members = () => readFile(join(dir, 'out', 'I_members_Groups.csv'), 'utf8');
+    const groups = () => readFile(join(dir, 'out', 'I_Groups.csv'), 'utf8');
+    let r = await cli(['export', file]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(await members()).to.equal('value,MemberId\r\ng1,u1\r\ng1,u2\r\ng2,u3\r\ng3,u1\r\ng4,u2\r\n');
+
+    clock += 1000;
+    sb!.store.replace('Groups', 'g1', group('g1', ['u2', 'u3']));
+    sb!.store.replace('Groups', 'g2', group('g2', []));
+    sb!.store.delete('Groups', 'g3');
+    r = await cli(['export', file]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(await groups()).to.equal('command,id,displayName\r\nupdate,g1,G1\r\nupdate,g2,G2\r\ndelete,g3,\r\n');
+    expect(await members()).to.equal('command,value,MemberId\r\nreplace,g1,u2\r\nreplace,g1,u3\r\nreplace,g2,\r\ndelete,g3,\r\n');
+  });
+
   it('detectDeletes without incremental, or without an id column, is a configuration error (exit 78)', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'version: 1\nconnection: {identifier: I, server: "http://127.0.0.1:9"}\nexport:\n  entities:\n    Users: {columns: [id], detectDeletes: true}\n    Groups: {columns: [displayName], incremental: true, detectDeletes: true}\n');

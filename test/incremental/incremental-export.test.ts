@@ -217,6 +217,18 @@ export:
     expect(r.stderr).to.match(/bad\.yaml:6:\d+ ERR_CONFIG_DETECT_DELETES .*add id to the columns/);
   });
 
+  it('--stdout runs complete and neither reads nor writes the cookie', async () => {
+    await start();
+    const file = await pipeline();
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'out'));
+    await writeFile(join(dir, 'out', 'I.cookie.json'), 'not even JSON');
+    const r = await cli(['export', file, '--entity', 'Users', '--stdout']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('id,userName\r\nu1,user1\r\nu2,user2\r\nu3,user3\r\n');
+    expect(await cookieText()).to.equal('not even JSON');
+  });
+
   it('an unreadable cookie stops the run before anything is sent (exit 78)', async () => {
     await start();
     const file = await pipeline();

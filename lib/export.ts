@@ -11,6 +11,10 @@
  * `export.deadline` stops the run, commits nothing and leaves every previous
  * file as it was (exit 1).
  *
+ * Entities with `incremental: true` keep a watermark in the cookie
+ * (lib/incremental/): the cookie is staged after the last table and renamed
+ * right after the tables, so a failed run leaves it unchanged too.
+ *
  * Before each resource table a projection probe (scim/projection.ts) checks
  * that the server honours `attributes=` and the filter, and picks the request
  * shape and the local filter the table needs.
@@ -24,7 +28,7 @@ import { silentLogger, type Logger } from './log.js';
 import { createProgress } from './progress.js';
 import type { EntityExport, Pipeline } from './config/types.js';
 import type { ScimClient } from './scim/client.js';
-import { coerceBooleans, formatFilter, hasQuotedBoolean, parseFilter, type FilterNode } from './scim/filter.js';
+import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
 import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
 import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
@@ -34,6 +38,16 @@ import { choosePaging } from './streams/sources/choose-paging.js';
 import { tableFormatter, type TableFormat } from './streams/sinks/csv-table-sink.js';
 import { runCommit, type RunCommit } from './streams/sinks/run-commit.js';
 import { localFilter, type LocalFilterStats } from './streams/transforms/local-filter.js';
+import { parseColumnPath } from './scim/path.js';
+import { openIncremental, type IncrementalRun, type TableMode } from './incremental/state.js';
+import { COMMAND_COLUMN, trackChanges } from './incremental/changes.js';
+import { appendDeletes } from './incremental/deletes.js';
+import { IdSorter } from './incremental/id-set.js';
+import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
+import { tmpdir } from 'node:os';
+
+/** Read besides the columns where a watermark is kept. */
+const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
 
 export type ExportClient = Pick<ScimClient, 'request' | 'requestStream' | 'stats'>;
 
@@ -49,16 +63,6 @@ export interface TablePlan {
   columns: string[];
 }
 
-/**
- * Hook for the incremental export (a later issue): it may narrow an entity's
- * filter and is told when the tables are committed, so that it can write its
- * cookie only then. Without one, every entity runs in complete mode.
- */
-export interface IncrementalHook {
-  filterFor(entity: EntityExport, full: boolean): string | undefined;
-  committed(results: TableResult[]): Promise<void>;
-}
-
 export interface ExportOptions {
   client: ExportClient;
   /** `--entity`: table or entity names (case-insensitive). Absent: every table. */
@@ -68,9 +72,8 @@ export interface ExportOptions {
   /** `--stdout`: write the single selected table here instead of a file. */
   stdout?: NodeJS.WritableStream;
   format?: TableFormat;
-  /** `--full`: ignore the incremental cookie. */
+  /** `--full`: ignore the incremental cookie (complete runs) and reset it. */
   full?: boolean;
-  incremental?: IncrementalHook;
   signal?: AbortSignal;
   logger?: Logger;
   /** Progress on this stream when enabled. */
@@ -98,6 +101,10 @@ export interface TableResult {
   seconds: number;
   /** Resources listed but dropped by the local filter (the server refused the filter). */
   filteredLocally?: number;
+  /** Incremental entities: `changes` (rows since the watermark, with `command`) or `complete`. */
+  incremental?: 'changes' | 'complete';
+  /** detectDeletes: `delete` rows written (counted in rows). */
+  deleted?: number;
   /** How the resources were asked for, when the probe had to step away from `attributes=`. */
   projection?: ProjectionMode;
   error?: ScimEtlError;
@@ -173,10 +180,26 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   }
   const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
   const signal = deadline.signal;
+  let inc: IncrementalRun | undefined;
+  /** Entities in an incremental run whose members table follows: the changed and deleted group ids. */
+  const memberships = new Map<string, { mode: TableMode; scratch: MembershipScratch }>();
   try {
+    const incrementalEntities = new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name));
+    if (incrementalEntities.size > 0 && opts.stdout) {
+      logger.info(`${[...incrementalEntities].join(', ')}: complete export to stdout; the incremental cookie is neither read nor written`);
+    } else if (incrementalEntities.size > 0) {
+      inc = await openIncremental({
+        file: exp.syncCookiesFile ?? join(outDir, `${conn.identifier}.cookie.json`),
+        full: Boolean(opts.full),
+        overlapSeconds: exp.incrementalOverlap ?? 60,
+        now,
+        logger,
+      });
+    }
     return await exportTables();
   } catch (err) {
     await commit?.abort();
+    await inc?.abort();
     // Stopped before the first table (reading the paging settings): say why.
     if (deadline.expired() && !(isScimEtlError(err) && err.code === 'ERR_EXPORT_DEADLINE')) {
       throw new ScimEtlError('ERR_EXPORT_DEADLINE', `export stopped by export.deadline (${deadline.ms} ms): nothing committed, the previous files are left as they were`, { deadlineMs: deadline.ms }, { cause: err });
@@ -184,14 +207,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     throw err;
   } finally {
     deadline.clear();
+    await Promise.all([...memberships.values()].flatMap(({ scratch }) => [scratch.changed, scratch.gone, scratch.owners].map((x) => x.dispose())));
   }
 
   async function exportTables(): Promise<ExportResult> {
-    if (!opts.incremental) {
-      for (const e of new Set(tables.filter((t) => t.kind === 'resources' && t.entity.incremental).map((t) => t.entity.name))) {
-        logger.warn(`${e}: incremental export is not available in this version; running a complete export`);
-      }
-    }
     let paging = opts.paging;
     let pageSize = conn.pageSize;
     if (paging === undefined && tables.length > 0) {
@@ -218,14 +237,16 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const stopped = signal.aborted;
     if (stopped || failed > 0) {
       await commit?.abort();
+      await inc?.abort();
     } else if (commit) {
+      await inc?.stage();
       await commit.commit();
+      // The cookie right after the CSVs (SPEC §5): a crash between the two renames re-exports the changes (at-least-once).
+      await inc?.commit();
       for (const r of results) {
         r.file = join(outDir, tableFileName(conn.identifier, r.table, format));
         logger.info('exported', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file });
       }
-      // The cookie only after the CSVs are in place (SPEC §5).
-      if (opts.incremental) await opts.incremental.committed(results);
     }
     // An interrupt that comes during the commit is too late to undo it: the run succeeded.
     if (stopped && deadline.expired()) {
@@ -257,15 +278,30 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
     let projection: ProjectionMode | undefined;
     const dropped: LocalFilterStats = { dropped: 0 };
+    const deletes = { deleted: 0 };
     let error: ScimEtlError | undefined;
     const writer = commit?.open(label);
+    let mode: TableMode | undefined;
+    let columns = plan.columns;
     try {
-      const { filter, filterAst } = await serverFilter(plan.entity, opts.incremental?.filterFor(plan.entity, Boolean(opts.full)), run.schemas);
+      if (inc && plan.kind === 'resources' && plan.entity.incremental) mode = await inc.plan(plan.entity, opts.client, signal);
+      if (mode?.since !== undefined) columns = [COMMAND_COLUMN, ...plan.columns];
+      let scratch: MembershipScratch | undefined;
+      if (mode?.since !== undefined && tables.some((t) => t.kind === 'links' && t.attribute === 'members' && t.entity === plan.entity)) {
+        scratch = { changed: new IdSorter(tmpdir()), gone: new IdSorter(tmpdir()), owners: new IdSorter(tmpdir()) };
+        memberships.set(plan.entity.name, { mode, scratch });
+      }
+      const membership = plan.kind === 'links' && plan.attribute === 'members' ? memberships.get(plan.entity.name) : undefined;
+      if (membership) {
+        columns = [COMMAND_COLUMN, ...plan.columns];
+        mode = membership.mode;
+      }
+      const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
       if (plan.kind === 'resources') {
         const shape = await probeProjection(opts.client, {
           endpoint: plan.entity.name,
-          columns: plan.entity.columns,
+          columns: mode?.tracker ? [...plan.entity.columns, ...META_COLUMNS] : plan.entity.columns,
           filter,
           filterAst,
           filterFallback: exp!.filterFallback,
@@ -294,8 +330,35 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
-        stages.push(flatten(plan.entity.columns));
-        counts = () => ({ rows: stats.resources - dropped.dropped, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
+        if (mode?.ids) {
+          const idColumn = plan.entity.columns.find((c) => c.text.toLowerCase() === 'id')?.text ?? 'id';
+          const incremental = mode.since !== undefined;
+          const base = incremental ? await serverFilter(plan.entity, undefined, run.schemas) : {};
+          // The server refused the narrowed filter: it will refuse the entity's own too; list all, filter here.
+          const local = shape.localFilter ? base.filterAst : undefined;
+          const idStats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+          const listIds = async function* (): AsyncGenerator<string> {
+            const source = scimListSource(opts.client, {
+              endpoint: plan.entity.name,
+              ...(local ? { attributes: shape.attributes, excludedAttributes: shape.excludedAttributes } : { attributes: ['id'] }),
+              filter: local ? undefined : base.filter,
+              pageSize: run.pageSize,
+              concurrency: conn.concurrency,
+              paging: run.paging,
+              signal,
+              logger,
+              stats: idStats,
+              ...checks,
+            });
+            for await (const r of source as AsyncIterable<{ id?: unknown }>) {
+              if (local && !matchesFilter(r as never, local)) continue;
+              if (typeof r.id === 'string') yield r.id;
+            }
+          };
+          stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}), ...(scratch ? { gone: scratch.gone } : {}) }) as never);
+        }
+        counts = () => ({ rows: stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
         stages.push(
@@ -312,10 +375,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             ...checks,
           }),
         );
+        if (membership) stages.push(membershipChanges(membership.scratch) as never);
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
-      stages.push(...tableFormatter({ columns: plan.columns, format, escapeFormulas: exp!.escapeFormulas }));
+      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });
@@ -346,6 +410,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
     if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
     if (projection) result.projection = projection;
+    if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
+    if (deletes.deleted > 0) result.deleted = deletes.deleted;
     if (error) result.error = error;
     return result;
   }

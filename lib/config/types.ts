@@ -60,6 +60,8 @@ export interface EntityExport {
   /** Columns in output order (validation requires at least one). */
   columns: ColumnPath[];
   incremental: boolean;
+  /** Incremental runs diff the ids with the last run's and write `delete` rows. */
+  detectDeletes?: boolean;
   /** Also write <identifier>_members_<name>.csv. */
   members: boolean;
   /** CyberArk containers: also write <identifier>_privilegedData_<name>.csv. */
@@ -74,6 +76,8 @@ export interface ExportConfig {
   escapeFormulas: boolean;
   /** Incremental watermark file; default <output>/<identifier>.cookie.json. */
   syncCookiesFile?: string;
+  /** Seconds subtracted from an incremental run's watermark; default 60. */
+  incrementalOverlap?: number;
   format: 'csv' | 'ndjson';
   /** Rows that do not match totalResults: fail the table (default) or warn. Optional so that hand-built configs need not say it. */
   countMismatch?: 'fail' | 'warn';

@@ -240,6 +240,8 @@ interface EntityDraft {
   filter?: { text: string; loc: Loc | undefined; offset: (o: number) => number; from: string };
   columns?: { items: Array<{ text: string; loc: Loc | undefined; offset: (o: number) => number }>; from: string };
   incremental: boolean;
+  detectDeletes?: boolean;
+  detectDeletesLoc?: Loc;
   members: boolean;
   privilegedData: boolean;
   countMismatch?: 'fail' | 'warn';
@@ -281,6 +283,7 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
   if (x.deadline !== undefined) config.deadline = x.deadline as number;
+  if (x.incrementalOverlap !== undefined) config.incrementalOverlap = x.incrementalOverlap as number;
   if (x.syncCookiesFile !== undefined) config.syncCookiesFile = resolvePath(ctx.file, x.syncCookiesFile as string);
   return config;
 }
@@ -359,6 +362,12 @@ function addMappedEntity(name: string, ent: RawObject, drafts: Map<string, Entit
     draft.columns = { from: where, items: [] };
   }
   draft.incremental ||= ent.incremental === true;
+  if (ent.detectDeletes === true) {
+    draft.detectDeletes = true;
+    // Deletions are found by diffing a complete id list with the last run's: only a watermarked entity has one.
+    if (ent.incremental !== true) ctx.problems.atKey(ctx.locs.get([...P, 'detectDeletes']), 'ERR_CONFIG_DETECT_DELETES', `${where}: detectDeletes needs incremental: true (a complete export has no delete rows: a deleted resource is simply absent)`);
+    else draft.detectDeletesLoc = ctx.locs.get([...P, 'detectDeletes']);
+  }
   draft.members ||= ent.members === true;
   draft.privilegedData ||= ent.privilegedData === true;
   if (ent.countMismatch === 'fail' || ent.countMismatch === 'warn') draft.countMismatch = ent.countMismatch;
@@ -412,11 +421,15 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
       }
     }
   }
+  if (draft.detectDeletes && draft.columns && !columns.some((c) => c.text.toLowerCase() === 'id')) {
+    ctx.problems.atKey(draft.detectDeletesLoc ?? draft.nameLoc, 'ERR_CONFIG_DETECT_DELETES', `export.entities.${draft.name}: detectDeletes writes the deleted resource's id: add id to the columns`);
+  }
   if (ctx.problems.length > before) return undefined;
   const entity: EntityExport = {
     name: draft.name,
     columns,
     incremental: draft.incremental,
+    ...(draft.detectDeletes ? { detectDeletes: true } : {}),
     members: draft.members,
     privilegedData: draft.privilegedData,
   };

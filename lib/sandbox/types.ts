@@ -74,6 +74,8 @@ export interface SandboxOptions {
   host?: string;
   /** A JSON file path or the data itself. Default: empty directory (unless `generate`). */
   data?: string | SandboxData;
+  /** Clock of meta.created / meta.lastModified, ms since the epoch (tests move it; default Date.now). */
+  now?: () => number;
   /** Deterministic generated directory; `members` is the size of the one very large group (default min(users, 1000)). */
   generate?: { users: number; groups: number; members?: number; seed?: number };
   /** Bearer token required when set. */

@@ -72,7 +72,7 @@ export:
     expect(() => selectTables(plans, ['Roles'], false)).to.throw().with.property('code', 'ERR_OPTION_ENTITY');
   });
 
-  it('writes the selected table, warns that incremental is not available, and returns the counts', async () => {
+  it('writes the selected table, warns that the server ignores the meta.lastModified filter (a complete export), and returns the counts', async () => {
     const err = new PassThrough();
     let logs = '';
     err.on('data', (c) => (logs += c));
@@ -81,7 +81,8 @@ export:
     expect(res.tables).to.have.length(1);
     expect(res.tables[0]).to.include({ table: 'Users', ok: true, rows: 30, pages: 3, retries: 0, duplicates: 0, file: join(dir, 'out', 'R_Users.csv') });
     expect((await readFile(join(dir, 'out', 'R_Users.csv'), 'utf8')).split('\r\n')).to.have.length(32);
-    expect(logs).to.match(/warn: Users: incremental export is not available/);
+    expect(logs).to.match(/warn: Users: incremental export is not possible: meta.lastModified gt a future date gives 30 results instead of 0/);
+    expect(res.tables[0]!.incremental).to.equal(undefined);
   });
 
   it('writes one table to a stdout stream, and treats a reader that closes the pipe as done', async () => {
@@ -125,8 +126,8 @@ export:
     expect(error?.code).to.equal('ERR_EXPORT_ABORTED');
     expect(await readdir(join(dir, 'out'))).to.deep.equal(['R_Users.csv']);
     expect(await readFile(join(dir, 'out', 'R_Users.csv'), 'utf8')).to.equal('previous');
-    // The projection probe, then pages 1, 11 and 21.
-    expect(c.paths.filter((p) => p !== 'ServiceProviderConfig')).to.deep.equal(['Users', 'Users', 'Users', 'Users']);
+    // The meta.lastModified probe (3 counts), the projection probe, then pages 1, 11 and 21.
+    expect(c.paths.filter((p) => p !== 'ServiceProviderConfig')).to.deep.equal(Array(7).fill('Users'));
   });
 });
 

@@ -1,0 +1,113 @@
+/**
+ * The id set of deletion detection: the ids an entity had at the last
+ * committed run, one per line, sorted (by UTF-16 code units, as `<` compares),
+ * kept beside the cookie and replaced in the same commit.
+ *
+ * Memory stays flat however many ids: `IdSorter` keeps at most `runSize` ids,
+ * spills each full batch as a sorted run file, and `sorted()` merges the runs;
+ * `diffSorted` walks the old file and the new ids together.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const DEFAULT_RUN_SIZE = 100_000;
+
+/** Lines of a sorted id file; an absent file is an empty set. */
+export async function* readIdFile(file: string): AsyncGenerator<string> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  try {
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of lines) if (line !== '') yield line;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  } finally {
+    input.destroy();
+  }
+}
+
+export class IdSorter {
+  private batch: string[] = [];
+  private runs: string[] = [];
+  private dir?: string;
+
+  constructor(
+    private readonly tmpParent: string,
+    private readonly runSize = DEFAULT_RUN_SIZE,
+  ) {}
+
+  async add(id: string): Promise<void> {
+    this.batch.push(id);
+    if (this.batch.length >= this.runSize) await this.spill();
+  }
+
+  /** Every id added, sorted, each once; then the run files are removed. */
+  async *sorted(): AsyncGenerator<string> {
+    const last = uniqueSorted(this.batch);
+    this.batch = [];
+    try {
+      if (this.runs.length === 0) {
+        yield* last;
+        return;
+      }
+      const sources: AsyncIterator<string>[] = [...this.runs.map((f) => readIdFile(f)), arrayIterator(last)];
+      const heads = await Promise.all(sources.map((s) => s.next()));
+      let previous: string | undefined;
+      for (;;) {
+        let min = -1;
+        for (let i = 0; i < heads.length; i++) if (!heads[i]!.done && (min < 0 || heads[i]!.value < heads[min]!.value)) min = i;
+        if (min < 0) break;
+        const id = heads[min]!.value as string;
+        heads[min] = await sources[min]!.next();
+        if (id === previous) continue;
+        previous = id;
+        yield id;
+      }
+    } finally {
+      await this.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+    this.runs = [];
+  }
+
+  private async spill(): Promise<void> {
+    this.dir ??= await mkdtemp(join(this.tmpParent, '.scim-etl-ids-'));
+    const file = join(this.dir, `run-${this.runs.length}`);
+    await writeFile(file, uniqueSorted(this.batch).join('\n') + '\n');
+    this.runs.push(file);
+    this.batch = [];
+  }
+}
+
+function uniqueSorted(ids: string[]): string[] {
+  ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ids.filter((id, i) => i === 0 || id !== ids[i - 1]);
+}
+
+async function* arrayIterator(a: string[]): AsyncGenerator<string> {
+  yield* a;
+}
+
+/** Ids of `previous` that are not in `current` (both sorted); `onCurrent` sees every current id, in order. */
+export async function* diffSorted(previous: AsyncIterable<string>, current: AsyncIterable<string>, onCurrent: (id: string) => Promise<void> | void): AsyncGenerator<string> {
+  const old = previous[Symbol.asyncIterator]();
+  let o = await old.next();
+  for await (const id of current) {
+    await onCurrent(id);
+    while (!o.done && o.value < id) {
+      yield o.value;
+      o = await old.next();
+    }
+    if (!o.done && o.value === id) o = await old.next();
+  }
+  while (!o.done) {
+    yield o.value;
+    o = await old.next();
+  }
+}

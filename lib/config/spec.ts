@@ -56,7 +56,7 @@ export const connectionSpec: ObjectSpec = {
   description: 'Where the SCIM server is and how to authenticate.',
   fields: {
     identifier: str('Connection identifier, prefix of every output file. Unique; not starting with a digit; none of < > : / \\ | ? * _'),
-    server: str('SCIM base URL without /v2, e.g. https://example.com/scim, or any SCIM root: the root is where ServiceProviderConfig answers, <server>/v2 first, then <server>'),
+    server: str('SCIM base URL without /v2 (https://example.com/scim), with it, or any SCIM root: the root is where ServiceProviderConfig answers, <server>/v2 first, then <server>'),
     scimSyntax: str('SCIM dialect of the server.', { enum: DIALECTS, default: 'RFC' }),
     pageSize: int('Resources requested per page (count).', 1, 200),
     concurrency: int('Pages fetched at the same time once totalResults is known.', 1, 4),

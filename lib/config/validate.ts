@@ -145,15 +145,8 @@ function checkServer(server: string, loc: Loc | undefined, ctx: BuildContext): s
     ctx.problems.at(loc, 'ERR_CONFIG_SERVER', 'connection.server is a base URL: remove the query string or fragment');
     return server;
   }
+  // Any SCIM root will do: with or without /v2, or any other path; the client finds where ServiceProviderConfig lives.
   const trimmed = server.trim().replace(/\/+$/, '');
-  if (/\/v2$/i.test(trimmed)) {
-    ctx.problems.at(
-      loc,
-      'ERR_CONFIG_SERVER',
-      `connection.server must exclude /v2 (scim-etl appends it): write ${JSON.stringify(trimmed.slice(0, -3))}`,
-      trimmed.length - 3,
-    );
-  }
   return trimmed;
 }
 

@@ -36,7 +36,6 @@ const EXPECTED: Record<string, string[]> = {
   'json-array.json': ['ERR_CONFIG_NOT_A_PIPELINE 1:1'],
   'empty.yaml': ['ERR_CONFIG_NOT_A_PIPELINE 1:1'],
   'binary.yaml': ['ERR_CONFIG_NOT_A_PIPELINE 1:1'],
-  'server-with-v2.yaml': ['ERR_CONFIG_SERVER 4:35'],
   'server-not-url.yaml': ['ERR_CONFIG_SERVER 4:11'],
   'credentials-in-url.yaml': ['ERR_CONFIG_SERVER 4:11'],
   'missing-server.yaml': ['ERR_CONFIG_MISSING_KEY 2:1'],

@@ -486,7 +486,7 @@ function write(run: { loadStart: number[]; loadEnd: number[]; seconds: number; j
     '',
     `**Load average (1 / 5 / 15 min): ${load(run.loadStart)} at start, ${load(run.loadEnd)} at the end** on ${cores} cores.${busy ? ' The machine was busy with other work, so these figures are not representative: compare the ratios of one run, not the absolute times.' : ''}`,
     '',
-    `Servers: a static page server (pre-serialized ListResponse pages of ${PAGE} users, about 1 KB of JSON each, served from memory) and a sink (201 per insert), each in a child process of its own on 127.0.0.1. Peak RSS is the contestant's process alone, from ${RSS_METHOD}; for \`curl | jq\` it is the larger of the two. scim-etl runs as the built CLI, \`node dist/bin/scim-etl.js\`, as an installed \`scim-etl\` does; the tsx runner (`node --import tsx bin/scim-etl.ts`) is measured beside it for start-up, and once for the export in a full run: it costs about 0.3–0.4 s of start-up and more memory, which is not what users run.`,
+    `Servers: a static page server (pre-serialized ListResponse pages of ${PAGE} users, about 1 KB of JSON each, served from memory) and a sink (201 per insert), each in a child process of its own on 127.0.0.1. Peak RSS is the contestant's process alone, from ${RSS_METHOD}; for \`curl | jq\` it is the larger of the two. scim-etl runs as the built CLI, \`node dist/bin/scim-etl.js\`, as an installed \`scim-etl\` does; the tsx runner (\`node --import tsx bin/scim-etl.ts\`) is measured beside it for start-up, and once for the export in a full run: it adds start-up time and memory, and is not what users run.`,
     '',
     resultsTable(),
     '',

@@ -1,15 +1,125 @@
 /**
- * Runs one scim-etl command in this process and reports what it cost:
- * wall seconds, peak RSS and exit code, as one JSON line on fd 3 (so the
- * command's own stdout and stderr stay untouched).
+ * Runs one contestant as a process of its own and reports what it cost:
+ * wall time (from spawn to exit, measured here) and peak RSS from the OS.
  *
- *   node --import tsx bench/measure.ts <scim-etl argv…>  3>result.json
+ * Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the kernel's
+ * ru_maxrss of the process, and for a shell pipeline the largest process in
+ * it) when it is installed, else from polling `/proc/<pid>/status` VmHWM of
+ * the process and its descendants every 20 ms (the largest one seen).
+ * `RSS_METHOD` says which one is in use; BENCH_RSS=proc forces polling.
+ *
+ * Every run is bounded: past `timeoutMs` its whole process group is killed
+ * and the run counts as failed.
  */
-import { createWriteStream } from 'node:fs';
-import { run } from '../lib/cli/main.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const started = process.hrtime.bigint();
-const code = await run({ argv: process.argv.slice(2), stdout: createWriteStream('/dev/null') });
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const result = { code, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
-createWriteStream('', { fd: 3 }).end(JSON.stringify(result) + '\n');
+const GNU_TIME = '/usr/bin/time';
+const hasGnuTime = process.env.BENCH_RSS !== 'proc' && existsSync(GNU_TIME) && /GNU/.test(safeHelp());
+export const RSS_METHOD = hasGnuTime ? 'GNU time (/usr/bin/time -f %M: ru_maxrss)' : 'polling /proc/<pid>/status VmHWM every 20 ms';
+
+/** `--version` names GNU time; busybox's `time` has no such option. */
+function safeHelp(): string {
+  try {
+    return String(execFileSync(GNU_TIME, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (err) {
+    const e = err as { stderr?: Buffer; stdout?: Buffer };
+    return String(e.stdout ?? '') + String(e.stderr ?? '');
+  }
+}
+
+export interface Command {
+  /** argv[0] and its arguments; or a shell pipeline for `sh -c`. */
+  argv?: string[];
+  shell?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the contestant's stdout goes (default: discarded). */
+  stdoutFile?: string;
+  timeoutMs: number;
+}
+
+export interface Run {
+  ok: boolean;
+  code: number | null;
+  seconds: number;
+  rssMiB: number;
+  /** The end of stderr, when the run failed. */
+  error?: string;
+}
+
+export async function measure(cmd: Command): Promise<Run> {
+  const argv = cmd.shell !== undefined ? ['sh', '-c', cmd.shell] : cmd.argv!;
+  const scratch = mkdtempSync(join(tmpdir(), 'scim-etl-measure-'));
+  const rssFile = join(scratch, 'rss');
+  const full = hasGnuTime ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const out = cmd.stdoutFile ? openSync(cmd.stdoutFile, 'w') : 'ignore';
+  const started = process.hrtime.bigint();
+  const child = spawn(full[0]!, full.slice(1), { cwd: cmd.cwd, env: cmd.env ?? process.env, stdio: ['ignore', out, 'pipe'], detached: true });
+  if (typeof out === 'number') closeSync(out);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  let polled = 0;
+  const poll = hasGnuTime
+    ? undefined
+    : setInterval(() => {
+        if (child.pid !== undefined) polled = Math.max(polled, treeHwmKiB(child.pid));
+      }, 20);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
+  }, cmd.timeoutMs);
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('error', (err) => {
+      stderr += String(err);
+      resolve(null);
+    });
+    child.on('close', (c) => resolve(c));
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearTimeout(timer);
+  if (poll) clearInterval(poll);
+  let rssKiB = polled;
+  if (hasGnuTime) {
+    try {
+      // GNU time writes "Command exited with non-zero status N" above the figure.
+      const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
+      rssKiB = Number(lines[lines.length - 1]);
+    } catch {
+      rssKiB = NaN;
+    }
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  const ok = code === 0 && !timedOut;
+  const run: Run = { ok, code, seconds, rssMiB: rssKiB / 1024 };
+  if (!ok) run.error = timedOut ? `killed after ${cmd.timeoutMs / 1000} s` : `exit ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+  return run;
+}
+
+/** The largest VmHWM (KiB) of a process and its descendants. */
+function treeHwmKiB(pid: number): number {
+  let max = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) max = Math.max(max, Number(m[1]));
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) stack.push(Number(c));
+      }
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return max;
+}

@@ -91,6 +91,27 @@ export:
     expect(r.text).to.equal(PREVIOUS);
   });
 
+  it('members projected hollow ([{}]) for attributes=id,members: asked again as members.value, every link written', async () => {
+    const data = groups(30);
+    const r = await exportMembers((q, res) => {
+      const asked = new URL(server!.requests.at(-1)!.url, 'http://x').searchParams.get('attributes') ?? '';
+      const page = data.slice(q.start - 1, q.start - 1 + q.count);
+      const hollow = asked === 'id,members' ? page.map((g) => ({ id: g.id, members: g.members.map(() => ({})) })) : page;
+      sendJson(res, 200, listResponse(hollow, data.length, q.start));
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.rows).to.deep.equal(links(data).map((l) => ({ ...l })));
+    expect(r.stderr).to.match(/warn: Groups: .*members elements without a value.*asking for members\.value instead/);
+  });
+
+  it('members hollow whatever is asked: ERR_EXPORT_HOLLOW_MEMBERS, the previous file kept', async () => {
+    const data = groups(30);
+    const r = await exportMembers((q, res) => sendJson(res, 200, listResponse(data.slice(q.start - 1, q.start - 1 + q.count).map((g) => ({ id: g.id, members: g.members.map(() => ({})) })), data.length, q.start)));
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/ERR_EXPORT_HOLLOW_MEMBERS .*attributes=members\.value/);
+    expect(r.text).to.equal(PREVIOUS);
+  });
+
   it('an HTML page, or totalResults without Resources, fails the table', async () => {
     const html = await exportMembers((_q, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

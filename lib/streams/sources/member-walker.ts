@@ -14,6 +14,8 @@ export type WalkEvent =
   | { t: 'start' }
   | { t: 'id'; id: string }
   | { t: 'member'; value: string }
+  /** A member object that ended without a `value`: the server projected the parent hollow (`[{}]`). */
+  | { t: 'hollow' }
   | { t: 'end' }
   /** A `schemas` value of the reply itself (ListResponse, Error, or the resource's own). */
   | { t: 'schema'; urn: string }
@@ -36,6 +38,8 @@ interface Frame {
   top?: boolean;
   /** The last key seen in this object (lower-cased), for the value that follows. */
   key?: string;
+  /** A member object: a `value` was seen in it. */
+  valued?: boolean;
 }
 
 export class MemberWalker {
@@ -78,6 +82,7 @@ export class MemberWalker {
       case 'endObject':
       case 'endArray': {
         const frame = this.stack.pop();
+        if (frame?.role === 'member' && !frame.valued) return { t: 'hollow' };
         return frame?.role === 'resource' ? { t: 'end' } : undefined;
       }
       default:
@@ -120,6 +125,7 @@ export class MemberWalker {
     } else if (top.role === 'resource' && top.key === 'id' && text !== undefined) {
       event = { t: 'id', id: text };
     } else if (top.role === 'member' && top.key === 'value' && text !== undefined) {
+      top.valued = true;
       event = { t: 'member', value: text };
     } else if (top.role === 'attr' && text !== undefined) {
       // Some servers list plain ids instead of {value} objects.

@@ -282,6 +282,8 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   const o = normalizeMembersOptions(opts);
   const seen = new IdSet();
   let mode: 'inline' | 'separate' = o.mode === 'separate' ? 'separate' : 'inline';
+  /** What `attributes=` asks for: the attribute, or `<attr>.value` on a server that projects it hollow (`[{}]`). */
+  let projection = o.attribute;
   /** Owners listed again after the switch to keyset paging: already done, not server duplicates. */
   let rereading = false;
 
@@ -360,6 +362,12 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
                 buffer = undefined;
               }
               break;
+            case 'hollow':
+              throw new ScimEtlError(
+                'ERR_EXPORT_HOLLOW_MEMBERS',
+                `${where}: the server returned ${o.attribute} elements without a value (${JSON.stringify(`${o.attribute}: [{}]`)}) for attributes=${projection}`,
+                { where, projection, written: written },
+              );
             case 'member': {
               if (id === undefined) {
                 if (overflow) break;
@@ -424,7 +432,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     if (seen.has(id)) return;
     const state: AttemptState = page.partialId === id ? { completed: new Set(), partialId: id, partialWritten: page.partialWritten } : { completed: new Set(), partialWritten: 0 };
     try {
-      yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: o.attribute } }, 'resource', state, id);
+      yield* readReply({ path: `${o.endpoint}/${encodeURIComponent(id)}`, searchParams: { attributes: projection } }, 'resource', state, id);
     } catch (err) {
       // Deleted between the listing and now: it has no links any more.
       if (isScimEtlError(err) && err.context.status === 404) {
@@ -455,13 +463,20 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
     for (;;) {
       const params: SearchParams = keyset ? keysetParams(o.pageSize, o.filter, keyset.after) : { startIndex: start, count: o.pageSize };
       if (!keyset && o.filter) params.filter = o.filter;
-      if (mode === 'inline') params.attributes = `id,${o.attribute}`;
+      if (mode === 'inline') params.attributes = `id,${projection}`;
       else params.excludedAttributes = o.attribute;
       let summary: ReplySummary;
       try {
         counts.request();
         summary = yield* readReply({ path: o.endpoint, searchParams: params }, 'list', page);
       } catch (err) {
+        if (isScimEtlError(err) && err.code === 'ERR_EXPORT_HOLLOW_MEMBERS' && projection === o.attribute && err.context.written === 0 && o.stats.rows === 0) {
+          // Seen on python scim2-server: the parent comes back as [{}] while the sub-attribute path works.
+          o.logger.warn(`${o.endpoint}: ${err.message}: asking for ${o.attribute}.value instead`);
+          projection = `${o.attribute}.value`;
+          page = newAttemptState();
+          continue;
+        }
         if (mode === 'inline' && o.mode === 'auto' && isBigPageFailure(err)) {
           o.logger.warn(`${o.endpoint}: listing with ${o.attribute} failed (${(err as Error).message}); listing ids and fetching each one's ${o.attribute} separately`);
           mode = 'separate';

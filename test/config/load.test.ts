@@ -391,11 +391,11 @@ export:
     });
 
     it('reports problems inside the settings file at their position there', async () => {
-      writeFileSync(path.join(dir, 'appsettings.agent.json'), '{\n  "Connections": {\n    "A": {\n      "Server": "https://a/v2",\n      "PageSise": 5\n    }\n  }\n}\n');
+      writeFileSync(path.join(dir, 'appsettings.agent.json'), '{\n  "Connections": {\n    "A": {\n      "Server": "https://a/v2?x=1",\n      "PageSise": 5\n    }\n  }\n}\n');
       write('s.yaml', 'connection:\n  settingsFile: appsettings.agent.json\n');
       const { problems } = await check('s.yaml');
       expect(problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.code}`)).to.deep.equal([
-        'appsettings.agent.json:4:27 ERR_CONFIG_SERVER',
+        'appsettings.agent.json:4:17 ERR_CONFIG_SERVER',
         'appsettings.agent.json:5:7 ERR_CONFIG_UNKNOWN_KEY',
       ]);
     });

@@ -87,3 +87,42 @@ export function cachedVerdict(cache: VerdictCache, probe: string): ProbeResult |
   const v = cache.verdicts[probe];
   return v ? { probe, ...v } : undefined;
 }
+
+/** What a fresh cache decides for a run; each field is set only where a probe settled it. */
+export interface CachedDecisions {
+  /** bulk.patch failed: send PATCH as single requests from the first order. */
+  bulkPatchEffective?: boolean;
+  /** patch.dotted failed: send complex values from the start. */
+  dottedPatchEffective?: boolean;
+  /** filter.lastModified failed: incremental export cannot see changes. */
+  lastModifiedFilterable?: boolean;
+}
+
+/**
+ * The one call export and fulfill make: reads the cache for this run's root
+ * and SPC and says (under --verbose) which cached verdict decides what, or
+ * why no cached verdict applies.
+ */
+export async function cachedDecisions(
+  file: string,
+  root: string,
+  spc: unknown,
+  logger: { debug(msg: string): void },
+): Promise<CachedDecisions> {
+  const lookup = await readVerdictCache(file, root, spc);
+  if (lookup.state !== 'fresh') {
+    logger.debug(`verdict cache not used: ${lookup.reason}`);
+    return {};
+  }
+  const out: CachedDecisions = {};
+  const decide = (probe: string, key: keyof CachedDecisions, what: string) => {
+    const v = cachedVerdict(lookup.cache, probe);
+    if (!v || v.verdict === 'unknown') return;
+    out[key] = v.verdict === 'works';
+    logger.debug(`cached verdict decides (${file}, checked ${lookup.cache.checkedAt}): ${probe} ${v.verdict} → ${what}: ${out[key]}`);
+  };
+  decide('bulk.patch', 'bulkPatchEffective', 'Bulk PATCH effective');
+  decide('patch.dotted', 'dottedPatchEffective', 'dotted PATCH paths effective');
+  decide('filter.lastModified', 'lastModifiedFilterable', 'meta.lastModified filterable');
+  return out;
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
-import { readVerdictCache, spcHash, verdictCachePath, type VerdictCache } from '../../lib/discovery/verdict-cache.js';
+import { cachedDecisions, readVerdictCache, spcHash, verdictCachePath, type VerdictCache } from '../../lib/discovery/verdict-cache.js';
 import { cli } from '../helpers/io.js';
 
 describe('verdict cache', () => {
@@ -49,6 +49,17 @@ describe('verdict cache', () => {
     writeFileSync(path, '{broken');
     expect((await readVerdictCache(path, sb!.root, spc)).state).to.equal('unreadable');
     expect((await readVerdictCache(join(dir, 'none.json'), sb!.root, spc)).state).to.equal('missing');
+  });
+
+  it('cachedDecisions says which cached verdict decides, and nothing from a stale cache', async () => {
+    const { path, spc } = await checkWith({ bulk: { supported: true } });
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m) };
+    expect(await cachedDecisions(path, sb!.root, spc, logger)).to.deep.equal({ bulkPatchEffective: false, dottedPatchEffective: true, lastModifiedFilterable: true });
+    expect(lines.some((l) => l.includes('cached verdict decides') && l.includes('bulk.patch fails'))).to.equal(true);
+    lines.length = 0;
+    expect(await cachedDecisions(path, sb!.root, { ...spc, etag: { supported: false } }, logger)).to.deep.equal({});
+    expect(lines.join('\n')).to.include('verdict cache not used: the ServiceProviderConfig changed');
   });
 
   it('hashes the SPC independent of key order and meta', () => {

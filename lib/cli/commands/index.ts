@@ -5,6 +5,7 @@ import { fulfillCommand } from './fulfill.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 import { discoverCommand } from './discover.js';
+import { checkCommand } from './check.js';
 import { sandboxCommand } from './sandbox.js';
 import { encryptCommand } from './encrypt.js';
 
@@ -14,6 +15,7 @@ export const commands: CommandModule<any, any>[] = [
   runCommand,
   validateCommand,
   discoverCommand,
+  checkCommand,
   sandboxCommand,
   encryptCommand,
 ];

@@ -23,7 +23,7 @@ import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
 import type { Logger } from '../../log.js';
-import type { LineOutcome, OrderLine } from '../../fulfill/types.js';
+import type { LineOutcome, OrderLine } from '../../types.js';
 
 export const RESULT_COLUMNS = ['orderId', 'command', 'id', 'status', 'outcome', 'scimType', 'detail', 'attempts'] as const;
 

@@ -16,8 +16,8 @@ import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { KNOWN_SCHEMAS, parseColumnPath } from '../../scim/path.js';
 import { findSchema, USER_SCHEMA, type SchemaDefinition } from '../../scim/schemas.js';
-import { describeColumn, typeCell, type ColumnInfo } from '../../fulfill/columns.js';
-import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../fulfill/types.js';
+import { describeColumn, typeCell, type ColumnInfo } from '../../scim/columns.js';
+import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../types.js';
 
 export type OrderFileKind = 'users' | 'members' | 'unsupported';
 

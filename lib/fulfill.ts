@@ -22,14 +22,15 @@ import type { Pipeline, Threshold } from './config/types.js';
 import { checkOrderHeaders, classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
 import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
 import { Batcher, createBatcher } from './streams/transforms/batch.js';
-import { normalizeConcurrency } from './streams/sinks/request-sink.js';
+import { normalizeConcurrency } from './fulfill/request-sink.js';
 import { ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
 import { pipeSafeWriter, ReaderGone, type PipeSafeWriter } from './streams/sinks/pipe-safe-writer.js';
 import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
 import { asFatal, type ExecContext } from './fulfill/execute.js';
 import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
-import { bulkOperationOf, plannedRequest, type RequestStyle } from './fulfill/requests.js';
+import { bulkOperationOf, plannedRequest, type RequestStyle } from './scim/requests.js';
+import { dialectOf } from './scim/dialects/index.js';
 import type { BatchItem, OrderLine, OrderRecord, PlanItem, ScimRequester } from './fulfill/types.js';
 
 export interface FulfillOptions {
@@ -166,7 +167,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
   const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
-  const style: RequestStyle = { dialect: pipe.connection.scimSyntax };
+  const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
   const mode = bulkOn ? 'bulk' : 'single';
   logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
     patch: caps.patch,

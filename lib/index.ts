@@ -36,8 +36,8 @@ export { runFulfill, type FulfillOptions, type FulfillReport } from './fulfill.j
 export { createOrderSource } from './streams/sources/csv-order-source.js';
 export { createOrderPlanner } from './streams/transforms/plan-orders.js';
 export { createBatcher } from './streams/transforms/batch.js';
-export { createBulkSink } from './streams/sinks/bulk-sink.js';
-export { createRequestSink } from './streams/sinks/request-sink.js';
+export { createBulkSink } from './fulfill/bulk-sink.js';
+export { createRequestSink } from './fulfill/request-sink.js';
 export { ResultsWriter, createResultsSink, RESULT_COLUMNS } from './streams/sinks/results-sink.js';
 
 // Sandbox server

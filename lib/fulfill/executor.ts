@@ -18,8 +18,8 @@
  */
 import { ScimEtlError } from '../errors.js';
 import { getAttr, quoteLiteral } from '../scim/filter.js';
-import { KeyedChains, normalizeConcurrency } from '../streams/sinks/request-sink.js';
-import { sendBatchOrSkip, type BulkState } from '../streams/sinks/bulk-sink.js';
+import { KeyedChains, normalizeConcurrency } from './request-sink.js';
+import { sendBatchOrSkip, type BulkState } from './bulk-sink.js';
 import { executeOrSkip, idOf, isFatal, latchFatal, notSentOutcomes, InsertRegistry, type ExecContext } from './execute.js';
 import { resourceKey, resourcePath } from './requests.js';
 import { outcomeOf, type BatchItem, type LineOutcome, type OrderLine, type PlanItem, type PlannedOp } from './types.js';

@@ -10,7 +10,7 @@
  *   (`verifyOutcomes`). Bulk replies carry no bodies: this is the only way
  *   to catch a Bulk no-op.
  */
-import type { DialectName } from '../config/types.js';
+import type { Dialect } from '../scim/dialects/index.js';
 import { ScimEtlError } from '../errors.js';
 import { getAttr, quoteLiteral } from '../scim/filter.js';
 import { ScimHttpError, isScimHttpError } from '../scim/errors.js';
@@ -94,7 +94,7 @@ interface Claim {
 
 export interface VerifyContext {
   client: ScimRequester;
-  style: { dialect?: DialectName };
+  style: { dialect?: Dialect };
   /** The created id of an insert of this run (what `@orderId` names), if known. */
   insertedId: (ref: string) => string | undefined;
   signal?: AbortSignal;
@@ -232,7 +232,7 @@ function fail(o: LineOutcome, detail: string, notApplied: boolean): void {
 }
 
 /** Why a claim does not hold for the resource read back (undefined = it holds). */
-function unmet(c: Claim, resource: unknown, dialect: DialectName | undefined): string | undefined {
+function unmet(c: Claim, resource: unknown, dialect: Dialect | undefined): string | undefined {
   const what = `${c.entity}/${c.id}`;
   const problems: string[] = [];
   for (const e of c.expects) {
@@ -240,7 +240,7 @@ function unmet(c: Claim, resource: unknown, dialect: DialectName | undefined): s
       // A DELETE that deactivates (Salesforce, Slack, some RFC servers) leaves the user inactive.
       const active = getAttr(resource, 'active');
       if (resource !== undefined && !(active === false || String(active).toLowerCase() === 'false')) {
-        problems.push(`${what} is still there${dialect === 'Salesforce' || dialect === 'Slack' ? ' and active' : ''}`);
+        problems.push(`${what} is still there${dialect?.deleteDeactivatesUsers ? ' and active' : ''}`);
       }
       continue;
     }

@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { runFulfill } from '../../lib/fulfill.js';
 import { ScimHttpError } from '../../lib/scim/errors.js';
 import { idFromLocation } from '../../lib/fulfill/execute.js';
-import { KeyedChains } from '../../lib/streams/sinks/request-sink.js';
+import { KeyedChains } from '../../lib/fulfill/request-sink.js';
 import type { Pipeline } from '../../lib/config/types.js';
 import type { ScimRequester } from '../../lib/fulfill/types.js';
 import { cli } from '../helpers/io.js';

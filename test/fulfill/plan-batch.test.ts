@@ -5,6 +5,7 @@ import { OrderPlanner, createOrderPlanner } from '../../lib/streams/transforms/p
 import { Batcher } from '../../lib/streams/transforms/batch.js';
 import { ScimEtlError } from '../../lib/errors.js';
 import { memberOperations, plannedRequest } from '../../lib/fulfill/requests.js';
+import { dialectOf } from '../../lib/scim/dialects/index.js';
 import type { OrderLine, OrderRecord, PlanItem, PlannedOp } from '../../lib/fulfill/types.js';
 import { collect } from './helpers.js';
 
@@ -127,7 +128,7 @@ describe('plan orders', () => {
       { op: 'remove', path: 'members[value eq "3"]' },
       { op: 'add', path: 'members', value: [{ value: '4' }] },
     ]);
-    expect(memberOperations([{ op: 'add', value: '1' }], { dialect: 'Salesforce' })[0]!.value).to.deep.equal({ members: [{ value: '1' }] });
+    expect(memberOperations([{ op: 'add', value: '1' }], { dialect: dialectOf('Salesforce') })[0]!.value).to.deep.equal({ members: [{ value: '1' }] });
   });
 });
 

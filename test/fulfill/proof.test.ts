@@ -1,7 +1,7 @@
 /** The pure checks behind "no false ok": ids, insert proof, Bulk result mapping, contradicting replies, complex-value PATCH. */
 import { expect } from 'chai';
 import { idFromLocation, insertProof, validId } from '../../lib/fulfill/proof.js';
-import { mapResults, type BulkResult } from '../../lib/streams/sinks/bulk-sink.js';
+import { mapResults, type BulkResult } from '../../lib/fulfill/bulk-sink.js';
 import { contradicted, shows } from '../../lib/fulfill/verify.js';
 import { complexPatchOperations } from '../../lib/scim/unflatten.js';
 import { parseColumnPath } from '../../lib/scim/path.js';

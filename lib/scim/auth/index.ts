@@ -3,7 +3,8 @@
  *   oAuthToken                                   → Bearer <token>
  *   applicationId + applicationKey + login/pass  → OAuth2 password grant
  *   applicationId + applicationKey               → OAuth2 client-credentials grant
- *   CyberArk: applicationId + login + password   → client credentials at <tenant>/oauth2/token/<applicationId>
+ *   service-user dialects (CyberArk): applicationId + login + password → client credentials, Basic login:password
+ * The dialect (lib/scim/dialects/) adds the token endpoint, scope and client authentication.
  *   login + password                             → HTTP Basic
  *   nothing                                      → no Authorization header
  * Tokens are cached for expires_in and refreshed a minute before they expire;
@@ -16,11 +17,12 @@ import { registerSecret } from '../../redact.js';
 import { tlsOptions } from './tls.js';
 import { noAuth, type AuthKind, type AuthProvider } from './types.js';
 import { basicHeader, discoverTokenEndpoint, httpSettings, requestToken, type HttpSettings, type TokenRequest } from './token-endpoint.js';
+import { dialectOf, type Dialect } from '../dialects/index.js';
 
 export type { AuthKind, AuthProvider } from './types.js';
 export { noAuth } from './types.js';
 
-export const SALESFORCE_TOKEN_URL = 'https://login.salesforce.com/services/oauth2/token';
+export { SALESFORCE_TOKEN_URL } from '../dialects/index.js';
 /** Refresh this long before the announced expiry (or at half the lifetime when that is shorter). */
 export const REFRESH_MARGIN_MS = 60_000;
 
@@ -39,7 +41,7 @@ function staticAuth(kind: AuthKind, value: string): AuthProvider {
 /** The grant a connection uses, decided from which settings are present. */
 export function authKindOf(conn: ConnectionConfig): AuthKind {
   if (conn.oAuthToken) return 'bearer';
-  if (conn.scimSyntax === 'CyberArk' && conn.applicationId && conn.login && conn.password) return 'oauth2-client-credentials';
+  if (dialectOf(conn.scimSyntax).auth.serviceUserClient && conn.applicationId && conn.login && conn.password) return 'oauth2-client-credentials';
   if (conn.applicationId && conn.applicationKey) return conn.login && conn.password ? 'oauth2-password' : 'oauth2-client-credentials';
   if (conn.login && conn.password) return 'basic';
   return 'none';
@@ -58,7 +60,7 @@ export function createAuth(conn: ConnectionConfig, opts: AuthOptions = {}): Auth
       return staticAuth(kind, basicHeader(conn.login!, conn.password!));
     default: {
       const http = httpSettings(conn, tlsOptions(conn), logger, opts.sleep);
-      return new OAuth2Auth(kind, conn, http, opts.now ?? Date.now);
+      return new OAuth2Auth(kind, conn, dialectOf(conn.scimSyntax), http, opts.now ?? Date.now);
     }
   }
 }
@@ -72,6 +74,7 @@ class OAuth2Auth implements AuthProvider {
   constructor(
     readonly kind: AuthKind,
     private readonly conn: ConnectionConfig,
+    private readonly dialect: Dialect,
     private readonly http: HttpSettings,
     private readonly now: () => number,
   ) {}
@@ -110,11 +113,11 @@ class OAuth2Auth implements AuthProvider {
   private async tokenUrl(signal?: AbortSignal): Promise<string> {
     if (this.endpoint) return this.endpoint;
     const c = this.conn;
+    const d = this.dialect.auth;
     let url = c.oAuth2Url;
-    // CyberArk's endpoint names the application: discovery cannot find it.
-    if (!url && c.scimSyntax === 'CyberArk') url = `${new URL(c.server).origin}/oauth2/token/${encodeURIComponent(c.applicationId!)}`;
+    if (!url && d.tokenEndpoint) url = d.tokenEndpoint(new URL(c.server).origin, c.applicationId!);
     url ??= await discoverTokenEndpoint(c.server, this.http, signal);
-    if (!url && c.scimSyntax === 'Salesforce') url = SALESFORCE_TOKEN_URL;
+    url ??= d.fallbackTokenEndpoint;
     if (!url) {
       throw new ScimEtlError(
         'ERR_AUTH_NO_TOKEN_ENDPOINT',
@@ -130,17 +133,16 @@ class OAuth2Auth implements AuthProvider {
   private async tokenRequest(signal?: AbortSignal): Promise<TokenRequest> {
     const c = this.conn;
     const url = await this.tokenUrl(signal);
-    if (c.scimSyntax === 'CyberArk' && c.login && c.password) {
-      // CyberArk Identity: the service user authenticates the OAuth2 confidential client.
-      return { url, form: { grant_type: 'client_credentials', scope: 'scim' }, basic: { user: c.login!, password: c.password!, encode: false } };
+    const d = this.dialect.auth;
+    const scope: Record<string, string> = d.scope ? { scope: d.scope } : {};
+    if (d.serviceUserClient && c.login && c.password) {
+      return { url, form: { grant_type: 'client_credentials', ...scope }, basic: { user: c.login!, password: c.password!, encode: false } };
     }
     const form: Record<string, string> =
       this.kind === 'oauth2-password'
-        ? { grant_type: 'password', username: c.login!, password: c.password! }
-        : { grant_type: 'client_credentials' };
-    if (c.scimSyntax === 'CyberArk') form.scope = 'scim';
-    if (c.scimSyntax === 'Salesforce') {
-      // Salesforce reads the client from form fields (client_secret_post).
+        ? { grant_type: 'password', username: c.login!, password: c.password!, ...scope }
+        : { grant_type: 'client_credentials', ...scope };
+    if (d.clientAuth === 'client_secret_post') {
       form.client_id = c.applicationId!;
       form.client_secret = c.applicationKey!;
       return { url, form };

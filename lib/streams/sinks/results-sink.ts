@@ -24,7 +24,7 @@ import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
 import type { Logger } from '../../log.js';
-import type { LineOutcome, OrderLine } from '../../fulfill/types.js';
+import type { LineOutcome, OrderLine } from '../../types.js';
 
 export const RESULT_COLUMNS = ['orderId', 'command', 'id', 'status', 'outcome', 'scimType', 'detail', 'attempts'] as const;
 

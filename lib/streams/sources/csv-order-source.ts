@@ -24,8 +24,8 @@ import { formatFilter } from '../../scim/filter.js';
 import { KNOWN_SCHEMAS, parseColumnPath, type ColumnPath } from '../../scim/path.js';
 import { utf8Decoder, type BadBytes } from './utf8-check.js';
 import { findSchema, USER_SCHEMA, type SchemaDefinition } from '../../scim/schemas.js';
-import { describeColumn, typeCell, type ColumnInfo } from '../../fulfill/columns.js';
-import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../fulfill/types.js';
+import { describeColumn, typeCell, type ColumnInfo } from '../../scim/columns.js';
+import type { OrderLine, OrderRecord, TypedCell, UserCommand, MemberCommand } from '../../types.js';
 
 export type OrderFileKind = 'users' | 'members' | 'unsupported';
 

@@ -5,8 +5,8 @@
  */
 import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
-import { bulkOperationSize, type RequestStyle } from '../../fulfill/requests.js';
-import type { BatchItem, PlanItem, PlannedOp } from '../../fulfill/types.js';
+import { bulkOperationSize, type RequestStyle } from '../../scim/requests.js';
+import type { BatchItem, PlanItem, PlannedOp } from '../../types.js';
 
 export interface BatchOptions {
   maxOperations: number;

@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
 import { unflatten, patchOperations } from '../../scim/unflatten.js';
 import { USER_SCHEMA } from '../../scim/schemas.js';
-import { outcomeOf, refusedOutcome, type OrderRecord, type PlanItem, type PlannedOp } from '../../fulfill/types.js';
+import { outcomeOf, refusedOutcome, type OrderRecord, type PlanItem, type PlannedOp } from '../../types.js';
 
 export interface PlanOptions {
   /** Member adds/removes per PATCH (default 1000). */

@@ -17,9 +17,9 @@
  * its PATCHes as single requests for the rest of the run.
  */
 import { Transform } from 'node:stream';
-import { getAttr } from '../../scim/filter.js';
-import { parseScimError } from '../../scim/errors.js';
-import { bulkOperationOf, plannedRequest, resolveMembers, resourceKey, BULK_REQUEST_SCHEMA, type BulkOperation } from '../../fulfill/requests.js';
+import { getAttr } from '../scim/filter.js';
+import { parseScimError } from '../scim/errors.js';
+import { bulkOperationOf, plannedRequest, resolveMembers, resourceKey, BULK_REQUEST_SCHEMA, type BulkOperation } from '../scim/requests.js';
 import {
   executeOp,
   executeOrSkip,
@@ -35,10 +35,10 @@ import {
   unresolvedOutcome,
   verifyContext,
   type ExecContext,
-} from '../../fulfill/execute.js';
-import { disproves, insertProof } from '../../fulfill/proof.js';
-import { NOT_APPLIED, contradicted, unverified, verifyOutcomes } from '../../fulfill/verify.js';
-import { outcomeOf, type BatchItem, type LineOutcome, type PlannedOp } from '../../fulfill/types.js';
+} from './execute.js';
+import { disproves, insertProof } from './proof.js';
+import { NOT_APPLIED, contradicted, unverified, verifyOutcomes } from './verify.js';
+import { outcomeOf, type BatchItem, type LineOutcome, type PlannedOp } from '../types.js';
 
 export type BulkSinkOptions = ExecContext;
 

@@ -15,10 +15,10 @@
  * stream stays for library users composing their own pipelines.
  */
 import { Transform } from 'node:stream';
-import { ScimEtlError } from '../../errors.js';
-import { executeOrSkip, type ExecContext } from '../../fulfill/execute.js';
-import { resourceKey } from '../../fulfill/requests.js';
-import type { LineOutcome, PlanItem } from '../../fulfill/types.js';
+import { ScimEtlError } from '../errors.js';
+import { executeOrSkip, type ExecContext } from './execute.js';
+import { resourceKey } from '../scim/requests.js';
+import type { LineOutcome, PlanItem } from '../types.js';
 
 export interface RequestSinkOptions extends ExecContext {
   /** Requests in flight (default 4). */

@@ -1,0 +1,36 @@
+/**
+ * What sets one server's SCIM apart from RFC 7643/7644, as data and small
+ * hooks. lib/ asks the dialect object, never its name (test/dialects/names.test.ts).
+ * The sandbox's DialectProfile (lib/sandbox/dialects.ts) is the server side of the same facts.
+ */
+import type { DialectName } from '../../config/types.js';
+
+/** How the OAuth2 client proves itself at the token endpoint. */
+export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
+
+export interface Dialect {
+  readonly name: DialectName;
+  readonly auth: {
+    /**
+     * A token endpoint known before discovery (CyberArk names the application in it);
+     * `origin` is the SCIM server's origin.
+     */
+    readonly tokenEndpoint?: (origin: string, applicationId: string) => string;
+    /** The token endpoint when discovery finds none (Salesforce's login host). */
+    readonly fallbackTokenEndpoint?: string;
+    readonly clientAuth: ClientAuth;
+    /** `scope` sent with every token request. */
+    readonly scope?: string;
+    /**
+     * applicationId + login + password: the service user authenticates the
+     * confidential client (HTTP Basic login:password, client-credentials grant).
+     */
+    readonly serviceUserClient: boolean;
+  };
+  /** The value of a PATCH `add` of members (Salesforce wraps the list). */
+  readonly membersAddValue: (members: Array<{ value: string }>) => unknown;
+  /** DELETE /Users/{id} leaves the user there, inactive (the server deprovisions instead of deleting). */
+  readonly deleteDeactivatesUsers: boolean;
+  /** What fulfill does with a users `delete` line unless fulfill.deprovision says otherwise. */
+  readonly deprovision: 'delete' | 'deactivate';
+}

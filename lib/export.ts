@@ -97,6 +97,12 @@ export interface TableResult {
   received?: number;
   pages: number;
   retries: number;
+  /** Of the retries, waits the server asked for (429/503 Retry-After), and their ms; absent with a client that does not count them. */
+  throttled?: number;
+  throttledMs?: number;
+  /** The connection's concurrency when the table ended: lowest limit 429s brought it to, most requests in flight. */
+  lowestConcurrency?: number;
+  highestConcurrency?: number;
   duplicates: number;
   seconds: number;
   /** Resources listed but dropped by the local filter (the server refused the filter). */
@@ -273,6 +279,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   ): Promise<TableResult> {
     const started = now();
     const retriesBefore = opts.client.stats.retries;
+    const throttledBefore = { n: opts.client.stats.throttled, ms: opts.client.stats.throttledMs };
     const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), label, now });
     let counts = (): { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number } => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
     const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
@@ -408,6 +415,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       seconds: Math.round((now() - started) / 10) / 100,
     };
     if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
+    const st = opts.client.stats;
+    if (st.throttled !== undefined && throttledBefore.n !== undefined) Object.assign(result, { throttled: st.throttled - throttledBefore.n, throttledMs: (st.throttledMs ?? 0) - (throttledBefore.ms ?? 0) });
+    if (st.highestConcurrency !== undefined) Object.assign(result, { lowestConcurrency: st.lowestConcurrency, highestConcurrency: st.highestConcurrency });
     if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
     if (projection) result.projection = projection;
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
@@ -424,6 +434,8 @@ function summaryFields(label: string, r: TableResult): Record<string, unknown> {
     ...(r.expected !== undefined ? { expected: r.expected, received: r.received } : {}),
     pages: r.pages,
     retries: r.retries,
+    ...(r.throttled !== undefined ? { throttled: r.throttled, throttledMs: r.throttledMs } : {}),
+    ...(r.highestConcurrency !== undefined ? { lowestConcurrency: r.lowestConcurrency, highestConcurrency: r.highestConcurrency } : {}),
     duplicates: r.duplicates,
     seconds: r.seconds,
     ...(r.filteredLocally !== undefined ? { filteredLocally: r.filteredLocally } : {}),

@@ -18,6 +18,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { EXIT, ScimEtlError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
+import type { ClientStats } from './scim/client.js';
 import type { Pipeline, Threshold } from './config/types.js';
 import { checkOrderHeaders, classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
 import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
@@ -282,8 +283,9 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   report.files.forEach((f, i) => (f.results = writer.paths[i]));
   report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
-  if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`);
-  else logger.info(summary);
+  const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats);
+  if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`, traffic);
+  else logger.info(summary, traffic);
   return report;
 }
 
@@ -382,4 +384,12 @@ function dryRunPrinter(out: PipeSafeWriter, logger: Logger, bulk: boolean, style
       })().then(() => done(), done);
     },
   });
+}
+
+/** What the connection went through (retries, throttled waits, concurrency reached), for the summary line. */
+function transportSummary(st: ClientStats | undefined): Record<string, number> | undefined {
+  if (!st) return undefined;
+  const out: Record<string, number> = { requests: st.requests, retries: st.retries };
+  for (const k of ['throttled', 'throttledMs', 'lowestConcurrency', 'highestConcurrency'] as const) if (st[k] !== undefined) out[k] = st[k]!;
+  return out;
 }

@@ -18,6 +18,8 @@ const env = { SCIM_ETL_TEST: '1' };
 /** file → every problem expected, as "CODE line:col". */
 const EXPECTED: Record<string, string[]> = {
   'unknown-key.yaml': ['ERR_CONFIG_UNKNOWN_KEY 4:3'],
+  // A billion-laughs alias bomb: the reader walks the YAML tree and never expands aliases, so this is one quick type error.
+  'alias-bomb.yaml': ['ERR_CONFIG_TYPE 8:5'],
   'unknown-entity-key.yaml': ['ERR_CONFIG_UNKNOWN_KEY 8:7'],
   'wrong-type.yaml': ['ERR_CONFIG_TYPE 5:13'],
   'bad-identifier.yaml': ['ERR_CONFIG_IDENTIFIER 3:19'],

@@ -125,12 +125,26 @@ describe('fulfill single requests: per-resource chains', () => {
   it('waits for the previous operation on the same user before sending the next', async () => {
     const dir = tempDir({ 'orders/T_Users.csv': 'command,id,title\nupdate,x,A\ndelete,x,\nupdate,y,B\n' });
     const log: string[] = [];
-    const report = await runFulfill(pipeline(dir), { client: gatedClient(log, (key) => (key === 'PATCH /Users/x' ? ticks(20) : undefined)) });
+    let release!: () => void;
+    const yArrived = new Promise<void>((r) => (release = r));
+    let deleteSentWhileHeld: boolean | undefined;
+    // x's update is held until y's update (read after x's delete) has been sent:
+    // no timing, only the order of events decides.
+    const report = await runFulfill(pipeline(dir), {
+      client: gatedClient(log, (key) => {
+        if (key === 'PATCH /Users/y') {
+          deleteSentWhileHeld = log.includes('start DELETE /Users/x');
+          release();
+        }
+        return key === 'PATCH /Users/x' ? yArrived : undefined;
+      }),
+    });
     expect(report.counts).to.deep.equal({ ok: 3, failed: 0, skipped: 0 });
+    expect(deleteSentWhileHeld).to.equal(false);
     const x = log.filter((l) => l.endsWith('/Users/x'));
     expect(x).to.deep.equal(['start PATCH /Users/x', 'end PATCH /Users/x', 'start DELETE /Users/x', 'end DELETE /Users/x']);
     // y does not wait for x.
-    expect(log.indexOf('end PATCH /Users/y')).to.be.lessThan(log.indexOf('end PATCH /Users/x'));
+    expect(log.indexOf('start PATCH /Users/y')).to.be.lessThan(log.indexOf('end PATCH /Users/x'));
   });
 
   it('runs operations on different resources in parallel', async () => {

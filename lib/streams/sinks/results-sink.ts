@@ -10,16 +10,18 @@
  * lines that never got an outcome as `skipped`, so no line is left without a
  * result.
  *
- * All results files of a run are committed together (`commitFiles`): fsync
- * each temp file, rename each, fsync the directory. A run that does not commit
+ * All results files of a run are committed together by the project's one
+ * committer (`commitTogether`, run-commit.ts): each file an AtomicFileWriter
+ * finished and fsynced, then renamed, then the directory fsynced. A run that does not commit
  * leaves the previous results as they were; temp files of a run killed
  * before it could clean up are removed by the next run (`open`).
  */
 import { Writable } from 'node:stream';
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ensureDir } from '../../ensure-dir.js';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { AtomicFileWriter } from './atomic-file.js';
+import { commitTogether } from './run-commit.js';
 import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
@@ -36,8 +38,7 @@ export interface ResultCounts {
 
 interface ResultFile {
   path: string;
-  temp: string;
-  handle?: FileHandle;
+  writer?: AtomicFileWriter;
   chunks: string[];
   bytes: number;
 }
@@ -57,7 +58,7 @@ export class ResultsWriter {
 
   /** `names[i]` is the results file name of order file i (its own name). */
   constructor(readonly dir: string, names: readonly string[]) {
-    this.files = names.map((name) => ({ path: join(dir, name), temp: join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`), chunks: [], bytes: 0 }));
+    this.files = names.map((name) => ({ path: join(dir, name), chunks: [], bytes: 0 }));
   }
 
   async open(): Promise<void> {
@@ -65,8 +66,11 @@ export class ResultsWriter {
       await ensureDir(this.dir);
       await removeStaleTemps(this.dir);
       for (const f of this.files) {
-        f.handle = await open(f.temp, 'wx');
+        f.writer = new AtomicFileWriter(f.path, { deferRename: true });
+        // Errors come through the write callbacks (and commit); this keeps them from being unhandled.
+        f.writer.on('error', () => {});
         this.append(f, stringify([RESULT_COLUMNS as unknown as string[]]));
+        await this.flush(f);
       }
     } catch (err) {
       await this.abort();
@@ -131,9 +135,11 @@ export class ResultsWriter {
       throw new ScimEtlError('ERR_INTERNAL_RESULTS', `${this.buffer.size} result(s) wait for order line seq ${this.next}, which never got one`);
     }
     try {
-      for (const f of this.files) await this.flush(f);
-      await commitFiles(this.files.map((f) => ({ temp: f.temp, path: f.path, handle: f.handle })));
-      for (const f of this.files) f.handle = undefined;
+      for (const f of this.files) {
+        await this.flush(f);
+        await finish(f.writer!);
+      }
+      await commitTogether(this.dir, this.files.map((f) => f.writer!));
     } catch (err) {
       throw outputError(this.dir, err);
     }
@@ -141,11 +147,7 @@ export class ResultsWriter {
   }
 
   async abort(): Promise<void> {
-    for (const f of this.files) {
-      await f.handle?.close().catch(() => {});
-      f.handle = undefined;
-      await unlink(f.temp).catch(() => {});
-    }
+    for (const f of this.files) await f.writer?.discard().catch(() => {});
   }
 
   private async writeRow(o: LineOutcome): Promise<void> {
@@ -163,28 +165,24 @@ export class ResultsWriter {
   }
 
   private async flush(f: ResultFile): Promise<void> {
-    if (!f.chunks.length || !f.handle) return;
+    if (!f.chunks.length || !f.writer) return;
     const data = f.chunks.join('');
     f.chunks = [];
     f.bytes = 0;
-    await f.handle.write(data);
+    const w = f.writer;
+    await new Promise<void>((res, rej) => w.write(data, (err) => (err ? rej(err) : res())));
   }
 }
 
-/**
- * Commits temp files together: fsync and close each, rename each into place,
- * fsync the directory so that the renames survive a power cut. Until the
- * first rename nothing visible changed. (One small function, so that a shared
- * multi-file committer can replace it.)
- */
-export async function commitFiles(files: ReadonlyArray<{ temp: string; path: string; handle?: FileHandle | undefined }>): Promise<void> {
-  for (const f of files) {
-    await f.handle?.sync();
-    await f.handle?.close();
-  }
-  for (const f of files) await rename(f.temp, f.path);
-  const dirs = new Set(files.map((f) => dirname(f.path)));
-  for (const d of dirs) await fsyncDir(d);
+/** Ends a writer and waits until its temp file is complete and synced. */
+function finish(w: AtomicFileWriter): Promise<void> {
+  return new Promise((res, rej) => {
+    w.once('error', rej);
+    w.end(() => {
+      w.off('error', rej);
+      res();
+    });
+  });
 }
 
 /** fsync of a directory (where the platform allows opening one). */
@@ -216,7 +214,8 @@ function outputError(dir: string, err: unknown): ScimEtlError {
   // ensureDir already says what is wrong with the directory (ERR_OUTPUT_DIR).
   if (isScimEtlError(err)) return err;
   const e = err as NodeJS.ErrnoException;
-  return new ScimEtlError('ERR_FULFILL_RESULTS_WRITE', `cannot write results in ${dir}: ${e.code ?? e.message}`, { path: dir }, { cause: err });
+  const why = err instanceof ScimEtlError ? err.message : (e.code ?? e.message);
+  return new ScimEtlError('ERR_FULFILL_RESULTS_WRITE', `cannot write results in ${dir}: ${why}`, { path: dir }, { cause: err });
 }
 
 /** The writer as the pipeline's last stage; failed lines are also logged (debug: one line each). */

@@ -64,22 +64,14 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
         await this.abort();
         throw new ScimEtlError('ERR_EXPORT_OUTPUT', `cannot commit: ${unfinished.map((w) => w.path).join(', ')} not written completely; nothing was replaced`, {});
       }
-      const done: string[] = [];
       try {
-        for (const w of writers.values()) {
-          await w.commit({ syncDir: false });
-          done.push(w.path);
-        }
-        if (fsync && done.length > 0) await fsyncDir(dir);
+        const done = await commitTogether(dir, [...writers.values()], fsync);
+        state = 'committed';
+        return done;
       } catch (err) {
-        // Renames are not undoable; say exactly which files are new.
-        await Promise.all([...writers.values()].map((w) => w.discard()));
         state = 'aborted';
-        const e = err as ScimEtlError;
-        throw new ScimEtlError('ERR_EXPORT_OUTPUT', `${e.message}${done.length ? ` (already replaced: ${done.join(', ')})` : ''}`, { ...(e.context ?? {}), replaced: done }, { cause: err });
+        throw err;
       }
-      state = 'committed';
-      return done;
     },
     async abort() {
       if (state === 'committed') return;
@@ -103,4 +95,26 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
       return stale;
     },
   };
+}
+
+/**
+ * The commit itself, shared by every multi-file output (export tables,
+ * fulfill results): renames each finished writer's temp file into place, then
+ * fsyncs the directory once. On a failure the rest are discarded and the
+ * error names the files already replaced (renames are not undoable).
+ */
+export async function commitTogether(dir: string, writers: readonly AtomicFileWriter[], fsync = true): Promise<string[]> {
+  const done: string[] = [];
+  try {
+    for (const w of writers) {
+      await w.commit({ syncDir: false });
+      done.push(w.path);
+    }
+    if (fsync && done.length > 0) await fsyncDir(dir);
+  } catch (err) {
+    await Promise.all(writers.map((w) => w.discard()));
+    const e = err as ScimEtlError;
+    throw new ScimEtlError('ERR_EXPORT_OUTPUT', `${e.message}${done.length ? ` (already replaced: ${done.join(', ')})` : ''}`, { ...(e.context ?? {}), replaced: done }, { cause: err });
+  }
+  return done;
 }

@@ -2,7 +2,8 @@
  * The yargs parser, exported so that tests drive it with parseAsync(). Handlers
  * set the exit code through the context; nothing here calls process.exit().
  */
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { Logger, type LogFormat } from '../log.js';
 import { redact } from '../redact.js';
 import { escapeControls } from '../terminal-safe.js';
@@ -10,6 +11,10 @@ import { EXIT, isScimEtlError, ConfigProblems, formatProblem } from '../errors.j
 import type { CommandContext } from './context.js';
 import { commands } from './commands/index.js';
 import { exitCodeAfter, handleSignals } from './signals.js';
+
+// yargs' ESM build wraps help inside words (cliui's naive ESM wrap); its CommonJS
+// build wraps at word boundaries with wrap-ansi. Same parser otherwise.
+const yargs = createRequire(import.meta.url)('yargs') as (argv: string[]) => Argv;
 
 export interface RunIO {
   argv: string[];
@@ -70,7 +75,8 @@ export function buildParser(io: RunIO, state: { exitCode: number }): Argv {
     .alias('help', 'h')
     .version()
     .alias('version', 'V')
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .completion('completion', 'Print a bash/zsh completion script: scim-etl completion >> ~/.bashrc')
+    .wrap(Math.min(100, (stdout as { columns?: number }).columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
       // Usage errors come as a message; handler errors are rethrown for main().

@@ -30,9 +30,12 @@ describe('help and completion', () => {
     expect(r.stdout).to.include('complete -o bashdefault -o default -F _scim-etl_yargs_completions scim-etl');
   });
 
-  it('validate --help shows its Examples block', async () => {
-    const r = await at(100, ['validate', '--help']);
-    expect(r.stdout).to.include('Examples:');
-    expect(r.stdout).to.include('scim-etl validate --no-env pipelines/*.yaml');
-  });
+  for (const command of ['export', 'fulfill', 'run', 'validate', 'sandbox', 'encrypt']) {
+    it(`${command} --help shows an Examples block with a scim-etl ${command} line`, async () => {
+      const r = await at(100, [command, '--help']);
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.include('Examples:');
+      expect(r.stdout.slice(r.stdout.indexOf("Examples:"))).to.include(`scim-etl ${command} `);
+    });
+  }
 });

@@ -15,6 +15,8 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   partial: 2,
+  /** A command line yargs could not parse or that contradicts itself (sysexits EX_USAGE). */
+  usage: 64,
   config: 78,
 } as const;
 

@@ -2,7 +2,8 @@
  * The yargs parser, exported so that tests drive it with parseAsync(). Handlers
  * set the exit code through the context; nothing here calls process.exit().
  */
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { Logger, type LogFormat } from '../log.js';
 import { redact } from '../redact.js';
 import { escapeControls } from '../terminal-safe.js';
@@ -10,6 +11,10 @@ import { EXIT, isScimEtlError, ConfigProblems, formatProblem } from '../errors.j
 import type { CommandContext } from './context.js';
 import { commands } from './commands/index.js';
 import { exitCodeAfter, handleSignals } from './signals.js';
+
+// yargs' ESM build wraps help inside words (cliui's naive ESM wrap); its CommonJS
+// build wraps at word boundaries with wrap-ansi. Same parser otherwise.
+const yargs = createRequire(import.meta.url)('yargs') as (argv: string[]) => Argv;
 
 export interface RunIO {
   argv: string[];
@@ -27,13 +32,21 @@ export function buildParser(io: RunIO, state: { exitCode: number }): Argv {
   const cwd = io.cwd ?? process.cwd();
   const signal = io.signal ?? new AbortController().signal;
 
+  const defaults = globalDefaults(env);
   let parser = yargs(io.argv)
     .scriptName('scim-etl')
     .usage('$0 <command> [options]\n\nExport SCIM 2.0 entities to CSV and fulfill provisioning orders.')
-    .option('verbose', { alias: 'v', type: 'boolean', description: 'Log requests and decisions' })
-    .option('quiet', { alias: 'q', type: 'boolean', description: 'Log errors only' })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, description: 'Log line format on stderr' })
-    .option('progress', { type: 'boolean', description: 'Progress on stderr (default: only on a TTY); --no-progress turns it off' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: defaults.verbose, description: 'Log requests and decisions (env SCIM_ETL_LOG_LEVEL=debug)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: defaults.quiet, description: 'Log errors only (env SCIM_ETL_LOG_LEVEL=error)' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: defaults.logFormat, description: 'Log line format on stderr (env SCIM_ETL_LOG_FORMAT)' })
+    .option('progress', { type: 'boolean', default: defaults.progress, description: 'Progress on stderr (default: only on a TTY; env SCIM_ETL_PROGRESS=1|0); --no-progress turns it off' })
+    .check((argv) => {
+      // Both given on the command line contradict each other; an env default yields to the flag.
+      if (io.argv.some((a) => a === '--quiet' || a === '-q') && io.argv.some((a) => a === '--verbose' || a === '-v')) {
+        throw new UsageError('--quiet and --verbose contradict each other: give one');
+      }
+      return argv !== undefined;
+    })
     .middleware((argv) => {
       const logger = new Logger({
         format: argv.logFormat as LogFormat,
@@ -55,13 +68,15 @@ export function buildParser(io: RunIO, state: { exitCode: number }): Argv {
       };
       (argv as Record<string, unknown>).ctx = ctx;
     })
-    .demandCommand(1, 'Name a command: export, fulfill, run, validate, discover, sandbox or encrypt.')
+    .demandCommand(1, 'Name a command: export, fulfill, run, validate, discover, check, sandbox, encrypt or completion.')
     .strict()
     .recommendCommands()
     .help()
     .alias('help', 'h')
     .version()
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .alias('version', 'V')
+    .completion('completion', 'Print a bash/zsh completion script: scim-etl completion >> ~/.bashrc')
+    .wrap(Math.min(100, (stdout as { columns?: number }).columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
       // Usage errors come as a message; handler errors are rethrown for main().
@@ -70,6 +85,31 @@ export function buildParser(io: RunIO, state: { exitCode: number }): Argv {
     });
   for (const cmd of commands) parser = parser.command(cmd as never);
   return parser;
+}
+
+/**
+ * Global options from the environment (SCIM_ETL_LOG_FORMAT, SCIM_ETL_LOG_LEVEL,
+ * SCIM_ETL_PROGRESS), so CI sets them once; a flag on the command line wins.
+ */
+export function globalDefaults(env: NodeJS.ProcessEnv): { logFormat: LogFormat; verbose?: boolean; quiet?: boolean; progress?: boolean } {
+  const format = env.SCIM_ETL_LOG_FORMAT?.trim().toLowerCase();
+  if (format !== undefined && format !== '' && format !== 'text' && format !== 'json') {
+    throw new UsageError(`SCIM_ETL_LOG_FORMAT must be text or json, got ${JSON.stringify(env.SCIM_ETL_LOG_FORMAT)}`);
+  }
+  const level = env.SCIM_ETL_LOG_LEVEL?.trim().toLowerCase();
+  if (level !== undefined && level !== '' && !['error', 'info', 'debug'].includes(level)) {
+    throw new UsageError(`SCIM_ETL_LOG_LEVEL must be error, info or debug, got ${JSON.stringify(env.SCIM_ETL_LOG_LEVEL)}`);
+  }
+  const progress = env.SCIM_ETL_PROGRESS?.trim().toLowerCase();
+  if (progress !== undefined && progress !== '' && !['1', '0', 'true', 'false'].includes(progress)) {
+    throw new UsageError(`SCIM_ETL_PROGRESS must be 1 or 0, got ${JSON.stringify(env.SCIM_ETL_PROGRESS)}`);
+  }
+  return {
+    logFormat: (format || 'text') as LogFormat,
+    verbose: level === 'debug' ? true : undefined,
+    quiet: level === 'error' ? true : undefined,
+    progress: progress ? progress === '1' || progress === 'true' : undefined,
+  };
 }
 
 export class UsageError extends Error {
@@ -83,7 +123,8 @@ export class UsageError extends Error {
 export async function run(io: RunIO): Promise<number> {
   const state = { exitCode: EXIT.ok as number };
   const stderr = io.stderr ?? process.stderr;
-  const jsonLogs = io.argv.includes('--log-format=json') || io.argv.join(' ').includes('--log-format json');
+  const envFormat = (io.env ?? process.env).SCIM_ETL_LOG_FORMAT?.trim().toLowerCase();
+  const jsonLogs = io.argv.includes('--log-format=json') || io.argv.join(' ').includes('--log-format json') || (envFormat === 'json' && !io.argv.join(' ').includes('--log-format'));
   try {
     // With a parse callback yargs hands us --help/--version text instead of printing to process.stdout.
     let output = '';
@@ -111,8 +152,8 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = 
     return err.exitCode;
   }
   if (err instanceof UsageError) {
-    write('ERR_USAGE', `error: ${err.message}\nRun 'scim-etl --help' for usage.`);
-    return EXIT.config;
+    write('ERR_USAGE', `error: ERR_USAGE ${err.message}\nRun 'scim-etl --help' for usage.`);
+    return EXIT.usage;
   }
   // Unknown errors are bugs: one line, no stack unless asked for.
   const message = err instanceof Error ? err.message : String(err);

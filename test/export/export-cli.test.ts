@@ -347,10 +347,10 @@ ${entities}`,
       expect(sb!.requests).to.deep.equal([]);
     });
 
-    it('refuses an unknown --format with a usage error, exit 78', async () => {
+    it('refuses an unknown --format with a usage error, exit 64 (EX_USAGE)', async () => {
       const res = await cli(['export', join(root, 'pipelines/export-users-groups.yaml'), '--format', 'xml']);
-      expect(res.code).to.equal(78);
-      expect(res.stderr).to.match(/format/);
+      expect(res.code).to.equal(64);
+      expect(res.stderr).to.match(/ERR_USAGE [\s\S]*format/);
     });
 
     it('reports an output path that is not a directory: ERR_OUTPUT_DIR, exit 1', async () => {

@@ -22,6 +22,8 @@ export const exportCommand: CommandModule<object, any> = {
   describe: 'Export entities to one CSV per table',
   builder: (y) =>
     connectionOptions(y)
+      .example('$0 export pipelines/export-users-groups.yaml', 'Every table of the pipeline as CSV in its output directory')
+      .example('$0 export p.yaml --entity Users --stdout --format ndjson | jq .', 'One table as typed NDJSON on stdout')
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('entity', { type: 'string', array: true, describe: 'Only these entities or tables, e.g. Users, members_Groups (repeatable)' })
       .option('output', { type: 'string', describe: 'Output directory (overrides the pipeline)' })

@@ -21,6 +21,8 @@ export const fulfillCommand: CommandModule<object, any> = {
   describe: 'Apply order CSVs (create/update/delete users, memberships) and write results',
   builder: (y) =>
     connectionOptions(y)
+      .example('$0 fulfill pipelines/fulfill-users.yaml --dry-run', 'Print the planned requests, send nothing')
+      .example('$0 fulfill pipelines/fulfill-users.yaml --log-format json', 'Apply the orders; JSON log lines on stderr')
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('orders', { type: 'string', array: true, describe: 'Order directory or files (overrides the pipeline)' })
       .option('results', { type: 'string', describe: 'Results directory (overrides the pipeline)' })

@@ -24,6 +24,7 @@ export const runCommand: CommandModule<object, any> = {
   describe: 'Run what the pipeline defines: export, then fulfill',
   builder: (y) =>
     connectionOptions(y)
+      .example('$0 run pipelines/export-users-groups.yaml', 'Export, then fulfill, as the pipeline defines')
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('full', { type: 'boolean', describe: 'Export: ignore the incremental cookie and reset it' })
       .option('force', { type: 'boolean', describe: 'Fulfill: run even when maxDeletes/maxChanges would stop it' }),

@@ -125,6 +125,8 @@ export const sandboxCommand: CommandModule<object, any> = {
   describe: 'Start a local SCIM 2.0 server on 127.0.0.1 with sample or generated data',
   builder: (y) =>
     y
+      .example('$0 sandbox --port 8080', 'The sample directory on http://127.0.0.1:8080/v2 (token sandbox-token)')
+      .example('$0 sandbox --users 100000 --groups 50 --seed 1', 'A generated directory for load tests')
       .option('port', { type: 'number', default: 8080, describe: 'Port to listen on (0: any free port)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on (keep 127.0.0.1 unless you mean it)' })
       .option('data', { type: 'string', describe: 'Directory JSON file {"Users":[…],"Groups":[…]} (default: the packaged samples/directory.json)' })

@@ -1,14 +1,19 @@
 import type { CommandModule } from 'yargs';
-import { EXIT, formatProblem } from '../../errors.js';
+import { EXIT, formatProblem, type Problem } from '../../errors.js';
 import { redact } from '../../redact.js';
 import { checkPipelineFile } from '../../config/load.js';
 import type { CommandContext } from '../context.js';
 
+/** The only problem `--no-env` turns into a note: everything else is structure. */
+const MISSING_VARIABLE = 'ERR_CONFIG_MISSING_VARIABLE';
+
 /**
- * `scim-etl validate <files..>`: every problem of every file on stdout as
- * `file:line:col CODE message` (the lint format editors and CI parse), exit 78
- * if there is any; otherwise `<file>: ok` per file, exit 0. Variables are
- * checked against the real environment; nothing is sent anywhere.
+ * `scim-etl validate <files..>`: one answer per file, in the order named:
+ * `<file>: ok` or each of its problems as `file:line:col CODE message` (the
+ * lint format editors and CI parse); exit 78 if any file has a problem.
+ * Variables are checked against the real environment unless `--no-env`, which
+ * checks structure alone and reports unset variables as notes (a fresh clone
+ * has no credentials). Nothing is sent anywhere.
  */
 export const validateCommand: CommandModule<object, any> = {
   command: 'validate <files..>',
@@ -16,25 +21,28 @@ export const validateCommand: CommandModule<object, any> = {
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, demandOption: true })
-      .option('settings', { type: 'string', describe: 'An Identity Manager appsettings.agent.json taken as the connection of every file' }),
+      .option('env', { type: 'boolean', default: true, describe: 'Check ${VAR} references against the environment; --no-env checks structure only, unset variables as notes' })
+      .option('allow-missing-env', { type: 'boolean', describe: 'Same as --no-env' })
+      .option('settings', { type: 'string', describe: 'An Identity Manager appsettings.agent.json taken as the connection of every file' })
+      .example('$0 validate pipelines/*.yaml', 'Check every pipeline against the current environment')
+      .example('$0 validate --no-env pipelines/*.yaml', 'Check structure only, e.g. in CI or on a fresh clone'),
   handler: async (argv) => {
     const ctx = argv.ctx as CommandContext;
     const files = argv.files as string[];
+    const allowMissing = argv.env === false || argv.allowMissingEnv === true;
     let failed = false;
-    const ok: string[] = [];
     for (const file of files) {
       const { problems } = await checkPipelineFile(file, ctx.env, ctx.cwd, { settingsFile: argv.settings as string | undefined });
-      if (problems.length === 0) ok.push(file);
-      for (const p of problems) {
-        failed = true;
-        ctx.stdout.write(redact(formatProblem(p)) + '\n');
+      const notes: Problem[] = allowMissing ? problems.filter((p) => p.code === MISSING_VARIABLE) : [];
+      const errors = allowMissing ? problems.filter((p) => p.code !== MISSING_VARIABLE) : problems;
+      if (errors.length === 0) {
+        const unset = [...new Set(notes.map((p) => /variable (\w+)/.exec(p.message)?.[1]).filter(Boolean))];
+        ctx.stdout.write(`${file}: ok${unset.length ? ` (not set: ${unset.join(', ')})` : ''}\n`);
+        continue;
       }
+      failed = true;
+      for (const p of errors) ctx.stdout.write(redact(formatProblem(p)) + '\n');
     }
-    if (failed) {
-      ctx.setExitCode(EXIT.config);
-      return;
-    }
-    for (const file of ok) ctx.stdout.write(`${file}: ok\n`);
-    ctx.setExitCode(EXIT.ok);
+    ctx.setExitCode(failed ? EXIT.config : EXIT.ok);
   },
 };

@@ -111,6 +111,11 @@ async function pages(): Promise<void> {
       const start = Number(url.searchParams.get('startIndex') ?? 1);
       const count = Number(url.searchParams.get('count') ?? PAGE);
       if (start > total) return send(res, 200, listHeader(total, 0, start), LIST_END);
+      // A small first page (scim-etl's projection probe asks for ≤ 10) is built on demand: cheap, and outside the measured paging.
+      if (start === 1 && count > 0 && count < PAGE) {
+        const few = Array.from({ length: count }, (_, i) => JSON.stringify(user(i, base))).join(',');
+        return send(res, 200, listHeader(total, count, 1), Buffer.from(few), LIST_END);
+      }
       if (count !== PAGE || (start - 1) % PAGE !== 0 || start < 1) {
         return scimError(res, 400, `the bench page server serves count=${PAGE} pages at startIndex 1, ${PAGE + 1}, … (got startIndex=${start}, count=${count})`);
       }

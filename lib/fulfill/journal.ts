@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 import { ScimEtlError } from '../errors.js';
 import type { Outcome } from '../types.js';
 import type { LineOutcome, OrderLine } from './types.js';
-import { fsyncDir } from '../streams/sinks/results-sink.js';
+import { fsyncDir } from '../streams/sinks/atomic-file.js';
 
 /** What the journal keeps of an outcome: the results row, without the run's positions. */
 export type JournaledOutcome = Outcome;

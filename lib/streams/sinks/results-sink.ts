@@ -17,7 +17,7 @@
  * before it could clean up are removed by the next run (`open`).
  */
 import { Writable } from 'node:stream';
-import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir } from '../../ensure-dir.js';
 import { AtomicFileWriter } from './atomic-file.js';
@@ -185,20 +185,6 @@ function finish(w: AtomicFileWriter): Promise<void> {
   });
 }
 
-/** fsync of a directory (where the platform allows opening one). */
-export async function fsyncDir(dir: string): Promise<void> {
-  let h: FileHandle | undefined;
-  try {
-    h = await open(dir, 'r');
-    await h.sync();
-  } catch (err) {
-    // Windows cannot open a directory; EISDIR/EPERM there mean "not supported", not a failure.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw err;
-  } finally {
-    await h?.close().catch(() => {});
-  }
-}
 
 /** Our temp files: `.<name>.<8 hex>.tmp` (results, journal rewrites). */
 const TEMP_NAME = /^\..+\.[0-9a-f]{8}\.tmp$/;

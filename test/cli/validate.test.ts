@@ -41,4 +41,16 @@ describe('scim-etl validate', () => {
     expect(r.stdout).to.match(/broken\.yaml:2:3 ERR_CONFIG_UNKNOWN_KEY/);
     expect(r.stdout).not.to.include('ERR_CONFIG_MISSING_VARIABLE');
   });
+
+  it('escapes control characters in what it prints (a file name holding an ESC sequence reaches the terminal as \\x1b)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'validate-'));
+    const good = join(dir, 'ok\u001b[2J.yaml');
+    const bad = join(dir, 'bad\u001b[31m.yaml');
+    await writeFile(good, 'version: 1\nconnection:\n  identifier: A\n  server: http://x\n');
+    await writeFile(bad, 'version: 1\nconnection:\n  identifier: A\n');
+    const r = await cli(['validate', good, bad], { env: {} });
+    expect(r.code).to.equal(78);
+    expect(r.stdout).to.not.include('\u001b');
+    expect(r.stdout).to.include('ok\\x1b[2J.yaml: ok').and.include('bad\\x1b[31m.yaml:');
+  });
 });

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, formatProblem, type Problem } from '../../errors.js';
 import { redact } from '../../redact.js';
+import { escapeControls } from '../../terminal-safe.js';
 import { checkPipelineFile } from '../../config/load.js';
 import type { CommandContext } from '../context.js';
 
@@ -37,11 +38,12 @@ export const validateCommand: CommandModule<object, any> = {
       const errors = allowMissing ? problems.filter((p) => p.code !== MISSING_VARIABLE) : problems;
       if (errors.length === 0) {
         const unset = [...new Set(notes.map((p) => /variable (\w+)/.exec(p.message)?.[1]).filter(Boolean))];
-        ctx.stdout.write(`${file}: ok${unset.length ? ` (not set: ${unset.join(', ')})` : ''}\n`);
+        ctx.stdout.write(escapeControls(`${file}: ok${unset.length ? ` (not set: ${unset.join(', ')})` : ''}`) + '\n');
         continue;
       }
       failed = true;
-      for (const p of errors) ctx.stdout.write(redact(formatProblem(p)) + '\n');
+      // A problem quotes the file's own text: its control characters must not reach the terminal raw.
+      for (const p of errors) ctx.stdout.write(escapeControls(redact(formatProblem(p))) + '\n');
     }
     ctx.setExitCode(failed ? EXIT.config : EXIT.ok);
   },

@@ -325,7 +325,9 @@ class GotScimClient implements ScimClient {
         // Our own errors (the token endpoint refused, a reply too large, …) are final and already say what happened.
         if (err instanceof ScimEtlError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
-        this.logger.debug(`${method} ${safeUrl(url)} ${code ?? 'error'} ${Date.now() - started}ms`);
+        const ms = Date.now() - started;
+        // Lazy: built (URL masked) only when debug is on; this runs once per request.
+        this.logger.debug(() => `${method} ${safeUrl(url)} ${code ?? 'error'} ${ms}ms`);
         const decision = decideRetry(this.policy, mode, { errorCode: code }, retries, this.progress(began, throttled));
         if (decision.retry) {
           await wait(decision);
@@ -335,7 +337,8 @@ class GotScimClient implements ScimClient {
       } finally {
         slot.release();
       }
-      this.logger.debug(`${method} ${safeUrl(url)} ${reply.status} ${Date.now() - started}ms`);
+      const ms = Date.now() - started;
+      this.logger.debug(() => `${method} ${safeUrl(url)} ${reply.status} ${ms}ms`);
       if (reply.status === 429) this.limit.throttled(slot);
       if (reply.status >= 200 && reply.status < 300) {
         this.limit.succeeded();

@@ -182,7 +182,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
       return [] as string[];
     });
-    if (stale.length > 0) logger.info(`removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, { files: stale });
+    if (stale.length > 0) logger.emit('info', 'export.stale_removed', { dir: outDir, count: stale.length, files: stale }, { msg: `removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, append: { files: stale } });
   }
   const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
   const signal = deadline.signal;
@@ -234,9 +234,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       const result = await exportTable(plan, label, { paging, pageSize, schemas });
       results.push(result);
       if (result.error) {
-        logger.error(`table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`, { code: result.error.code, ...summaryFields(label, result) });
+        const failure = `table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`;
+        logger.emit('error', 'export.table_failed', { code: result.error.code, ...summaryFields(label, result) }, (f) => ({ msg: failure, append: f }));
       } else if (opts.stdout) {
-        logger.info('exported', summaryFields(label, result));
+        logger.emit('info', 'export.table', summaryFields(label, result), (f) => ({ msg: 'exported', append: f }));
       }
     }
     const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
@@ -251,7 +252,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       await inc?.commit();
       for (const r of results) {
         r.file = join(outDir, tableFileName(conn.identifier, r.table, format));
-        logger.info('exported', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file });
+        logger.emit('info', 'export.table', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file }, (f) => ({ msg: 'exported', append: f }));
       }
     }
     // An interrupt that comes during the commit is too late to undo it: the run succeeded.
@@ -267,7 +268,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${done} of ${tables.length} table(s): nothing committed, the previous files are left as they were`, {});
     }
     if (results.length < tables.length) {
-      logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);
+      const skipped = tables.slice(results.length).map((t) => t.name);
+      logger.emit('error', 'export.tables_skipped', { tables: skipped, count: skipped.length }, `${skipped.length} table(s) not attempted after the error above: ${skipped.join(', ')}`);
     }
     return { tables: results, failed };
   }

@@ -165,16 +165,20 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     throw asFatal(err, opts.signal);
   }
   const bulkOn = cfg.serviceSupportBulk && caps.bulk.supported !== false;
-  if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
+  if (cfg.serviceSupportBulk && !bulkOn) logger.emit('warn', 'fulfill.no_bulk', {}, 'the server does not support Bulk: sending single requests');
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
   const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
   const mode = bulkOn ? 'bulk' : 'single';
-  logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
+  const startText = `fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`;
+  logger.emit('info', 'fulfill.start', {
+    files: files.length,
+    mode,
+    dryRun,
     patch: caps.patch,
     schemas: caps.schemaSource,
     ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
-  });
+  }, ({ files: _f, mode: _m, dryRun: _d, ...rest }) => ({ msg: startText, append: rest }));
 
   const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, ...(opts.signal ? { signal: opts.signal } : {}) };
   // A bad header (a column twice, bytes that are not UTF-8) refuses the whole run, dry or not, before anything is sent.
@@ -229,7 +233,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
       return report;
     }
     report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
-    logger.info(`dry run: ${report.planned} request(s) planned, ${report.counts.failed} order line(s) refused; nothing was sent`);
+    logger.emit('info', 'fulfill.dry_run', { planned: report.planned, refused: report.counts.failed }, (f) => `dry run: ${f.planned} request(s) planned, ${f.refused} order line(s) refused; nothing was sent`);
     return report;
   }
 
@@ -262,8 +266,8 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     throw err;
   }
   report.journal = journal.path;
-  if (journal.size > 0) logger.info(`fulfill: resuming: ${journal.size} order line(s) known from the journal ${journal.path} are not sent again (--restart sends everything)`);
-  else if (opts.restart) logger.info(`fulfill: --restart: the journal ${journal.path} was reset`);
+  if (journal.size > 0) logger.emit('info', 'fulfill.resume', { known: journal.size, journal: journal.path }, (f) => `fulfill: resuming: ${f.known} order line(s) known from the journal ${f.journal} are not sent again (--restart sends everything)`);
+  else if (opts.restart) logger.emit('info', 'fulfill.restart', { journal: journal.path }, (f) => `fulfill: --restart: the journal ${f.journal} was reset`);
 
   try {
     await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
@@ -276,16 +280,16 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   if (report.fatal) {
     await writer.abort();
     report.exitCode = EXIT.failure;
-    logger.warn(`fulfill stopped: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped (not sent); the results in ${resultsDir} are left as they were. What was done is in the journal ${journal.path}: run the same orders again to resume`);
+    logger.emit('warn', 'fulfill.stopped', { ...report.counts, code: report.fatal.code, results: resultsDir, journal: journal.path }, (f) => `fulfill stopped: ${f.ok} ok, ${f.failed} failed, ${f.skipped} skipped (not sent); the results in ${f.results} are left as they were. What was done is in the journal ${f.journal}: run the same orders again to resume`);
     return report;
   }
   await writer.commit();
   report.files.forEach((f, i) => (f.results = writer.paths[i]));
   report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
-  const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats);
-  if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`, traffic);
-  else logger.info(summary, traffic);
+  const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats) ?? {};
+  const failedHint = report.counts.failed > 0 ? ' (--verbose lists the failed lines)' : '';
+  logger.emit(report.counts.failed > 0 ? 'warn' : 'info', 'fulfill.summary', { ...report.counts, results: resultsDir, ...traffic }, { msg: `${summary}${failedHint}`, append: traffic });
   return report;
 }
 
@@ -361,7 +365,7 @@ function dryRunPrinter(out: PipeSafeWriter, logger: Logger, bulk: boolean, style
   const refused = (o: Extract<PlanItem, { kind: 'outcome' }>['outcome']) => {
     if (o.outcome === 'failed') report.counts.failed++;
     else report.counts[o.outcome]++;
-    logger.warn(`order ${o.orderId} (${o.command || 'no command'}) would be ${o.outcome === 'failed' ? 'refused' : o.outcome}: ${o.detail ?? ''}`);
+    logger.emit('warn', 'order.refused', { orderId: o.orderId, command: o.command, outcome: o.outcome, detail: o.detail }, `order ${o.orderId} (${o.command || 'no command'}) would be ${o.outcome === 'failed' ? 'refused' : o.outcome}: ${o.detail ?? ''}`);
   };
   return new Writable({
     objectMode: true,

@@ -139,12 +139,12 @@ export async function run(io: RunIO): Promise<number> {
 }
 
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = false): number {
-  const write = (code: string, message: string, extra: Record<string, unknown> = {}) => {
-    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', code, msg: message, ...extra }) : message;
+  const write = (code: string, message: string, extra: Record<string, unknown> = {}, event = 'error') => {
+    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', event, code, msg: message, ...extra }) : message;
     stderr.write(escapeControls(redact(line), json ? 'json' : 'text') + '\n');
   };
   if (err instanceof ConfigProblems) {
-    for (const p of err.problems) write(p.code, formatProblem(p), { ...p });
+    for (const p of err.problems) write(p.code, formatProblem(p), { ...p }, 'config.problem');
     return EXIT.config;
   }
   if (isScimEtlError(err)) {

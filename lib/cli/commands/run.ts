@@ -45,7 +45,7 @@ export const runCommand: CommandModule<object, any> = {
           progress: { stream: ctx.stderr, enabled: ctx.progress },
         });
         if (result.failed > 0) {
-          ctx.logger.error(`export failed for ${result.failed} table(s); fulfill not started`);
+          ctx.logger.emit('error', 'run.export_failed', { failed: result.failed }, `export failed for ${result.failed} table(s); fulfill not started`);
           ctx.setExitCode(EXIT.failure);
           return;
         }

@@ -210,7 +210,7 @@ export function createResultsSink(writer: ResultsWriter, logger?: Logger): Writa
     objectMode: true,
     write(o: LineOutcome, _enc, done) {
       if (o.outcome === 'failed' && logger?.enabled('debug')) {
-        logger.debug(`order ${o.orderId} (${o.command}) failed`, { status: o.status, scimType: o.scimType, detail: o.detail });
+        logger.emit('debug', 'order.failed', { orderId: o.orderId, command: o.command, status: o.status, scimType: o.scimType, detail: o.detail }, (f) => ({ msg: `order ${f.orderId} (${f.command}) failed`, append: { status: f.status, scimType: f.scimType, detail: f.detail } }));
       }
       writer.write(o).then(() => done(), done);
     },

@@ -77,7 +77,7 @@ export interface ExportOptions {
   signal?: AbortSignal;
   logger?: Logger;
   /** Progress on this stream when enabled. */
-  progress?: { stream: NodeJS.WritableStream & { isTTY?: boolean }; enabled: boolean };
+  progress?: { stream: NodeJS.WritableStream & { isTTY?: boolean }; enabled: boolean; format?: 'text' | 'json' };
   /** Paging strategy for resource tables. Default: read from the server's ServiceProviderConfig (cursor when advertised, else index). */
   paging?: PagingMethod;
   now?: () => number;
@@ -282,7 +282,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const started = now();
     const retriesBefore = opts.client.stats.retries;
     const throttledBefore = { n: opts.client.stats.throttled, ms: opts.client.stats.throttledMs };
-    const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), label, now });
+    const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), format: opts.progress?.format, label, now });
     let counts = (): { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number } => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
     const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
     let projection: ProjectionMode | undefined;

@@ -30,6 +30,7 @@ import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } fr
 import { asFatal, type ExecContext } from './fulfill/execute.js';
 import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
+import { fulfillProgress, type FulfillProgressOptions } from './fulfill/progress.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './scim/requests.js';
 import { dialectOf } from './scim/dialects/index.js';
 import type { BatchItem, OrderLine, OrderRecord, PlanItem, ScimRequester } from './fulfill/types.js';
@@ -53,6 +54,8 @@ export interface FulfillOptions {
   stdout?: NodeJS.WritableStream;
   signal?: AbortSignal;
   cwd?: string;
+  /** Progress on a stream (lines with a result / lines in the order files, rate, ETA, failures). */
+  progress?: FulfillProgressOptions;
 }
 
 export interface FulfillReport {
@@ -269,12 +272,16 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   if (journal.size > 0) logger.emit('info', 'fulfill.resume', { known: journal.size, journal: journal.path }, (f) => `fulfill: resuming: ${f.known} order line(s) known from the journal ${f.journal} are not sent again (--restart sends everything)`);
   else if (opts.restart) logger.emit('info', 'fulfill.restart', { journal: journal.path }, (f) => `fulfill: --restart: the journal ${f.journal} was reset`);
 
+  const progress = await fulfillProgress(opts.progress, files.map((f) => f.path), writer, opts.signal);
   try {
     await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
   } catch (err) {
     await journal.close().catch(() => {});
     await writer.abort();
     throw err;
+  } finally {
+    // Ends the progress line before the summary is logged.
+    progress.finish();
   }
   report.counts = { ...writer.counts };
   if (report.fatal) {

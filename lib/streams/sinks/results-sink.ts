@@ -47,6 +47,8 @@ const FLUSH_BYTES = 64 * 1024;
 
 export class ResultsWriter {
   readonly counts: ResultCounts = { ok: 0, failed: 0, skipped: 0 };
+  /** Called after every row written (the progress display). */
+  onRow?: () => void;
   private readonly files: ResultFile[];
   private readonly buffer = new Map<number, LineOutcome>();
   private next = 0;
@@ -156,6 +158,7 @@ export class ResultsWriter {
     this.counts[o.outcome]++;
     const row = [o.orderId, o.command, o.id ?? '', o.status === undefined ? '' : String(o.status), o.outcome, o.scimType ?? '', redact(o.detail ?? ''), String(o.attempts)];
     this.append(f, stringify([row]));
+    this.onRow?.();
     if (f.bytes >= FLUSH_BYTES) await this.flush(f);
   }
 

@@ -31,6 +31,7 @@ import type { ScimClient } from './scim/client.js';
 import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
 import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
+import { columnTypes } from './scim/column-types.js';
 import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
 import { membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
@@ -388,7 +389,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
-      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
+      // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
+      const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
+      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });

@@ -67,6 +67,8 @@ export interface FulfillReport {
   /** Planned requests (dry run) . */
   planned: number;
   exitCode: number;
+  /** Where the previous run's results files were moved (`<results>/runs/<time>/`), when there were any. */
+  previous?: string[];
   /** The journal of this run (absent in a dry run). */
   journal?: string;
   /** The error that ended the run early, if any (then no results file was committed). */
@@ -292,6 +294,11 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   }
   await writer.commit();
   report.files.forEach((f, i) => (f.results = writer.paths[i]));
+  if (writer.archived.length > 0) {
+    report.previous = writer.archived;
+    const kept = dirname(writer.archived[0]!);
+    logger.emit('info', 'fulfill.history', { dir: kept, files: writer.archived.length }, `fulfill: the previous results were moved to ${kept}`);
+  }
   report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
   const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats) ?? {};

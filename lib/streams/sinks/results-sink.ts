@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../../ensure-dir.js';
 import { AtomicFileWriter } from './atomic-file.js';
 import { commitTogether } from './run-commit.js';
+import { archivePrevious } from './results-history.js';
 import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
@@ -47,6 +48,8 @@ const FLUSH_BYTES = 64 * 1024;
 
 export class ResultsWriter {
   readonly counts: ResultCounts = { ok: 0, failed: 0, skipped: 0 };
+  /** Where commit() moved the previous run's results files (results-history.ts). */
+  archived: string[] = [];
   /** Called after every row written (the progress display). */
   onRow?: () => void;
   private readonly files: ResultFile[];
@@ -141,6 +144,8 @@ export class ResultsWriter {
         await this.flush(f);
         await finish(f.writer!);
       }
+      // An earlier run's results are kept under runs/<time>/, never overwritten silently.
+      this.archived = await archivePrevious(this.dir, this.files.map((f) => f.writer!));
       await commitTogether(this.dir, this.files.map((f) => f.writer!));
     } catch (err) {
       throw outputError(this.dir, err);

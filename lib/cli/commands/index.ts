@@ -16,15 +16,26 @@ export interface LazyCommand {
 }
 
 export const lazyCommands: LazyCommand[] = [
-  { command: 'export <pipeline>', describe: 'Export entities to one CSV per table', load: () => import('./export.js').then((m) => m.exportCommand) },
-  { command: 'fulfill <pipeline>', describe: 'Apply order CSVs (create/update/delete users, memberships) and write results', load: () => import('./fulfill.js').then((m) => m.fulfillCommand) },
-  { command: 'run <pipeline>', describe: 'Run what the pipeline defines: export, then fulfill', load: () => import('./run.js').then((m) => m.runCommand) },
-  { command: 'validate <files..>', describe: 'Validate pipeline files: every problem as file:line:col CODE message', load: () => import('./validate.js').then((m) => m.validateCommand) },
-  { command: 'discover [pipeline]', describe: 'Read ServiceProviderConfig, ResourceTypes and Schemas; print capabilities and column paths', load: () => import('./discover.js').then((m) => m.discoverCommand) },
-  { command: 'check <pipeline>', describe: 'Compatibility check of the server: what works, what does not, which workaround the tool uses', load: () => import('./check.js').then((m) => m.checkCommand) },
-  { command: 'sandbox', describe: 'Start a local SCIM 2.0 server on 127.0.0.1 with sample or generated data', load: () => import('./sandbox.js').then((m) => m.sandboxCommand) },
-  { command: 'encrypt', describe: 'Encrypt a secret read from stdin for the encrypted settings file', load: () => import('./encrypt.js').then((m) => m.encryptCommand) },
+  { command: 'export <pipeline>', describe: 'Export entities to one CSV per table', load: () => loadModule('./export.js', 'exportCommand') },
+  { command: 'fulfill <pipeline>', describe: 'Apply order CSVs (create/update/delete users, memberships) and write results', load: () => loadModule('./fulfill.js', 'fulfillCommand') },
+  { command: 'run <pipeline>', describe: 'Run what the pipeline defines: export, then fulfill', load: () => loadModule('./run.js', 'runCommand') },
+  { command: 'validate <files..>', describe: 'Validate pipeline files: every problem as file:line:col CODE message', load: () => loadModule('./validate.js', 'validateCommand') },
+  { command: 'discover [pipeline]', describe: 'Read ServiceProviderConfig, ResourceTypes and Schemas; print capabilities and column paths', load: () => loadModule('./discover.js', 'discoverCommand') },
+  { command: 'check <pipeline>', describe: 'Compatibility check of the server: what works, what does not, which workaround the tool uses', load: () => loadModule('./check.js', 'checkCommand') },
+  { command: 'sandbox', describe: 'Start a local SCIM 2.0 server on 127.0.0.1 with sample or generated data', load: () => loadModule('./sandbox.js', 'sandboxCommand') },
+  { command: 'encrypt', describe: 'Encrypt a secret read from stdin for the encrypted settings file', load: () => loadModule('./encrypt.js', 'encryptCommand') },
 ];
+
+/**
+ * The module's command. Where this file itself runs as CommonJS (the test
+ * runner loads the sources through tsx's require hook) the module is
+ * required: an import() would load a second, ESM copy of every module, with
+ * its own error classes and its own registry of secrets to mask.
+ */
+async function loadModule(spec: string, name: string): Promise<CommandModule<any, any>> {
+  const mod = (typeof require === 'function' ? require(spec) : await import(spec)) as Record<string, CommandModule<any, any>>;
+  return mod[name]!;
+}
 
 /** A command whose module is imported when yargs builds it (async builders are yargs 17's own). */
 function lazy(c: LazyCommand): CommandModule<any, any> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { cli } from '../helpers/io.js';
+import { run } from '../../lib/cli/main.js';
 import { Logger } from '../../lib/log.js';
 import { sink } from '../helpers/io.js';
 
@@ -83,6 +84,21 @@ describe('structured log events (--log-format json)', function () {
     for (const k of ['ok', 'failed', 'skipped', 'requests', 'retries']) expect(summary![k], k).to.be.a('number');
     expect((summary!.ok as number) + (summary!.failed as number) + (summary!.skipped as number)).to.be.above(0);
     expect(summary!.level).to.equal((summary!.failed as number) > 0 ? 'warn' : 'info');
+  });
+
+  it('the sandbox command with --log-format json: its banner is one sandbox.ready event, then the stop', async () => {
+    const controller = new AbortController();
+    const err = sink();
+    err.on('data', (d: Buffer) => {
+      if (String(d).includes('sandbox.ready')) controller.abort();
+    });
+    const code = await run({ argv: ['sandbox', '--port', '0', '--log-format', 'json'], stdout: sink(), stderr: err, env: {}, cwd: ROOT, signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(code).to.equal(0);
+    const recs = parseLines(err.text());
+    expect(recs.map((x) => x.event)).to.deep.equal(['sandbox.ready', 'message']);
+    expect(recs[0]!.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(recs[0]!.users).to.be.a('number').and.above(0);
   });
 
   it('text output: an event prints its human line; a plain message keeps its key=value fields', () => {

@@ -4,7 +4,7 @@
  * numbers), so a log pipeline can filter on them without parsing `msg`.
  */
 import { expect } from 'chai';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
@@ -128,5 +128,20 @@ describe('structured log events (--log-format json)', function () {
     expect(recs[0]).to.include({ msg: 'hello', n: 5 });
     expect(recs[3]).to.include({ status: 200, ms: 4 });
     expect(recs[3]).not.to.have.property('msg');
+  });
+});
+
+describe('README log events table', () => {
+  it('documents every event the code emits, and no other', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+    const emitted = new Set<string>(['progress', 'signal', 'config.problem', 'error', 'warning', 'message']);
+    for (const f of files(join(ROOT, 'lib'))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/\.emit(?:<[^>]*>)?\(\s*(?:'(?:error|warn|info|debug)'|[^,]+?),\s*'([a-z_.]+)'/g)) emitted.add(m[1]!);
+    }
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Log events'), readme.indexOf('Errors are one line each'));
+    const documented = new Set([...section.matchAll(/^\| `([a-z_.]+)`(?:, `([a-z_.]+)`)? \|/gm)].flatMap((m) => [m[1]!, m[2]].filter((x): x is string => Boolean(x))));
+    expect([...emitted].sort()).to.deep.equal([...documented].sort());
   });
 });

@@ -69,6 +69,19 @@ describe('structured log events (--log-format json)', function () {
     expect(r.stderr).not.to.include(TOKEN);
   });
 
+  it('SCIM_ETL_LOG_FORMAT=json and SCIM_ETL_LOG_LEVEL=debug / error set the format and level of every line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scim-etl-log-'));
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, ['version: 1', 'connection:', '  identifier: L', '  server: ${SCIM_SERVER}', '  oAuthToken: ${SCIM_TOKEN}', 'export:', '  output: out', '  entities:', '    Users:', '      columns: [id]', ''].join('\n'));
+    const debug = await cli(['export', file, '--no-progress'], { env: { ...env, SCIM_ETL_LOG_FORMAT: 'json', SCIM_ETL_LOG_LEVEL: 'debug' }, cwd: dir });
+    expect(debug.code, debug.stderr).to.equal(0);
+    const events = parseLines(debug.stderr).map((x) => x.event);
+    expect(events).to.include('http.request').and.include('export.table');
+    const quiet = await cli(['export', file, '--no-progress'], { env: { ...env, SCIM_ETL_LOG_LEVEL: 'error' }, cwd: dir });
+    expect(quiet.code, quiet.stderr).to.equal(0);
+    expect(quiet.stderr).to.equal('');
+  });
+
   it('a fulfill: start and summary lines carry the counts as numbers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scim-etl-log-'));
     cpSync(join(ROOT, 'samples/orders'), join(dir, 'orders'), { recursive: true });

@@ -28,6 +28,10 @@ describe('typed NDJSON', () => {
       expect(typedCell('-1.5e3', 'number')).to.equal(-1500);
       expect(typedCell('0701991', 'number')).to.equal('0701991');
       expect(typedCell('12345678901234567890', 'number')).to.equal('12345678901234567890');
+      expect(typedCell('0.12345678901234567', 'number')).to.equal('0.12345678901234567');
+      expect(typedCell('123456789012345', 'number')).to.equal(123456789012345);
+      expect(typedCell('1200000000000000000000', 'number')).to.equal(1.2e21);
+      expect(typedCell('1e400', 'number')).to.equal('1e400');
       expect(typedCell('1,5', 'number')).to.equal('1,5');
       expect(typedCell('true', 'string')).to.equal('true');
       expect(typedCell('42', undefined)).to.equal('42');

@@ -27,10 +27,16 @@ export function typedCell(text: string, type: CellType | undefined): unknown {
   }
   if (type === 'number' && JSON_NUMBER.test(text)) {
     const n = Number(text);
-    // Integers that a double cannot hold exactly stay text.
-    if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n) || /[.eE]/.test(text))) return n;
+    // A double holds 15 significant decimal digits exactly: more would change the value; it stays text.
+    if (Number.isFinite(n) && significantDigits(text) <= 15) return n;
   }
   return text;
+}
+
+/** Significant digits of a JSON number's text: `-12.500e3` → 3 (`125`). */
+function significantDigits(text: string): number {
+  const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
 }
 
 export function ndjsonLine(row: Readonly<Record<string, string | undefined>>, o: NdjsonRowOptions): string {

@@ -29,7 +29,9 @@ export const checkCommand: CommandModule<object, any> = {
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file (its connection is used)' })
       .option('write', { type: 'boolean', describe: 'Also create, patch and delete one throw-away user and group' })
       .option('cache', { type: 'boolean', default: true, describe: 'Write the verdicts to <output>/<identifier>.server.json (--no-cache: do not)' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Table or JSON' }),
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Table or JSON' })
+      .example('$0 check pipelines/export-users-groups.yaml', 'Read-only probes; verdicts cached for export and fulfill')
+      .example('$0 check p.yaml --write --format json', 'Also probe writes with a throw-away user and group'),
   handler: async (args) => {
     const argv = args as unknown as CheckArgs;
     const { ctx } = argv;

@@ -109,6 +109,7 @@ function buildConnection(c: RawObject, ctx: BuildContext): ConnectionConfig {
     secrets,
   };
   // Left out when not set: the client holds their defaults (the spec table repeats them, a test keeps both equal).
+  if (c.pageSize !== undefined) conn.setInPipeline = ['pageSize'];
   if (c.requestDeadline !== undefined) conn.requestDeadlineMs = c.requestDeadline as number;
   if (c.maxReplyBytes !== undefined) conn.maxReplyBytes = c.maxReplyBytes as number;
   if (retry.maxElapsed !== undefined) conn.retry.maxElapsedMs = retry.maxElapsed as number;
@@ -470,6 +471,9 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
   };
   // Absent = the default (false), so the model of a pipeline without it stays as it was.
   if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
+  if (f.ifMatch === true) config.ifMatch = true;
+  const set = (['serviceSupportBulk', 'bulkMaxOperation'] as const).filter((k) => f[k] !== undefined || conn[k] !== undefined);
+  if (set.length > 0) config.setInPipeline = set;
   if (f.maxDeletes !== undefined) config.maxDeletes = f.maxDeletes as Threshold;
   if (f.maxChanges !== undefined) config.maxChanges = f.maxChanges as Threshold;
   return config;

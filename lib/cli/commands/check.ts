@@ -3,7 +3,7 @@ import { EXIT } from '../../errors.js';
 import { loadPipeline } from '../../config/load.js';
 import { runCheck } from '../../discovery/check.js';
 import { formatCheck } from '../../discovery/format-check.js';
-import { toCache, verdictCachePath, writeVerdictCache } from '../../discovery/verdict-cache.js';
+import { toCache, verdictCacheFor, writeVerdictCache } from '../../discovery/verdict-cache.js';
 import type { CommandContext } from '../context.js';
 import { withConnection } from '../connect.js';
 import { connectionOptions, type ConnectionArgs } from '../connection-options.js';
@@ -41,9 +41,9 @@ export const checkCommand: CommandModule<object, any> = {
       return { report, spc: await client.serviceProviderConfig?.(ctx.signal).catch(() => undefined) };
     });
     ctx.stdout.write(argv.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatCheck(report));
-    // Beside the export's files, as the cookie is: the verdicts belong to this connection's output.
-    if (loaded.export && argv.cache !== false) {
-      const file = verdictCachePath(loaded.export.output, loaded.connection.identifier);
+    // Beside the export's files, as the cookie is (else beside the fulfill results): the verdicts belong to this connection's output.
+    const file = verdictCacheFor(loaded);
+    if (file && argv.cache !== false) {
       await writeVerdictCache(file, toCache(report, spc));
       ctx.logger.info(`check: verdicts cached in ${file}`);
     }

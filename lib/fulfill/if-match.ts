@@ -5,6 +5,7 @@
  * more; a second 412 fails the line with scimType `preconditionFailed`
  * rather than overwriting a change nobody has seen.
  */
+import { ScimEtlError } from '../errors.js';
 import { getAttr } from '../scim/filter.js';
 import { isScimHttpError } from '../scim/errors.js';
 import type { ScimRequest, ScimResponse } from '../scim/client.js';
@@ -25,10 +26,10 @@ export function versionOf(res: Res): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
-/** A second 412: the line's failure, with the reason code users filter on. */
-export class PreconditionFailed extends Error {
+/** A second 412: the line's failure (not the run's), with the reason code users filter on. */
+export class PreconditionFailed extends ScimEtlError {
   constructor(readonly status: number, readonly attempts: number, readonly detail: string) {
-    super(detail);
+    super('ERR_FULFILL_PRECONDITION', detail, { status, attempts });
   }
 }
 

@@ -47,6 +47,7 @@ import { membershipChanges, type MembershipScratch } from './incremental/members
 import { tmpdir } from 'node:os';
 import { exportPageSize } from './scim/server-defaults.js';
 import { cachedDecisionsFor, projectionStart } from './discovery/cached-run.js';
+import { resolveAutoColumns } from './discovery/auto-columns.js';
 import type { CachedDecisions } from './discovery/verdict-cache.js';
 
 /** Read besides the columns where a watermark is kept. */
@@ -169,6 +170,8 @@ export function tableFileName(identifier: string, table: string, format: TableFo
 }
 
 export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<ExportResult> {
+  // `columns: auto` entities get their columns from the server's /Schemas before anything is planned.
+  pipe = await resolveAutoColumns(pipe, opts.client, opts.logger ?? silentLogger, opts.signal);
   const exp = pipe.export;
   if (!exp) throw new ScimEtlError('ERR_CONFIG_NO_EXPORT', `${pipe.file}: the pipeline has no export section`, { file: pipe.file }, { category: 'config' });
   const logger = opts.logger ?? silentLogger;

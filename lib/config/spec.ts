@@ -132,7 +132,7 @@ const entitySpec: ObjectSpec = {
     filter: str('SCIM filter (RFC 7644 §3.4.2.2), e.g. active eq "true"'),
     columns: {
       type: 'stringList',
-      description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value',
+      description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value; or auto: every readable attribute in the server\'s /Schemas, in schema order',
     },
     incremental: bool('Incremental export with a meta.lastModified watermark kept in the cookie (any resource type whose server filters on meta.lastModified).', false),
     detectDeletes: bool('Incremental runs also list ids only and write a delete row for each resource gone since the last run (needs incremental: true and an id column).', false),

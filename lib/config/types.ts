@@ -59,8 +59,10 @@ export interface EntityExport {
   name: string;
   filter?: string;
   filterAst?: FilterNode;
-  /** Columns in output order (validation requires at least one). */
+  /** Columns in output order (validation requires at least one, unless columnsAuto). */
   columns: ColumnPath[];
+  /** `columns: auto`: empty `columns` until the export fills them from the server's /Schemas. */
+  columnsAuto?: boolean;
   incremental: boolean;
   /** Incremental runs diff the ids with the last run's and write `delete` rows. */
   detectDeletes?: boolean;

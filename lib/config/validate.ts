@@ -390,7 +390,11 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
   }
   const columns: ColumnPath[] = [];
   const seen = new Map<string, string>();
-  if (!draft.columns) {
+  // `columns: auto`: every readable attribute the server's /Schemas lists, resolved when the export starts.
+  const auto = draft.columns?.items.length === 1 && draft.columns.items[0]!.text.trim().toLowerCase() === 'auto';
+  if (auto) {
+    // Nothing to parse here.
+  } else if (!draft.columns) {
     ctx.problems.atKey(
       draft.nameLoc ?? ctx.locs.get(draft.from.split('.')),
       'ERR_CONFIG_MISSING_KEY',
@@ -415,7 +419,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
       }
     }
   }
-  if (draft.detectDeletes && draft.columns && !columns.some((c) => c.text.toLowerCase() === 'id')) {
+  if (draft.detectDeletes && draft.columns && !auto && !columns.some((c) => c.text.toLowerCase() === 'id')) {
     ctx.problems.atKey(draft.detectDeletesLoc ?? draft.nameLoc, 'ERR_CONFIG_DETECT_DELETES', `export.entities.${draft.name}: detectDeletes writes the deleted resource's id: add id to the columns`);
   }
   if (ctx.problems.length > before) return undefined;
@@ -427,6 +431,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
     members: draft.members,
     privilegedData: draft.privilegedData,
   };
+  if (auto) entity.columnsAuto = true;
   if (draft.countMismatch) entity.countMismatch = draft.countMismatch;
   if (draft.filter && filterAst) {
     entity.filter = draft.filter.text;

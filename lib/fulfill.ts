@@ -166,7 +166,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   } catch (err) {
     throw asFatal(err, opts.signal);
   }
-  const cached = dryRun ? {} : await cachedDecisionsFor(pipe, opts.client as Partial<ScimClient>, caps.spc, logger, ["bulkPatchEffective", "etagWorks"], opts.signal);
+  const cached = dryRun ? {} : await cachedDecisionsFor(pipe, opts.client as Partial<ScimClient>, caps.spc, logger, ["bulkPatchEffective", "etagWorks", "dottedPatchEffective"], opts.signal);
   const server = fulfillServerSettings(cfg, caps, cached, logger);
   const { bulk: bulkOn, maxOperations, maxPayloadSize } = server;
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
@@ -243,6 +243,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     capabilities: { patch: caps.patch, etag: caps.etag },
     ...(server.ifMatch ? { ifMatch: true } : {}),
     ...(server.singlePatch ? { bulkPatchIgnored: true } : {}),
+    ...(server.complexPatch ? { complexPatch: true } : {}),
     onConflict: cfg.onConflict,
     style,
     inserts: new RunInserts(),

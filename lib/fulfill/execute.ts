@@ -79,6 +79,8 @@ export interface ExecContext {
   ifMatch?: boolean;
   /** A fresh verdict cache says the server ignores PATCH inside /Bulk: send PATCH singly from the start. */
   bulkPatchIgnored?: boolean;
+  /** A fresh verdict cache says dotted PATCH paths (name.givenName) are ignored: send complex values from the start. */
+  complexPatch?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -255,7 +257,8 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const isMultiValued = (p: unknown) => cells.find((c) => c.path === p)?.multiValued ?? false;
   const path = resourcePath(entity, id);
   if (ctx.capabilities.patch) {
-    const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: patchBody(patchOperations(cells, { isMultiValued })), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
+    const ops = ctx.complexPatch ? complexFirst(cells, isMultiValued) : patchOperations(cells, { isMultiValued });
+    const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
     const no = disproves(res.status, res.body);
     if (no) return notAppliedOutcome(line, id, res.status, res.attempts, no);
     const wrong = contradicted(res.body, cells);
@@ -273,6 +276,12 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const wrong = contradicted(res.body, cells);
   if (wrong.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PUT reply shows ${describeCells(res.body, wrong)}`);
   return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts });
+}
+
+/** Sub-attributes as complex values (`path: name`, `value: {givenName}`); what has no such form (filters, clears) as usual. */
+function complexFirst(cells: TypedCell[], isMultiValued: (p: unknown) => boolean) {
+  const { ops, unexpressible } = complexPatchOperations(cells, { isMultiValued });
+  return [...ops, ...patchOperations(unexpressible, { isMultiValued })];
 }
 
 /**

@@ -16,6 +16,8 @@ export interface FulfillServerSettings {
   ifMatch: boolean;
   /** The cache says the server ignores PATCH inside /Bulk: PATCH goes singly from the first batch. */
   singlePatch: boolean;
+  /** The cache says dotted PATCH paths are ignored: updates send complex values from the first request. */
+  complexPatch: boolean;
 }
 
 /**
@@ -54,5 +56,7 @@ export function fulfillServerSettings(
   if (ifMatch.value && bulk.value) logger.warn('fulfill.ifMatch applies to single requests: operations inside /Bulk are sent without a version');
   const singlePatch = bulk.value && cached.bulkPatchEffective === false;
   if (singlePatch) logger.debug(`fulfill setting: PATCH sent as single requests, not in /Bulk (cached verdict from ${cached.cacheFile}: bulk.patch fails)`);
-  return { bulk: bulk.value, maxOperations: ops.value, maxPayloadSize: payload.value, ifMatch: ifMatch.value, singlePatch };
+  const complexPatch = cached.dottedPatchEffective === false;
+  if (complexPatch) logger.debug(`fulfill setting: updates send sub-attributes as complex values (path name, value {givenName}) (cached verdict from ${cached.cacheFile}: patch.dotted fails)`);
+  return { bulk: bulk.value, maxOperations: ops.value, maxPayloadSize: payload.value, ifMatch: ifMatch.value, singlePatch, complexPatch };
 }

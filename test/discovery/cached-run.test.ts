@@ -87,6 +87,30 @@ describe('export and fulfill read the verdict cache', () => {
     expect(sb!.requests.filter((q) => q.path === '/v2/Bulk').length).to.be.greaterThan(0);
   });
 
+  it('fulfill sends sub-attributes as complex values from the first PATCH when the cache says dotted paths are ignored', async () => {
+    await start({ quirks: ['ignoreDottedReplace'] });
+    const file = pipeline();
+    writeFileSync(join(dir, 'orders/C_Users.csv'), 'command,id,name:givenName\n' + USERS.map((u) => `update,${u.id},New${u.id}\n`).join(''));
+    // Single requests: the pipeline without Bulk.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  serviceSupportBulk: true\n', ''));
+    const runOnce = async () => {
+      const before = sb!.requests.length;
+      const r = await cli(['fulfill', file, '--verbose'], env());
+      expect(r.code, r.stderr).to.equal(0);
+      return { r, patches: sb!.requests.slice(before).filter((q) => q.method === 'PATCH').length };
+    };
+    // Without a cache: each update is sent dotted, seen ignored in the reply, sent again as a complex value.
+    expect((await runOnce()).patches).to.equal(2 * USERS.length);
+    expect((await cli(['check', file, '--write'], env())).code).to.equal(0);
+    rmSync(join(dir, 'results'), { recursive: true, force: true });
+    writeFileSync(join(dir, 'orders/C_Users.csv'), 'command,id,name:givenName\n' + USERS.map((u) => `update,${u.id},Again${u.id}\n`).join(''));
+    const { r, patches } = await runOnce();
+    expect(patches).to.equal(USERS.length);
+    expect(r.stderr).to.include(`cached verdict from ${cacheFile()}`);
+    expect(r.stderr).to.match(/patch\.dotted fails/);
+    for (const u of USERS) expect(sb!.store.get('Users', u.id)!.name).to.deep.equal({ givenName: `Again${u.id}`, familyName: u.name.familyName });
+  });
+
   it('export starts the projection at excludedAttributes when the cache says extension values are dropped', async () => {
     await start({ quirks: ['dropExtensionAttributes'] });
     const file = pipeline();

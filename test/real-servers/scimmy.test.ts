@@ -49,7 +49,7 @@ describe('real server: SCIMMY (scimmy + scimmy-routers)', () => {
     let dir: string;
     before(async () => {
       server = await startScimmy();
-      seeded = await seed(api(server), { users: 30, enterprise: true });
+      seeded = await seed(api(server), { users: 12, enterprise: true });
       dir = mkdtempSync(join(tmpdir(), 'scim-etl-scimmy-'));
     });
     after(async () => {

@@ -45,6 +45,9 @@ import { appendDeletes } from './incremental/deletes.js';
 import { IdSorter } from './incremental/id-set.js';
 import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
 import { tmpdir } from 'node:os';
+import { RunResume, type TableCheckpoint } from './resume/run-resume.js';
+import { headerBytes, resumeKey } from './resume/resume-key.js';
+import { fingerprint } from './resume/checkpoint.js';
 
 /** Read besides the columns where a watermark is kept. */
 const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
@@ -74,6 +77,8 @@ export interface ExportOptions {
   format?: TableFormat;
   /** `--full`: ignore the incremental cookie (complete runs) and reset it. */
   full?: boolean;
+  /** `--resume`: go on from the checkpoint of an interrupted run (lib/resume/). */
+  resume?: boolean;
   signal?: AbortSignal;
   logger?: Logger;
   /** Progress on this stream when enabled. */
@@ -175,10 +180,13 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const conn = pipe.connection;
   const outDir = resolve(opts.output ?? exp.output);
   let commit: RunCommit | undefined;
+  let resume: RunResume | undefined;
+  if (opts.resume && opts.stdout) throw new ScimEtlError('ERR_OPTION_RESUME', '--resume goes on with the temp files of an interrupted export to files; it cannot be used with --stdout', {});
   if (!opts.stdout) {
     await ensureDir(outDir, opts.signal);
     commit = runCommit(outDir, { prefix: `${conn.identifier}_` });
-    const stale = await commit.sweepStale().catch((err: Error) => {
+    resume = await RunResume.open({ dir: outDir, identifier: conn.identifier, hash: resumeKey(pipe, tables, format, outDir), resume: Boolean(opts.resume), logger });
+    const stale = await commit.sweepStale(resume.keep()).catch((err: Error) => {
       logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
       return [] as string[];
     });
@@ -204,7 +212,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     }
     return await exportTables();
   } catch (err) {
-    await commit?.abort();
+    const keep = resume?.keeps(err, signal) ?? false;
+    await commit?.abort({ keep });
+    await resume?.stopped(keep);
     await inc?.abort();
     // Stopped before the first table (reading the paging settings): say why.
     if (deadline.expired() && !(isScimEtlError(err) && err.code === 'ERR_EXPORT_DEADLINE')) {
@@ -231,6 +241,12 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       // One commit per run: after a failed table nothing will be committed, so stop.
       if (results.some((r) => !r.ok)) break;
       const label = tableFileName(conn.identifier, plan.name, format);
+      // Tables of incremental entities start over in a resumed run (their change state is not checkpointed).
+      const kept = commit && resume?.finished(plan.name, !plan.entity.incremental);
+      if (kept) {
+        results.push({ ...(await resume!.adopt(plan.name, label, commit!, kept)), table: plan.name, ok: true } as TableResult);
+        continue;
+      }
       const result = await exportTable(plan, label, { paging, pageSize, schemas });
       results.push(result);
       if (result.error) {
@@ -242,11 +258,14 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
     const stopped = signal.aborted;
     if (stopped || failed > 0) {
-      await commit?.abort();
+      const keep = resume?.keeps(results.find((r) => r.error)?.error, signal) ?? false;
+      await commit?.abort({ keep });
+      await resume?.stopped(keep);
       await inc?.abort();
     } else if (commit) {
       await inc?.stage();
       await commit.commit();
+      await resume?.committed();
       // The cookie right after the CSVs (SPEC §5): a crash between the two renames re-exports the changes (at-least-once).
       await inc?.commit();
       for (const r of results) {
@@ -287,7 +306,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const dropped: LocalFilterStats = { dropped: 0 };
     const deletes = { deleted: 0 };
     let error: ScimEtlError | undefined;
-    const writer = commit?.open(label);
+    const from = plan.kind === 'resources' ? resume?.partial(plan.name, !plan.entity.incremental) : undefined;
+    const writer = commit?.open(label, from ? { resume: { tempPath: join(outDir, from.temp), bytes: from.bytes } } : undefined);
+    let checkpoint: TableCheckpoint | undefined;
     let mode: TableMode | undefined;
     let columns = plan.columns;
     try {
@@ -319,6 +340,16 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           logger,
         });
         if (shape.mode !== 'attributes') projection = shape.mode;
+        if (resume && writer && !plan.entity.incremental) {
+          const asked = { attributes: shape.attributes, excludedAttributes: shape.excludedAttributes, filter: shape.filter, localFilter: shape.localFilter ? formatFilter(shape.localFilter) : undefined, paging: run.paging, pageSize: run.pageSize };
+          const local = shape.localFilter;
+          checkpoint = resume.track(plan.name, writer, {
+            format,
+            headerBytes: await headerBytes(columns, format, exp!.escapeFormulas),
+            shape: fingerprint(asked),
+            ...(local ? { countRows: (passed) => passed.filter((r) => matchesFilter(r as never, local)).length } : {}),
+          }, from);
+        }
         const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
         stages.push(
           scimListSource(opts.client, {
@@ -334,6 +365,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             stats,
             onPage: (s) => progress.update(s.resources - dropped.dropped, s.total),
             ...checks,
+            ...(checkpoint ? { checkpoint: checkpoint.hooks() } : {}),
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
@@ -365,7 +397,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           };
           stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}), ...(scratch ? { gone: scratch.gone } : {}) }) as never);
         }
-        counts = () => ({ rows: stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+        // A resumed table's rows include the interrupted run's (its local filter drops are not in `dropped`).
+        counts = () => ({ rows: checkpoint ? checkpoint.rowCount : stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
         stages.push(
@@ -387,6 +420,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
       stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
+      if (checkpoint) stages.push(checkpoint.meter);
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });
@@ -400,8 +434,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       } else {
         error = asExportError(err, plan, signal, deadline);
       }
-      // pipeline() settles before the writer's async clean-up; wait for the temp file to go.
-      if (writer) await writer.discard();
+      await resume?.tableFailed(plan.name);
+      // pipeline() settles before the writer's async clean-up; wait for the temp file to go (or stay, for --resume).
+      if (writer) await (checkpoint && resume!.keeps(error, signal) ? writer.keep() : writer.discard());
     }
     progress.finish();
     const c = counts();
@@ -423,6 +458,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
     if (deletes.deleted > 0) result.deleted = deletes.deleted;
     if (error) result.error = error;
+    // Recorded as done: a later --resume keeps it (tables of incremental entities start over).
+    else if (writer && resume && !plan.entity.incremental) await resume.tableDone(plan.name, writer, result.rows, { ...result });
     return result;
   }
 }

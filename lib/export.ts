@@ -42,7 +42,8 @@ import { parseColumnPath } from './scim/path.js';
 import { openIncremental, type IncrementalRun, type TableMode } from './incremental/state.js';
 import { COMMAND_COLUMN, trackChanges } from './incremental/changes.js';
 import { appendDeletes } from './incremental/deletes.js';
-import { IdSorter } from './incremental/id-set.js';
+import { countCommands, type CommandCounts } from './incremental/command-counts.js';
+import { IdSorter, sweepStaleIdDirs } from './incremental/id-set.js';
 import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
 import { tmpdir } from 'node:os';
 import { RunResume, type TableCheckpoint } from './resume/run-resume.js';
@@ -116,6 +117,8 @@ export interface TableResult {
   incremental?: 'changes' | 'complete';
   /** detectDeletes: `delete` rows written (counted in rows). */
   deleted?: number;
+  /** Incremental tables with a `command` column: rows per command (insert/update/delete; replace/delete for members). */
+  commands?: CommandCounts;
   /** How the resources were asked for, when the probe had to step away from `attributes=`. */
   projection?: ProjectionMode;
   error?: ScimEtlError;
@@ -202,6 +205,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (incrementalEntities.size > 0 && opts.stdout) {
       logger.info(`${[...incrementalEntities].join(', ')}: complete export to stdout; the incremental cookie is neither read nor written`);
     } else if (incrementalEntities.size > 0) {
+      // Spill directories of id sets that killed runs could not remove.
+      const staleIds = await sweepStaleIdDirs(tmpdir());
+      if (staleIds.length > 0) logger.info(`removed ${staleIds.length} id set spill directory(ies) an interrupted earlier run left in ${tmpdir()}`, { dirs: staleIds });
       inc = await openIncremental({
         file: exp.syncCookiesFile ?? join(outDir, `${conn.identifier}.cookie.json`),
         full: Boolean(opts.full),
@@ -309,6 +315,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const from = plan.kind === 'resources' ? resume?.partial(plan.name, !plan.entity.incremental) : undefined;
     const writer = commit?.open(label, from ? { resume: { tempPath: join(outDir, from.temp), bytes: from.bytes } } : undefined);
     let checkpoint: TableCheckpoint | undefined;
+    let commands: CommandCounts | undefined;
     let mode: TableMode | undefined;
     let columns = plan.columns;
     try {
@@ -419,6 +426,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
+      if (columns[0] === COMMAND_COLUMN) {
+        commands = plan.kind === 'links' ? { replace: 0, delete: 0 } : { insert: 0, update: 0, delete: 0 };
+        stages.push(countCommands(commands));
+      }
       stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
       if (checkpoint) stages.push(checkpoint.meter);
       if (opts.stdout) {
@@ -457,6 +468,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (projection) result.projection = projection;
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
     if (deletes.deleted > 0) result.deleted = deletes.deleted;
+    if (commands) {
+      result.commands = commands;
+      // What was written: a members table's replace rows for emptied groups and delete rows are not member links.
+      if (!error) result.rows = Object.values(commands).reduce((a, b) => a + (b ?? 0), 0);
+    }
     if (error) result.error = error;
     // Recorded as done: a later --resume keeps it (tables of incremental entities start over).
     else if (writer && resume && !plan.entity.incremental) await resume.tableDone(plan.name, writer, result.rows, { ...result });
@@ -477,6 +493,7 @@ function summaryFields(label: string, r: TableResult): Record<string, unknown> {
     seconds: r.seconds,
     ...(r.filteredLocally !== undefined ? { filteredLocally: r.filteredLocally } : {}),
     ...(r.projection ? { projection: r.projection } : {}),
+    ...(r.commands ?? {}),
   };
 }
 

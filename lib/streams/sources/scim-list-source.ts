@@ -199,7 +199,8 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   /** Items of this keyset pass so far: a keyset page's totalResults counts only what is left after them. */
   let keysetItems = 0;
   let rereadDone = false;
-  const hooks = o.pager ? undefined : opts.checkpoint;
+  // A caller's own pager has a position only it knows.
+  const hooks = opts.pager ? undefined : opts.checkpoint;
   if (hooks?.from) {
     // A resumed export: the state after the checkpointed page, then the pager from where it stood.
     const p = hooks.from.position;

@@ -43,10 +43,18 @@ export class RecordMeter extends Transform {
     this.skip = opts.skip ?? 0;
   }
 
-  /** Calls `reached(bytes)` once `records` records have ended (at once when they have). */
+  /**
+   * Calls `reached(bytes)` when exactly `records` records have ended (at once
+   * when they just have). A target already passed is never reached: the byte
+   * offset of that record end is gone, and a wrong offset would be a wrong
+   * checkpoint (rows and resources did not pair up as the caller counted).
+   */
   when(records: number, reached: (bytes: number) => void): void {
-    if (this.records >= records && this.targets.length === 0) reached(this.lastEnd);
-    else this.targets.push({ records, reached });
+    if (this.targets.length === 0 && this.records >= records) {
+      if (this.records === records) reached(this.lastEnd);
+      return;
+    }
+    this.targets.push({ records, reached });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
@@ -84,7 +92,10 @@ export class RecordMeter extends Transform {
       if (nl < 0) return;
       this.records++;
       this.lastEnd = this.offset + nl + 1;
-      while (this.targets.length > 0 && this.targets[0]!.records <= this.records) this.targets.shift()!.reached(this.lastEnd);
+      while (this.targets.length > 0 && this.targets[0]!.records <= this.records) {
+        const t = this.targets.shift()!;
+        if (t.records === this.records) t.reached(this.lastEnd);
+      }
       i = nl + 1;
     }
   }

@@ -1,7 +1,7 @@
 // The measured process of bench/id-diff.ts: plain node on the built lib (dist/), as an installed scim-etl runs.
-// argv: <ids> <dir>. Writes the previous set (sorted), then runs deletion detection over the current listing.
+// argv: <ids> <dir>. <dir>/previous.ids is the previous run's set (written by the parent, not measured);
+// this runs deletion detection over the current listing, as an incremental export's Users table does.
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { appendDeletes } from '../dist/lib/incremental/deletes.js';
 import { IdSorter } from '../dist/lib/incremental/id-set.js';
@@ -9,13 +9,6 @@ import { idOf, isGone } from './id-diff-ids.mjs';
 
 const count = Number(process.argv[2]);
 const dir = process.argv[3];
-
-const prevSorter = new IdSorter(dir);
-for (let n = 0; n < count; n++) await prevSorter.add(idOf(n));
-const prev = createWriteStream(join(dir, 'previous.ids'));
-for await (const id of prevSorter.sorted()) if (!prev.write(id + '\n')) await once(prev, 'drain');
-prev.end();
-await once(prev, 'finish');
 
 async function* listIds() {
   for (let n = 0; n < count + count / 100; n++) if (!isGone(n)) yield idOf(n);

@@ -12,7 +12,8 @@
  * bench/run.ts calls benchIdDiff().
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +21,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measure, RSS_METHOD } from './measure.js';
 // @ts-expect-error plain JS shared with the child (id-diff-child.mjs)
-import { isGone } from './id-diff-ids.mjs';
+import { idOf, isGone } from './id-diff-ids.mjs';
+
+/** The previous run's id set, sorted by UTF-16 code units as the export writes it; made here, outside the measured process. */
+async function writePrevious(file: string, count: number): Promise<void> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) ids.push((idOf as (n: number) => string)(n));
+  ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const out = createWriteStream(file);
+  for (const id of ids) if (!out.write(id + '\n')) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const ID_DIFF_RSS_TARGET_MIB = 120;
@@ -42,6 +54,7 @@ export async function benchIdDiff(opts: { ids?: number } = {}): Promise<IdDiffRe
   try {
     const out = join(dir, 'out.json');
     if (!existsSync(join(ROOT, 'dist/lib/incremental/deletes.js')) && spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
+    await writePrevious(join(dir, 'previous.ids'), ids);
     const run = await measure({ argv: [process.execPath, join(ROOT, 'bench/id-diff-child.mjs'), String(ids), dir], cwd: ROOT, stdoutFile: out, timeoutMs: 600_000 });
     let expectedDeleted = 0;
     for (let n = 0; n < ids; n++) if ((isGone as (n: number) => boolean)(n)) expectedDeleted++;

@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { insertOrders, USER_COLUMNS } from './data.js';
 import { measure, RSS_METHOD, type Command, type Run } from './measure.js';
+import { benchIdDiff } from './id-diff.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: opts } = parseArgs({
@@ -400,6 +401,8 @@ async function main(): Promise<void> {
       5,
     );
 
+    // Deletion detection at 1M ids (bench/id-diff.ts, owned by the incremental work): one line in the notes.
+    notes.push((await benchIdDiff({ ids: QUICK ? 200_000 : 1_000_000 })).summary);
     const report = write({ loadStart, loadEnd: loadavg(), seconds: (Date.now() - t0) / 1000, jq, curl });
     console.log(report);
   } finally {

@@ -43,13 +43,17 @@ import { parseColumnPath } from './scim/path.js';
 import { openIncremental, type IncrementalRun, type TableMode } from './incremental/state.js';
 import { COMMAND_COLUMN, trackChanges } from './incremental/changes.js';
 import { appendDeletes } from './incremental/deletes.js';
-import { IdSorter } from './incremental/id-set.js';
+import { countCommands, type CommandCounts } from './incremental/command-counts.js';
+import { IdSorter, sweepStaleIdDirs } from './incremental/id-set.js';
 import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
 import { tmpdir } from 'node:os';
 import { exportPageSize } from './scim/server-defaults.js';
 import { cachedDecisionsFor, projectionStart } from './discovery/cached-run.js';
 import { resolveAutoColumns } from './discovery/auto-columns.js';
 import type { CachedDecisions } from './discovery/verdict-cache.js';
+import { RunResume, type TableCheckpoint } from './resume/run-resume.js';
+import { headerBytes, resumeKey } from './resume/resume-key.js';
+import { fingerprint } from './resume/checkpoint.js';
 
 /** Read besides the columns where a watermark is kept. */
 const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
@@ -79,6 +83,8 @@ export interface ExportOptions {
   format?: TableFormat;
   /** `--full`: ignore the incremental cookie (complete runs) and reset it. */
   full?: boolean;
+  /** `--resume`: go on from the checkpoint of an interrupted run (lib/resume/). */
+  resume?: boolean;
   signal?: AbortSignal;
   logger?: Logger;
   /** Progress on this stream when enabled. */
@@ -116,6 +122,8 @@ export interface TableResult {
   incremental?: 'changes' | 'complete';
   /** detectDeletes: `delete` rows written (counted in rows). */
   deleted?: number;
+  /** Incremental tables with a `command` column: rows per command (insert/update/delete; replace/delete for members). */
+  commands?: CommandCounts;
   /** How the resources were asked for, when the probe had to step away from `attributes=`. */
   projection?: ProjectionMode;
   error?: ScimEtlError;
@@ -182,10 +190,13 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   const conn = pipe.connection;
   const outDir = resolve(opts.output ?? exp.output);
   let commit: RunCommit | undefined;
+  let resume: RunResume | undefined;
+  if (opts.resume && opts.stdout) throw new ScimEtlError('ERR_OPTION_RESUME', '--resume goes on with the temp files of an interrupted export to files; it cannot be used with --stdout', {});
   if (!opts.stdout) {
     await ensureDir(outDir, opts.signal);
     commit = runCommit(outDir, { prefix: `${conn.identifier}_` });
-    const stale = await commit.sweepStale().catch((err: Error) => {
+    resume = await RunResume.open({ dir: outDir, identifier: conn.identifier, hash: resumeKey(pipe, tables, format, outDir), resume: Boolean(opts.resume), logger });
+    const stale = await commit.sweepStale(resume.keep()).catch((err: Error) => {
       logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
       return [] as string[];
     });
@@ -201,6 +212,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (incrementalEntities.size > 0 && opts.stdout) {
       logger.info(`${[...incrementalEntities].join(', ')}: complete export to stdout; the incremental cookie is neither read nor written`);
     } else if (incrementalEntities.size > 0) {
+      // Spill directories of id sets that killed runs could not remove.
+      const staleIds = await sweepStaleIdDirs(tmpdir());
+      if (staleIds.length > 0) logger.info(`removed ${staleIds.length} id set spill directory(ies) an interrupted earlier run left in ${tmpdir()}`, { dirs: staleIds });
       inc = await openIncremental({
         file: exp.syncCookiesFile ?? join(outDir, `${conn.identifier}.cookie.json`),
         full: Boolean(opts.full),
@@ -211,7 +225,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     }
     return await exportTables();
   } catch (err) {
-    await commit?.abort();
+    const keep = resume?.keeps(err, signal) ?? false;
+    await commit?.abort({ keep });
+    await resume?.stopped(keep);
     await inc?.abort();
     // Stopped before the first table (reading the paging settings): say why.
     if (deadline.expired() && !(isScimEtlError(err) && err.code === 'ERR_EXPORT_DEADLINE')) {
@@ -240,6 +256,12 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       // One commit per run: after a failed table nothing will be committed, so stop.
       if (results.some((r) => !r.ok)) break;
       const label = tableFileName(conn.identifier, plan.name, format);
+      // Tables of incremental entities start over in a resumed run (their change state is not checkpointed).
+      const kept = commit && resume?.finished(plan.name, !plan.entity.incremental);
+      if (kept) {
+        results.push({ ...(await resume!.adopt(plan.name, label, commit!, kept)), table: plan.name, ok: true } as TableResult);
+        continue;
+      }
       const result = await exportTable(plan, label, { paging, pageSize, schemas, cached });
       results.push(result);
       if (result.error) {
@@ -252,11 +274,14 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
     const stopped = signal.aborted;
     if (stopped || failed > 0) {
-      await commit?.abort();
+      const keep = resume?.keeps(results.find((r) => r.error)?.error, signal) ?? false;
+      await commit?.abort({ keep });
+      await resume?.stopped(keep);
       await inc?.abort();
     } else if (commit) {
       await inc?.stage();
       await commit.commit();
+      await resume?.committed();
       // The cookie right after the CSVs (SPEC §5): a crash between the two renames re-exports the changes (at-least-once).
       await inc?.commit();
       for (const r of results) {
@@ -298,7 +323,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const dropped: LocalFilterStats = { dropped: 0 };
     const deletes = { deleted: 0 };
     let error: ScimEtlError | undefined;
-    const writer = commit?.open(label);
+    const from = plan.kind === 'resources' ? resume?.partial(plan.name, !plan.entity.incremental) : undefined;
+    const writer = commit?.open(label, from ? { resume: { tempPath: join(outDir, from.temp), bytes: from.bytes } } : undefined);
+    let checkpoint: TableCheckpoint | undefined;
+    let commands: CommandCounts | undefined;
     let mode: TableMode | undefined;
     let columns = plan.columns;
     try {
@@ -333,6 +361,16 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           logger,
         });
         if (shape.mode !== 'attributes') projection = shape.mode;
+        if (resume && writer && !plan.entity.incremental) {
+          const asked = { attributes: shape.attributes, excludedAttributes: shape.excludedAttributes, filter: shape.filter, localFilter: shape.localFilter ? formatFilter(shape.localFilter) : undefined, paging: run.paging, pageSize: run.pageSize };
+          const local = shape.localFilter;
+          checkpoint = resume.track(plan.name, writer, {
+            format,
+            headerBytes: await headerBytes(columns, format, exp!.escapeFormulas),
+            shape: fingerprint(asked),
+            ...(local ? { countRows: (passed) => passed.filter((r) => matchesFilter(r as never, local)).length } : {}),
+          }, from);
+        }
         const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
         stages.push(
           scimListSource(opts.client, {
@@ -348,6 +386,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             stats,
             onPage: (s) => progress.update(s.resources - dropped.dropped, s.total),
             ...checks,
+            ...(checkpoint ? { checkpoint: checkpoint.hooks() } : {}),
           }),
         );
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
@@ -379,7 +418,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           };
           stages.push(appendDeletes({ ids: mode.ids, idColumn, stats: deletes, ...(incremental ? { listIds } : {}), ...(scratch ? { gone: scratch.gone } : {}) }) as never);
         }
-        counts = () => ({ rows: stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
+        // A resumed table's rows include the interrupted run's (its local filter drops are not in `dropped`).
+        counts = () => ({ rows: checkpoint ? checkpoint.rowCount : stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
         stages.push(
@@ -400,9 +440,14 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
+      if (columns[0] === COMMAND_COLUMN) {
+        commands = plan.kind === 'links' ? { replace: 0, delete: 0 } : { insert: 0, update: 0, delete: 0 };
+        stages.push(countCommands(commands));
+      }
       // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
       const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
       stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
+      if (checkpoint) stages.push(checkpoint.meter);
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });
@@ -416,8 +461,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       } else {
         error = asExportError(err, plan, signal, deadline);
       }
-      // pipeline() settles before the writer's async clean-up; wait for the temp file to go.
-      if (writer) await writer.discard();
+      await resume?.tableFailed(plan.name);
+      // pipeline() settles before the writer's async clean-up; wait for the temp file to go (or stay, for --resume).
+      if (writer) await (checkpoint && resume!.keeps(error, signal) ? writer.keep() : writer.discard());
     }
     progress.finish();
     const c = counts();
@@ -438,7 +484,14 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (projection) result.projection = projection;
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
     if (deletes.deleted > 0) result.deleted = deletes.deleted;
+    if (commands) {
+      result.commands = commands;
+      // What was written: a members table's replace rows for emptied groups and delete rows are not member links.
+      if (!error) result.rows = Object.values(commands).reduce((a, b) => a + (b ?? 0), 0);
+    }
     if (error) result.error = error;
+    // Recorded as done: a later --resume keeps it (tables of incremental entities start over).
+    else if (writer && resume && !plan.entity.incremental) await resume.tableDone(plan.name, writer, result.rows, { ...result });
     return result;
   }
 }
@@ -456,6 +509,7 @@ function summaryFields(label: string, r: TableResult): Record<string, unknown> {
     seconds: r.seconds,
     ...(r.filteredLocally !== undefined ? { filteredLocally: r.filteredLocally } : {}),
     ...(r.projection ? { projection: r.projection } : {}),
+    ...(r.commands ?? {}),
   };
 }
 

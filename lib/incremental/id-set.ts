@@ -8,11 +8,51 @@
  * `diffSorted` walks the old file and the new ids together.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const DEFAULT_RUN_SIZE = 100_000;
+// 20k ids a run: bigger batches outlive the young generation and the old one swells (1M ids peaked at 236 MB RSS with 100k; see bench/id-diff.ts).
+export const DEFAULT_RUN_SIZE = 20_000;
+
+/** `.scim-etl-ids-<pid>-XXXXXX`: the spill directory of a sorter, named by the process that made it. */
+export const ID_DIR_PREFIX = '.scim-etl-ids-';
+const ID_DIR = /^\.scim-etl-ids-(?:(\d+)-)?[A-Za-z0-9]{6}$/;
+/** A directory of the older, pid-less naming is stale after this long. */
+const UNNAMED_STALE_MS = 24 * 3600 * 1000;
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: a process of another user has that pid: not ours to judge, keep it.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the spill directories that runs killed outright (kill -9, a crash)
+ * left in `parent`: those of processes that are gone. A live run's, this
+ * process's included, are left alone. Returns the names removed.
+ */
+export async function sweepStaleIdDirs(parent: string, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const stale: string[] = [];
+  for (const n of names) {
+    const m = ID_DIR.exec(n);
+    if (!m) continue;
+    if (m[1] !== undefined ? !alive(Number(m[1])) : await stat(join(parent, n)).then((st) => now - st.mtimeMs > UNNAMED_STALE_MS, () => false)) stale.push(n);
+  }
+  await Promise.all(stale.map((n) => rm(join(parent, n), { recursive: true, force: true })));
+  return stale;
+}
 
 /** Lines of a sorted id file; an absent file is an empty set. */
 export async function* readIdFile(file: string): AsyncGenerator<string> {
@@ -77,7 +117,7 @@ export class IdSorter {
   }
 
   private async spill(): Promise<void> {
-    this.dir ??= await mkdtemp(join(this.tmpParent, '.scim-etl-ids-'));
+    this.dir ??= await mkdtemp(join(this.tmpParent, `${ID_DIR_PREFIX}${process.pid}-`));
     const file = join(this.dir, `run-${this.runs.length}`);
     await writeFile(file, uniqueSorted(this.batch).join('\n') + '\n');
     this.runs.push(file);

@@ -206,6 +206,19 @@ export:
     expect(r.code, r.stderr).to.equal(0);
     expect(await groups()).to.equal('command,id,displayName\r\nupdate,g1,G1\r\nupdate,g2,G2\r\ndelete,g3,\r\n');
     expect(await members()).to.equal('command,value,MemberId\r\nreplace,g1,u2\r\nreplace,g1,u3\r\nreplace,g2,\r\ndelete,g3,\r\n');
+    // The summary counts the rows per command: in the text log…
+    expect(r.stderr).to.match(/^exported table=I_Groups\.csv rows=3 .*insert=0 update=2 delete=1 file=/m);
+    expect(r.stderr).to.match(/^exported table=I_members_Groups\.csv rows=4 .*replace=3 delete=1 file=/m);
+    // …and in the JSON log.
+    clock += 1000;
+    sb!.store.insert('Groups', group('g5', ['u1']));
+    r = await cli(['export', file, '--log-format', 'json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const exported = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'exported');
+    expect(exported.map(({ table, insert, update, delete: del, replace }) => ({ table, insert, update, delete: del, replace }))).to.deep.equal([
+      { table: 'I_Groups.csv', insert: 1, update: 0, delete: 0, replace: undefined },
+      { table: 'I_members_Groups.csv', insert: undefined, update: undefined, delete: 0, replace: 1 },
+    ]);
   });
 
   it('detectDeletes without incremental, or without an id column, is a configuration error (exit 78)', async () => {

@@ -13,6 +13,7 @@ interface ExportArgs extends ConnectionArgs {
   entity?: string[];
   output?: string;
   full?: boolean;
+  resume?: boolean;
   stdout?: boolean;
   format?: 'csv' | 'ndjson';
 }
@@ -24,10 +25,12 @@ export const exportCommand: CommandModule<object, any> = {
     connectionOptions(y)
       .example('$0 export pipelines/export-users-groups.yaml', 'Every table of the pipeline as CSV in its output directory')
       .example('$0 export p.yaml --entity Users --stdout --format ndjson | jq .', 'One table as typed NDJSON on stdout')
+      .example('$0 export pipelines/export-users-groups.yaml --resume', 'Go on with an export that was killed or lost the network, from its last checkpoint')
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .option('entity', { type: 'string', array: true, describe: 'Only these entities or tables, e.g. Users, members_Groups (repeatable)' })
       .option('output', { type: 'string', describe: 'Output directory (overrides the pipeline)' })
       .option('full', { type: 'boolean', describe: 'Ignore the incremental cookie and reset it' })
+      .option('resume', { type: 'boolean', describe: 'Go on from the checkpoint of an interrupted run (same settings) instead of page 1; without it, a run discards what an interrupted one left' })
       .option('stdout', { type: 'boolean', describe: 'Stream one table (--entity X) to stdout' })
       .option('format', { choices: ['csv', 'ndjson'] as const, describe: 'Output format' }),
   handler: async (args) => {
@@ -47,6 +50,7 @@ export const exportCommand: CommandModule<object, any> = {
         stdout: argv.stdout ? ctx.stdout : undefined,
         format: argv.format,
         full: argv.full,
+        resume: argv.resume,
         signal: ctx.signal,
         logger: ctx.logger,
         progress: { stream: ctx.stderr, enabled: ctx.progress, format: ctx.logger.format },

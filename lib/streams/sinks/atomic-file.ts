@@ -23,6 +23,8 @@ export interface AtomicFileOptions {
   onCommit?: (path: string) => void;
   /** Finish without renaming: the owner calls commit() or discard(). */
   deferRename?: boolean;
+  /** A resumed export: go on writing this existing temp file, cut back to `bytes` (lib/resume/). */
+  resume?: { tempPath: string; bytes: number };
 }
 
 /** `.<name>.<8 hex>.tmp`: the temp name of a final file name (run-commit.ts sweeps these). */
@@ -53,12 +55,18 @@ export class AtomicFileWriter extends Writable {
   /** The temp file is complete and synced (deferred mode). */
   private finalized = false;
   private committed = false;
+  /** keep() or holdTemp(): the temp file stays when the stream is destroyed (a resumable run, lib/resume/). */
+  private kept = false;
+  private held = false;
+  /** Bytes in the temp file so far (from the resume point on a resumed file). */
+  private position = 0;
+  private finalSync?: Promise<void>;
   private readonly opts: AtomicFileOptions;
 
   constructor(path: string, opts: AtomicFileOptions = {}) {
     super({ highWaterMark: 64 * 1024 });
     this.path = path;
-    this.tempPath = tempPathFor(path);
+    this.tempPath = opts.resume?.tempPath ?? tempPathFor(path);
     this.opts = opts;
   }
 
@@ -66,8 +74,22 @@ export class AtomicFileWriter extends Writable {
     return this.committed;
   }
 
+  /** Bytes written to the temp file (emitted as 'written' after each write). */
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  /** fsyncs what is written so far (a checkpoint: the bytes it names must survive a crash). */
+  async sync(): Promise<void> {
+    if (this.opts.fsync === false) return;
+    // Finishing: the final fsync covers it (and the handle is about to close).
+    if (this.finalSync) return this.finalSync;
+    await this.handle?.sync();
+  }
+
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.tempPath, 'wx').then(
+    const resume = this.opts.resume;
+    (resume ? this.reopen(resume.bytes) : open(this.tempPath, 'wx')).then(
       (h) => {
         this.handle = h;
         callback();
@@ -87,18 +109,37 @@ export class AtomicFileWriter extends Writable {
     this.writeAll(buf).then(() => callback(), callback);
   }
 
+  /** The resumed temp file, cut back to `bytes` (what the checkpoint says was written). */
+  private async reopen(bytes: number): Promise<FileHandle> {
+    const h = await open(this.tempPath, 'r+');
+    try {
+      const { size } = await h.stat();
+      if (size < bytes) throw Object.assign(new Error(`${size} bytes, the checkpoint says ${bytes}`), { code: 'ESHORT' });
+      await h.truncate(bytes);
+      this.position = bytes;
+      return h;
+    } catch (err) {
+      await h.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
   private async writeAll(buf: Buffer): Promise<void> {
     let off = 0;
     while (off < buf.length) {
-      const { bytesWritten } = await this.handle!.write(buf, off, buf.length - off);
+      const { bytesWritten } = await this.handle!.write(buf, off, buf.length - off, this.position);
       off += bytesWritten;
+      this.position += bytesWritten;
     }
+    this.emit('written', this.position);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     (async () => {
-      if (this.opts.fsync !== false) await this.handle!.sync();
-      await this.handle!.close();
+      const handle = this.handle!;
+      this.finalSync = this.opts.fsync !== false ? handle.sync() : Promise.resolve();
+      await this.finalSync;
+      await handle.close();
       this.handle = undefined;
       this.finalized = true;
       if (!this.opts.deferRename) await this.commit();
@@ -122,6 +163,22 @@ export class AtomicFileWriter extends Writable {
     this.opts.onCommit?.(this.path);
   }
 
+  /**
+   * A destroyed stream (pipeline() destroys it on an upstream error) leaves the
+   * temp file: the owner then calls keep() or discard().
+   */
+  holdTemp(): void {
+    this.held = true;
+  }
+
+  /** Stops writing and leaves the temp file for a resumed run to go on with. */
+  async keep(): Promise<void> {
+    if (this.committed) return;
+    this.kept = true;
+    if (!this.destroyed) this.destroy();
+    if (!this.closed) await new Promise((r) => this.once('close', r));
+  }
+
   /** Drops the temp file (and stops writing); the previous file stays. Safe to call more than once. */
   async discard(): Promise<void> {
     if (this.committed) return;
@@ -142,7 +199,7 @@ export class AtomicFileWriter extends Writable {
     (async () => {
       if (handle) await handle.close().catch(() => undefined);
       // A finished deferred file waits for commit() or discard(); anything else unfinished goes.
-      if (!this.committed && !(this.finalized && this.opts.deferRename && !error)) await unlink(this.tempPath).catch(() => undefined);
+      if (!this.committed && !this.kept && !this.held && !(this.finalized && this.opts.deferRename && !error)) await unlink(this.tempPath).catch(() => undefined);
     })().then(() => callback(error));
   }
 }

@@ -16,7 +16,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScimEtlError } from '../../errors.js';
-import { AtomicFileWriter, TEMP_NAME, fsyncDir } from './atomic-file.js';
+import { AtomicFileWriter, TEMP_NAME, fsyncDir, type AtomicFileOptions } from './atomic-file.js';
 
 export interface RunCommitOptions {
   /** Final file names of this run start with this (the sweep touches only those). */
@@ -28,13 +28,13 @@ export interface RunCommitOptions {
 export interface RunCommit {
   readonly dir: string;
   /** A Writable for `<dir>/<name>`; the file appears only at commit(). */
-  open(name: string): AtomicFileWriter;
+  open(name: string, opts?: Pick<AtomicFileOptions, 'resume'>): AtomicFileWriter;
   /** Renames every file into place and fsyncs the directory; returns the final paths. */
   commit(): Promise<string[]>;
-  /** Removes every temp file of this run; the previous files stay. */
-  abort(): Promise<void>;
-  /** Removes `.<prefix>….<hex>.tmp` files left in the directory; returns their names. */
-  sweepStale(): Promise<string[]>;
+  /** Removes every temp file of this run (`keep`: leaves them for `export --resume`); the previous files stay. */
+  abort(opts?: { keep?: boolean }): Promise<void>;
+  /** Removes `.<prefix>….<hex>.tmp` files left in the directory, except `keep` (names a resumed run goes on with); returns their names. */
+  sweepStale(keep?: ReadonlySet<string>): Promise<string[]>;
 }
 
 export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
@@ -47,13 +47,13 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
 
   return {
     dir,
-    open(name) {
+    open(name, fileOpts) {
       if (state !== 'open') throw new ScimEtlError('ERR_OPTION_RUN_COMMIT', `cannot open ${name}: the run is already ${state}`, {});
       if (!name.startsWith(opts.prefix) || /[/\\]/.test(name)) {
         throw new ScimEtlError('ERR_OPTION_RUN_COMMIT', `file name must be a plain name starting with ${JSON.stringify(opts.prefix)}, got ${JSON.stringify(name)}`, {});
       }
       if (writers.has(name)) throw new ScimEtlError('ERR_OPTION_RUN_COMMIT', `${name} is already open in this run`, {});
-      const w = new AtomicFileWriter(join(dir, name), { fsync, deferRename: true });
+      const w = new AtomicFileWriter(join(dir, name), { fsync, deferRename: true, ...(fileOpts?.resume ? { resume: fileOpts.resume } : {}) });
       writers.set(name, w);
       return w;
     },
@@ -73,12 +73,12 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
         throw err;
       }
     },
-    async abort() {
+    async abort(abortOpts) {
       if (state === 'committed') return;
       state = 'aborted';
-      await Promise.all([...writers.values()].map((w) => w.discard()));
+      await Promise.all([...writers.values()].map((w) => (abortOpts?.keep ? w.keep() : w.discard())));
     },
-    async sweepStale() {
+    async sweepStale(keep) {
       let names: string[];
       try {
         names = await readdir(dir);
@@ -89,7 +89,7 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
       const mine = new Set([...writers.values()].map((w) => w.tempPath));
       const stale = names.filter((n) => {
         const m = TEMP_NAME.exec(n);
-        return m !== null && m[1]!.startsWith(opts.prefix) && !mine.has(join(dir, n));
+        return m !== null && m[1]!.startsWith(opts.prefix) && !mine.has(join(dir, n)) && !keep?.has(n);
       });
       await Promise.all(stale.map((n) => unlink(join(dir, n)).catch(() => undefined)));
       return stale;

@@ -29,6 +29,17 @@ export type CountVerdict =
   | { kind: 'reread'; from: number }
   | { kind: 'mismatch'; message: string };
 
+/** What a ListingCounts has learnt, as JSON (a resumed export's checkpoint, lib/resume/). */
+export interface CountsState {
+  first?: number;
+  min?: number;
+  max?: number;
+  movedAt?: number;
+  step?: number;
+  passPages: number;
+  untrusted?: string;
+}
+
 export class ListingCounts {
   private first?: number;
   private min?: number;
@@ -50,6 +61,15 @@ export class ListingCounts {
   /** The largest totalResults seen, while it is trusted. */
   get expected(): number | undefined {
     return this.untrusted ? undefined : this.max;
+  }
+
+  snapshot(): CountsState {
+    const { first, min, max, movedAt, step, passPages, untrusted } = this;
+    return { first, min, max, movedAt, step, passPages, untrusted };
+  }
+
+  restore(s: CountsState): void {
+    Object.assign(this, { first: s.first, min: s.min, max: s.max, movedAt: s.movedAt, step: s.step, passPages: s.passPages, untrusted: s.untrusted });
   }
 
   /** A new pass over the listing (re-read, keyset restart): its own page budget. */

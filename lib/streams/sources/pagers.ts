@@ -155,6 +155,8 @@ function samePage(a: ListPage, b: ListPage): boolean {
 
 export interface CursorPagerOptions {
   pageSize: number;
+  /** Continue with this cursor (a resumed export); null: the listing was already done. */
+  from?: string | null;
 }
 
 /** RFC 9865: `cursor` empty on the first request, then each page's `nextCursor`. */
@@ -162,7 +164,8 @@ export function cursorPager(opts: CursorPagerOptions): Pager {
   return {
     name: 'cursor',
     async *pages(fetch, signal) {
-      let cursor = '';
+      if (opts.from === null) return;
+      let cursor = opts.from ?? '';
       for (;;) {
         const page = await fetch({ cursor, count: opts.pageSize }, signal);
         if (page.resources.length > 0) yield page;

@@ -15,6 +15,7 @@ import { IdSet } from './id-set.js';
 import { describePage, readListResponse, type ListPage } from './list-response.js';
 import { DEFAULT_MAX_PAGES, ListingCounts, settleMismatch, type CountMismatch } from './listing-counts.js';
 import { cursorPager, indexPager, keysetPager, type Pager, type SearchParams } from './pagers.js';
+import type { ListCheckpointHooks, ListPosition } from './list-position.js';
 
 export type PagingMethod = 'index' | 'cursor' | 'keyset';
 
@@ -61,6 +62,8 @@ export interface ScimListSourceOptions {
   countMismatch?: CountMismatch;
   /** List requests a table may take (default 100,000). */
   maxPages?: number;
+  /** Resumable exports (lib/resume/): start from a checkpoint, report each page's position. */
+  checkpoint?: ListCheckpointHooks;
 }
 
 interface NormalizedListOptions {
@@ -196,6 +199,20 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   /** Items of this keyset pass so far: a keyset page's totalResults counts only what is left after them. */
   let keysetItems = 0;
   let rereadDone = false;
+  // A caller's own pager has a position only it knows.
+  const hooks = opts.pager ? undefined : opts.checkpoint;
+  if (hooks?.from) {
+    // A resumed export: the state after the checkpointed page, then the pager from where it stood.
+    const p = hooks.from.position;
+    for await (const id of hooks.from.seen()) seen.add(id);
+    Object.assign(o.stats, p.stats);
+    counts.restore(p.counts);
+    ({ rereading, rereadDone, keysetItems, missingIds, reread } = p);
+    previous = p.previous.map((id) => id ?? undefined);
+    if (p.pager === 'index') pager = o.makeIndexPager(p.next as number, onUntrustedTotal);
+    else if (p.pager === 'cursor') pager = cursorPager({ pageSize: o.pageSize, from: p.next as string | null });
+    else pager = p.next === null ? { name: 'keyset', pages: async function* () {} } : keysetPager({ pageSize: o.pageSize, filter: o.filter, after: p.next as string });
+  }
   for (;;) {
     try {
       for await (const page of pager.pages(fetch, o.signal)) yield* pageResources(page);
@@ -248,6 +265,7 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
       );
     }
     previous = ids;
+    const passed: ScimResource[] | undefined = hooks ? [] : undefined;
     for (const resource of page.resources) {
       const id = resource.id;
       if (typeof id === 'string') {
@@ -262,9 +280,30 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
         continue;
       } else missingIds++;
       o.stats.resources++;
+      passed?.push(resource);
       yield resource;
     }
     o.onPage?.(o.stats);
+    if (hooks) hooks.onPage(position(page), passed!);
+  }
+
+  function position(page: ListPage): ListPosition {
+    const name = pager.name as ListPosition['pager'];
+    const last = page.resources[page.resources.length - 1]?.id;
+    const next = name === 'index' ? page.start! + page.resources.length : name === 'cursor' ? (page.nextCursor || null) : typeof last === 'string' ? last : null;
+    const { pages, resources, duplicates, retries, total } = o.stats;
+    return {
+      pager: name,
+      next,
+      rereading,
+      rereadDone,
+      keysetItems,
+      missingIds,
+      reread,
+      previous: previous.map((id) => id ?? null),
+      counts: counts.snapshot(),
+      stats: { pages, resources, duplicates, retries, total },
+    };
   }
 }
 

@@ -169,6 +169,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
   const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
+  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision };
   const mode = bulkOn ? 'bulk' : 'single';
   logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
     patch: caps.patch,
@@ -216,7 +217,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
 
   if (dryRun) {
     const out = pipeSafeWriter(opts.stdout ?? process.stdout);
-    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), createOrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch })];
+    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), createOrderPlanner(planOpts)];
     if (bulkOn) stages.push(createBatcher({ maxOperations, maxPayloadSize, style }));
     stages.push(dryRunPrinter(out, logger, bulkOn, style, report));
     try {
@@ -249,7 +250,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   };
   const concurrency = bulkOn ? 1 : normalizeConcurrency(cfg.concurrency);
   const window = normalizeWindow(opts.reorderWindow);
-  const planner = new OrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch });
+  const planner = new OrderPlanner(planOpts);
   const batcher = bulkOn ? new Batcher({ maxOperations, maxPayloadSize, style }) : undefined;
   // Opened once every option is checked (a bad one throws above): no temp file left behind.
   const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
@@ -289,11 +290,19 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   return report;
 }
 
+function isDeactivate(item: PlanItem): boolean {
+  return item.kind === 'op' && item.op.kind === 'delete' && item.op.deactivate === true;
+}
+
 /** Order records → planned work (operations, or Bulk batches), pulled one at a time. */
 async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined): AsyncGenerator<PlanItem | BatchItem> {
   function* emit(items: PlanItem[]): Generator<PlanItem | BatchItem> {
     for (const item of items) {
-      if (batcher) yield* batcher.push(item);
+      if (batcher && isDeactivate(item)) {
+        // Read before written (a rerun on an inactive user is skipped): alone, after what came before it.
+        yield* batcher.flush();
+        yield item;
+      } else if (batcher) yield* batcher.push(item);
       else yield item;
     }
   }

@@ -117,7 +117,8 @@ export interface MemberChange {
 export type PlannedOp =
   | { kind: 'insert'; lines: [OrderLine]; entity: string; bulkId: string; resource: Record<string, unknown>; cells: TypedCell[] }
   | { kind: 'update'; lines: [OrderLine]; entity: string; id: string; cells: TypedCell[]; patch: PatchOperation[] }
-  | { kind: 'delete'; lines: [OrderLine]; entity: string; id: string }
+  /** `deactivate`: fulfill.deprovision says PATCH active=false instead of DELETE. */
+  | { kind: 'delete'; lines: [OrderLine]; entity: string; id: string; deactivate?: true }
   | { kind: 'members'; lines: OrderLine[]; entity: string; group: string; members: MemberChange[] };
 
 /** The result of one order line, ready for the results file. */

@@ -186,6 +186,7 @@ export const fulfillSpec: ObjectSpec = {
     maxChanges: { type: 'threshold', description: 'Stop before changing more than this (count or "10%") unless --force.' },
     onConflict: str('What an insert that meets an existing user (409 uniqueness) does.', { enum: ['fail', 'skip', 'update'], default: 'fail' }),
     nullMarker: str('A cell with exactly this text clears the attribute.', { default: '#null' }),
+    deprovision: str('What a users `delete` line does: DELETE the user, or deactivate it (PATCH active=false). Default: the dialect\'s (Salesforce, Slack: deactivate; RFC, CyberArk: delete).', { enum: ['delete', 'deactivate'] }),
     verify: bool('Read every changed user and group back and report an order whose effect is not on the server as failed (notApplied).', false),
   },
 };

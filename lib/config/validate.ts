@@ -470,6 +470,7 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
   };
   // Absent = the default (false), so the model of a pipeline without it stays as it was.
   if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
+  if (f.deprovision !== undefined) config.deprovision = f.deprovision as FulfillConfig['deprovision'];
   if (f.maxDeletes !== undefined) config.maxDeletes = f.maxDeletes as Threshold;
   if (f.maxChanges !== undefined) config.maxChanges = f.maxChanges as Threshold;
   return config;

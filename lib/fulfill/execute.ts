@@ -9,6 +9,7 @@ import { isScimHttpError } from '../scim/errors.js';
 import { applyCells, complexPatchOperations, patchOperations } from '../scim/unflatten.js';
 import type { Logger } from '../log.js';
 import { isFatal } from './fatal.js';
+import { deactivateUser } from './deactivate.js';
 import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
@@ -304,6 +305,7 @@ export async function putForUpdate(op: Extract<PlannedOp, { kind: 'update' }>, c
 
 async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: ExecContext): Promise<LineOutcome> {
   const line = op.lines[0];
+  if (op.deactivate) return guard(line, () => deactivateUser(op, ctx));
   const req = plannedRequest(op, () => undefined, ctx.style);
   try {
     const res = await ctx.client.request({ method: req.method, path: req.path, json: req.body, signal: ctx.signal });

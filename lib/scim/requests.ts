@@ -86,6 +86,7 @@ export function plannedRequest(op: PlannedOp, resolve: RefResolver, style: Reque
     case 'update':
       return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody(op.patch), orderRefs };
     case 'delete':
+      if (op.deactivate) return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody((style.dialect ?? rfc).deactivateOperations()), orderRefs };
       return { method: 'DELETE', path: resourcePath(op.entity, op.id), orderRefs };
     case 'members': {
       const { ready } = resolveMembers(op.members, resolve);

@@ -4,6 +4,7 @@
  * The sandbox's DialectProfile (lib/sandbox/dialects.ts) is the server side of the same facts.
  */
 import type { DialectName } from '../../config/types.js';
+import type { PatchOperation } from '../unflatten.js';
 
 /** How the OAuth2 client proves itself at the token endpoint. */
 export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
@@ -33,4 +34,6 @@ export interface Dialect {
   readonly deleteDeactivatesUsers: boolean;
   /** What fulfill does with a users `delete` line unless fulfill.deprovision says otherwise. */
   readonly deprovision: 'delete' | 'deactivate';
+  /** The PATCH operations that deactivate a user (fulfill.deprovision: deactivate). */
+  readonly deactivateOperations: () => PatchOperation[];
 }

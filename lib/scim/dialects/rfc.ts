@@ -7,4 +7,6 @@ export const rfc: Dialect = {
   membersAddValue: (members) => members,
   deleteDeactivatesUsers: false,
   deprovision: 'delete',
+  // The path-less form Entra and Okta send: the servers built for them all take it.
+  deactivateOperations: () => [{ op: 'replace', value: { active: false } }],
 };

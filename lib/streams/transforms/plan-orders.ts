@@ -17,6 +17,8 @@ import { outcomeOf, refusedOutcome, type OrderRecord, type PlanItem, type Planne
 export interface PlanOptions {
   /** Member adds/removes per PATCH (default 1000). */
   maxMembersPerPatch?: number;
+  /** What a users `delete` line becomes (default `delete`; fulfill passes the dialect's default). */
+  deprovision?: 'delete' | 'deactivate';
 }
 
 export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
@@ -24,7 +26,11 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
   if (!Number.isInteger(max) || max < 1) {
     throw new ScimEtlError('ERR_OPTION_MAX_MEMBERS', `maxMembersPerPatch must be a positive integer, got ${JSON.stringify(max)}`);
   }
-  return { maxMembersPerPatch: max };
+  const deprovision = opts.deprovision ?? 'delete';
+  if (deprovision !== 'delete' && deprovision !== 'deactivate') {
+    throw new ScimEtlError('ERR_OPTION_DEPROVISION', `deprovision must be "delete" or "deactivate", got ${JSON.stringify(deprovision)}`);
+  }
+  return { maxMembersPerPatch: max, deprovision };
 }
 
 /** The planning logic, free of streams: push records, collect the items to emit. */
@@ -75,7 +81,7 @@ export class OrderPlanner {
           out.push({ kind: 'op', op: { kind: 'update', lines: [line], entity: rec.entity, id: rec.id!, cells: rec.cells, patch: patchOperations(rec.cells, { isMultiValued: multi(rec.cells) }) } });
           break;
         case 'delete':
-          out.push({ kind: 'op', op: { kind: 'delete', lines: [line], entity: rec.entity, id: rec.id! } });
+          out.push({ kind: 'op', op: { kind: 'delete', lines: [line], entity: rec.entity, id: rec.id!, ...(this.opts.deprovision === 'deactivate' ? { deactivate: true as const } : {}) } });
           break;
       }
       return out;

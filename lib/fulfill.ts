@@ -177,7 +177,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
   });
 
-  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, cannotWrite: style.dialect!.cannotWrite, ...(opts.signal ? { signal: opts.signal } : {}) };
   // A bad header (a column twice, bytes that are not UTF-8) refuses the whole run, dry or not, before anything is sent.
   const headerProblems = await checkOrderHeaders(sourceOpts);
   if (headerProblems.length > 0) {

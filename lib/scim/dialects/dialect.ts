@@ -5,6 +5,7 @@
  */
 import type { DialectName } from '../../config/types.js';
 import type { PatchOperation } from '../unflatten.js';
+import type { ColumnPath } from '../path.js';
 
 /** How the OAuth2 client proves itself at the token endpoint. */
 export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
@@ -34,6 +35,11 @@ export interface Dialect {
   readonly deleteDeactivatesUsers: boolean;
   /** What fulfill does with a users `delete` line unless fulfill.deprovision says otherwise. */
   readonly deprovision: 'delete' | 'deactivate';
+  /**
+   * Why a users order column cannot be written through this server's SCIM API
+   * (undefined: it can). A line with a value there is refused before anything is sent.
+   */
+  readonly cannotWrite: (path: ColumnPath) => string | undefined;
   /** The PATCH operations that deactivate a user (fulfill.deprovision: deactivate). */
   readonly deactivateOperations: () => PatchOperation[];
 }

@@ -7,6 +7,7 @@ export const rfc: Dialect = {
   membersAddValue: (members) => members,
   deleteDeactivatesUsers: false,
   deprovision: 'delete',
+  cannotWrite: () => undefined,
   // The path-less form Entra and Okta send: the servers built for them all take it.
   deactivateOperations: () => [{ op: 'replace', value: { active: false } }],
 };

@@ -36,6 +36,12 @@ export interface OrderFile {
   entity: string;
 }
 
+/** A column the dialect cannot write gets that as its problem, whatever the schema says. */
+function withDialectLimit(info: ColumnInfo, cannotWrite: OrderSourceOptions['cannotWrite']): ColumnInfo {
+  const why = cannotWrite?.(info.path);
+  return why ? { ...info, problem: new ScimEtlError('ERR_ORDER_NOT_WRITABLE', `column '${info.path.text}': ${why}; nothing was sent for this line`) } : info;
+}
+
 /** What a file name says it holds. */
 export function classifyOrderFile(path: string): OrderFile {
   const name = basename(path);
@@ -61,6 +67,8 @@ export interface OrderSourceOptions {
   onUnreadable?: (file: OrderFile, error: ScimEtlError) => void;
   /** Notes on what was read (a column renamed to the schema's case, an empty file). */
   logger?: Logger;
+  /** The dialect's columns it cannot write (lib/scim/dialects/): each non-empty cell refuses its line. */
+  cannotWrite?: (path: ColumnPath) => string | undefined;
 }
 
 /**
@@ -339,7 +347,7 @@ function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions,
       throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `column ${index + 1} '${text}': ${(err as Error).message}`, { ...where, col: colOf(index, offset) });
     }
     once(columnKey(path), index);
-    const info = describeColumn(path, opts.schemas);
+    const info = withDialectLimit(describeColumn(path, opts.schemas), opts.cannotWrite);
     if (info.path !== path) opts.logger?.debug(() => `${file.path}: column '${path.text}' is sent as '${spelled(info.path)}', the schema's case`);
     const secret = info.attribute?.mutability === 'writeOnly' || /password|secret/i.test(info.path.attr);
     // Plans print these attributes' values masked, whatever the value.

@@ -169,7 +169,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
   const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
-  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision };
+  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
   const mode = bulkOn ? 'bulk' : 'single';
   logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
     patch: caps.patch,

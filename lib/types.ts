@@ -116,7 +116,11 @@ export interface MemberChange {
 
 export type PlannedOp =
   | { kind: 'insert'; lines: [OrderLine]; entity: string; bulkId: string; resource: Record<string, unknown>; cells: TypedCell[] }
-  | { kind: 'update'; lines: [OrderLine]; entity: string; id: string; cells: TypedCell[]; patch: PatchOperation[] }
+  /**
+   * `link`: a membership line written on the member (Salesforce entitlements): `patch` is sent as
+   * is (no cells), and the member's `attribute` must then hold `value` (or not).
+   */
+  | { kind: 'update'; lines: [OrderLine]; entity: string; id: string; cells: TypedCell[]; patch: PatchOperation[]; link?: { attribute: string; value: string; present: boolean } }
   /** `deactivate`: fulfill.deprovision says PATCH active=false instead of DELETE. */
   | { kind: 'delete'; lines: [OrderLine]; entity: string; id: string; deactivate?: true }
   | { kind: 'members'; lines: OrderLine[]; entity: string; group: string; members: MemberChange[] };

@@ -10,6 +10,7 @@ import { applyCells, complexPatchOperations, patchOperations } from '../scim/unf
 import type { Logger } from '../log.js';
 import { isFatal } from './fatal.js';
 import { deactivateUser } from './deactivate.js';
+import { isLinkOp, writeLinkOnMember } from './link-on-member.js';
 import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
@@ -156,6 +157,7 @@ export async function executeOp(op: PlannedOp, ctx: ExecContext): Promise<LineOu
     case 'insert':
       return [await executeInsert(op, ctx)];
     case 'update':
+      if (isLinkOp(op)) return [await guard(op.lines[0], () => writeLinkOnMember(op, ctx))];
       return [await guard(op.lines[0], () => updateUser(op.entity, op.id, op.cells, ctx, op.lines[0]))];
     case 'delete':
       return [await executeDelete(op, ctx)];

@@ -52,4 +52,26 @@ describe('Salesforce dialect end to end', () => {
     expect(writes).to.deep.equal([`PATCH /v2/Users/${ADA}`]);
     expect(sb!.store.get('Users', JOSE)!.title).to.not.equal('Rep');
   });
+
+  it('assigns entitlements by PATCHing the user: any number of permission sets, one profile (adding one replaces it), checked per row', async () => {
+    const r = await fulfill({
+      'SalesforceExport_members_Entitlements.csv':
+        'command,value,MemberId\r\n' +
+        `add,0PS5g000000XyZaGAK,${ADA}\r\n` +
+        `remove,0PS5g000000XyZbGAK,${ADA}\r\n` +
+        `add,00e5g000001AbCdAAK,${ADA}\r\n` +
+        `remove,00e5g000001AbCdAAK,${JOSE}\r\n` +
+        `add,0PG5g0000000001AAA,${JOSE}\r\n`,
+    });
+    expect(r.code, r.stderr).to.equal(2);
+    const rows = await readResults(join(dir, 'results', 'SalesforceExport_members_Entitlements.csv'));
+    expect(rows.map((x) => x.outcome)).to.deep.equal(['ok', 'ok', 'ok', 'failed', 'failed']);
+    expect(rows[3]!.detail).to.match(/^ERR_ORDER_INVALID_LINK: a Salesforce user always has exactly one profile/);
+    expect(rows[4]!.detail).to.match(/^ERR_ORDER_INVALID_LINK: "0PG5g0000000001AAA" is neither a profile/);
+    const writes = r.sent.filter((s) => !s.startsWith('GET') && !s.startsWith('POST /oauth2'));
+    expect(writes).to.deep.equal([`PATCH /v2/Users/${ADA}`, `PATCH /v2/Users/${ADA}`, `PATCH /v2/Users/${ADA}`]);
+    const ents = (sb!.store.get('Users', ADA)!.entitlements as Array<{ value: string; type: string }>).map((e) => `${e.type}:${e.value}`);
+    expect(ents).to.have.members(['PermissionSet:0PS5g000000XyZaGAK', 'Profile:00e5g000001AbCdAAK']);
+    expect(sb!.store.get('Users', JOSE)!.entitlements).to.have.length(2);
+  });
 });

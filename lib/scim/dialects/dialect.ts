@@ -10,6 +10,20 @@ import type { ColumnPath } from '../path.js';
 /** How the OAuth2 client proves itself at the token endpoint. */
 export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
 
+/**
+ * A membership written on the member rather than on the group: a
+ * `<identifier>_members_<Entity>.csv` line becomes a PATCH of the member
+ * (Salesforce: `PATCH /Users/{MemberId}` of `entitlements`).
+ */
+export interface MemberWrite {
+  /** The member's resource type. */
+  readonly memberEntity: string;
+  /** The member's attribute that holds the links. */
+  readonly attribute: string;
+  /** The PATCH operations of one add/remove line, or why the line is refused (nothing sent). */
+  readonly operations: (command: 'add' | 'remove', value: string) => PatchOperation[] | { refused: string };
+}
+
 export interface Dialect {
   readonly name: DialectName;
   readonly auth: {
@@ -40,6 +54,8 @@ export interface Dialect {
    * (undefined: it can). A line with a value there is refused before anything is sent.
    */
   readonly cannotWrite: (path: ColumnPath) => string | undefined;
+  /** Membership files written on the member, by entity name in lower case (`entitlements`). */
+  readonly memberWrites: Readonly<Record<string, MemberWrite>>;
   /** The PATCH operations that deactivate a user (fulfill.deprovision: deactivate). */
   readonly deactivateOperations: () => PatchOperation[];
 }

@@ -8,6 +8,7 @@ export const rfc: Dialect = {
   deleteDeactivatesUsers: false,
   deprovision: 'delete',
   cannotWrite: () => undefined,
+  memberWrites: {},
   // The path-less form Entra and Okta send: the servers built for them all take it.
   deactivateOperations: () => [{ op: 'replace', value: { active: false } }],
 };

@@ -12,6 +12,7 @@ import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
 import { unflatten, patchOperations } from '../../scim/unflatten.js';
 import { USER_SCHEMA } from '../../scim/schemas.js';
+import type { MemberWrite } from '../../scim/dialects/index.js';
 import { outcomeOf, refusedOutcome, type OrderRecord, type PlanItem, type PlannedOp } from '../../types.js';
 
 export interface PlanOptions {
@@ -19,6 +20,8 @@ export interface PlanOptions {
   maxMembersPerPatch?: number;
   /** What a users `delete` line becomes (default `delete`; fulfill passes the dialect's default). */
   deprovision?: 'delete' | 'deactivate';
+  /** Membership files written on the member (the dialect's memberWrites, by lower-case entity). */
+  memberWrites?: Readonly<Record<string, MemberWrite>>;
 }
 
 export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
@@ -30,7 +33,7 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
   if (deprovision !== 'delete' && deprovision !== 'deactivate') {
     throw new ScimEtlError('ERR_OPTION_DEPROVISION', `deprovision must be "delete" or "deactivate", got ${JSON.stringify(deprovision)}`);
   }
-  return { maxMembersPerPatch: max, deprovision };
+  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {} };
 }
 
 /** The planning logic, free of streams: push records, collect the items to emit. */
@@ -87,6 +90,12 @@ export class OrderPlanner {
       return out;
     }
     // Membership.
+    const via = this.opts.memberWrites[rec.entity.toLowerCase()];
+    if (via) {
+      out.push(...this.flush());
+      out.push(linkOnMember(rec, via));
+      return out;
+    }
     let ref: string | undefined;
     if (rec.member.startsWith('@')) {
       const found = this.reference(rec.member.slice(1));
@@ -123,6 +132,19 @@ export class OrderPlanner {
     this.pending = undefined;
     return p ? [{ kind: 'op', op: p }] : [];
   }
+}
+
+/** A membership line written on the member: one PATCH of the member, or the refusal the dialect gives. */
+function linkOnMember(rec: Extract<OrderRecord, { kind: 'member' }>, via: MemberWrite): PlanItem {
+  if (rec.member.startsWith('@')) {
+    return { kind: 'outcome', outcome: refusedOutcome(rec.line, { code: 'ERR_ORDER_REFERENCE_UNSUPPORTED', message: `${rec.entity} are assigned on the user: MemberId must be an existing user's id, not a reference (${rec.member}); assign it in a second run` }) };
+  }
+  const ops = via.operations(rec.command, rec.group);
+  if (!Array.isArray(ops)) return { kind: 'outcome', outcome: refusedOutcome(rec.line, { code: 'ERR_ORDER_INVALID_LINK', message: ops.refused }) };
+  return {
+    kind: 'op',
+    op: { kind: 'update', lines: [rec.line], entity: via.memberEntity, id: rec.member, cells: [], patch: ops, link: { attribute: via.attribute, value: rec.group, present: rec.command === 'add' } },
+  };
 }
 
 function multi(cells: readonly { path: unknown; multiValued: boolean }[]) {

@@ -12,6 +12,8 @@ export type DialectKey = 'rfc' | 'salesforce' | 'slack' | 'cyberark';
 
 export interface DialectRig {
   pipeline: string;
+  /** The pipeline with the fulfill section (the same one except for RFC). */
+  fulfillPipeline: string;
   identifier: string;
   sandbox: SandboxOptions;
   env: (sb: Sandbox) => Record<string, string>;
@@ -23,12 +25,14 @@ const CA_OAUTH = { clientId: 'scim', clientSecret: 'unused-secret', login: 'svc-
 export const RIGS: Record<DialectKey, DialectRig> = {
   rfc: {
     pipeline: join(ROOT, 'pipelines/export-users-groups.yaml'),
+    fulfillPipeline: join(ROOT, 'pipelines/fulfill-users.yaml'),
     identifier: 'SCIMExport',
     sandbox: { dialect: 'RFC', data: join(ROOT, 'samples/directory.json'), token: 'sandbox-token' },
     env: (sb) => ({ SCIM_SERVER: sb.url, SCIM_TOKEN: 'sandbox-token' }),
   },
   salesforce: {
     pipeline: join(ROOT, 'pipelines/salesforce.yaml'),
+    fulfillPipeline: join(ROOT, 'pipelines/salesforce.yaml'),
     identifier: 'SalesforceExport',
     sandbox: { dialect: 'Salesforce', oauth: SF_OAUTH, data: join(ROOT, 'samples/directory.salesforce.json') },
     env: (sb) => ({
@@ -42,12 +46,14 @@ export const RIGS: Record<DialectKey, DialectRig> = {
   },
   slack: {
     pipeline: join(ROOT, 'pipelines/slack.yaml'),
+    fulfillPipeline: join(ROOT, 'pipelines/slack.yaml'),
     identifier: 'SlackExport',
-    sandbox: { dialect: 'Slack', data: join(ROOT, 'samples/directory.json'), token: 'xoxp-slack-test' },
+    sandbox: { dialect: 'Slack', data: join(ROOT, 'samples/directory.slack.json'), token: 'xoxp-slack-test' },
     env: (sb) => ({ SLACK_SCIM_SERVER: sb.url, SLACK_TOKEN: 'xoxp-slack-test' }),
   },
   cyberark: {
     pipeline: join(ROOT, 'pipelines/cyberark.yaml'),
+    fulfillPipeline: join(ROOT, 'pipelines/cyberark.yaml'),
     identifier: 'CyberArkExport',
     sandbox: { dialect: 'CyberArk', oauth: CA_OAUTH, data: join(ROOT, 'samples/directory.cyberark.json') },
     env: (sb) => ({ CYBERARK_SERVER: `${sb.url}/scim`, CYBERARK_APP_ID: CA_OAUTH.clientId, CYBERARK_LOGIN: CA_OAUTH.login, CYBERARK_PASSWORD: CA_OAUTH.password }),

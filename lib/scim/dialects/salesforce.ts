@@ -18,7 +18,7 @@ export function entitlementOperations(command: 'add' | 'remove', value: string):
     // Adding a profile replaces the one the user has, in one atomic PATCH.
     return [
       { op: 'remove', path: 'entitlements[type eq "Profile"]' },
-      { op: 'add', path: 'entitlements', value: [{ value, type: kind }] },
+      { op: 'add', path: 'entitlements', value: [{ value, type: kind, primary: true }] },
     ];
   }
   if (command === 'add') return [{ op: 'add', path: 'entitlements', value: [{ value, type: kind }] }];

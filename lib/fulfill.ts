@@ -28,6 +28,7 @@ import { ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.j
 import { pipeSafeWriter, ReaderGone, type PipeSafeWriter } from './streams/sinks/pipe-safe-writer.js';
 import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
 import { asFatal, type ExecContext } from './fulfill/execute.js';
+import { writesByPut } from './fulfill/get-put.js';
 import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './scim/requests.js';
@@ -267,7 +268,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   else if (opts.restart) logger.info(`fulfill: --restart: the journal ${journal.path} was reset`);
 
   try {
-    await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
+    await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher, (entity) => writesByPut(entity, ctx)), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
   } catch (err) {
     await journal.close().catch(() => {});
     await writer.abort();
@@ -290,16 +291,22 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   return report;
 }
 
-function isDeactivate(item: PlanItem): boolean {
-  return item.kind === 'op' && item.op.kind === 'delete' && item.op.deactivate === true;
+/**
+ * Operations that read before they write go alone, not in a Bulk batch: a
+ * deactivation (a rerun on an inactive user is skipped) and a membership
+ * change of a resource written by GET + PUT.
+ */
+function readsFirst(item: PlanItem, put: (entity: string) => boolean): boolean {
+  if (item.kind !== 'op') return false;
+  return (item.op.kind === 'delete' && item.op.deactivate === true) || (item.op.kind === 'members' && put(item.op.entity));
 }
 
 /** Order records → planned work (operations, or Bulk batches), pulled one at a time. */
-async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined): AsyncGenerator<PlanItem | BatchItem> {
+async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined, put: (entity: string) => boolean): AsyncGenerator<PlanItem | BatchItem> {
   function* emit(items: PlanItem[]): Generator<PlanItem | BatchItem> {
     for (const item of items) {
-      if (batcher && isDeactivate(item)) {
-        // Read before written (a rerun on an inactive user is skipped): alone, after what came before it.
+      if (batcher && readsFirst(item, put)) {
+        // Alone, after what came before it.
         yield* batcher.flush();
         yield item;
       } else if (batcher) yield* batcher.push(item);

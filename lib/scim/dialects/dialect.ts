@@ -54,6 +54,8 @@ export interface Dialect {
    * (undefined: it can). A line with a value there is refused before anything is sent.
    */
   readonly cannotWrite: (path: ColumnPath) => string | undefined;
+  /** Resource types (lower case) written only by GET + PUT: the server takes no PATCH of them (CyberArk containers). */
+  readonly putOnly: readonly string[];
   /** Membership files written on the member, by entity name in lower case (`entitlements`). */
   readonly memberWrites: Readonly<Record<string, MemberWrite>>;
   /** The PATCH operations that deactivate a user (fulfill.deprovision: deactivate). */

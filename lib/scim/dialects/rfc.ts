@@ -9,6 +9,7 @@ export const rfc: Dialect = {
   deprovision: 'delete',
   cannotWrite: () => undefined,
   memberWrites: {},
+  putOnly: [],
   // The path-less form Entra and Okta send: the servers built for them all take it.
   deactivateOperations: () => [{ op: 'replace', value: { active: false } }],
 };

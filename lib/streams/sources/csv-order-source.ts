@@ -34,6 +34,8 @@ export interface OrderFile {
   kind: OrderFileKind;
   /** Users / the resource type whose members change (Groups, Entitlements…) / the refused entity. */
   entity: string;
+  /** Membership files: the multi-valued attribute the links live in (`members`; CyberArk `privilegedData`). */
+  attribute?: string;
 }
 
 /** A column the dialect cannot write gets that as its problem, whatever the schema says. */
@@ -47,6 +49,9 @@ export function classifyOrderFile(path: string): OrderFile {
   const name = basename(path);
   const members = /_members_([^_]+)\.csv$/i.exec(name);
   if (members) return { path, kind: 'members', entity: members[1]! };
+  // Named like the export's links table: value = container, MemberId = privileged data.
+  const held = /_privilegedData_([^_]+)\.csv$/i.exec(name);
+  if (held) return { path, kind: 'members', entity: held[1]!, attribute: 'privilegedData' };
   const entity = /_([^_]+)\.csv$/i.exec(name)?.[1] ?? name.replace(/\.csv$/i, '');
   if (entity.toLowerCase() === 'users') return { path, kind: 'users', entity: 'Users' };
   return { path, kind: 'unsupported', entity };
@@ -401,7 +406,7 @@ function toRecord(
     const member = at(header.memberId);
     if (!group) return invalid('ERR_ORDER_MISSING_VALUE', `'value' (the ${file.entity} id) is empty`);
     if (!member || member === '@') return invalid('ERR_ORDER_MISSING_VALUE', `'MemberId' is empty`);
-    return { kind: 'member', line: { ...line, id: group }, command: command as MemberCommand, entity: file.entity, group, member };
+    return { kind: 'member', line: { ...line, id: group }, command: command as MemberCommand, entity: file.entity, group, member, ...(file.attribute ? { attribute: file.attribute } : {}) };
   }
   if (!USER_COMMANDS.has(command)) return invalid('ERR_ORDER_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(command)} (insert, update or delete)`);
   if ((command === 'update' || command === 'delete') && !id) return invalid('ERR_ORDER_MISSING_ID', `${command} needs the user's id in the 'id' column`);

@@ -106,8 +106,8 @@ export class OrderPlanner {
       ref = found.key;
     }
     const p = this.pending;
-    if (p && (p.group !== rec.group || p.entity !== rec.entity || p.members.length >= this.opts.maxMembersPerPatch)) out.push(...this.flush());
-    this.pending ??= { kind: 'members', lines: [], entity: rec.entity, group: rec.group, members: [] };
+    if (p && (p.group !== rec.group || p.entity !== rec.entity || p.attribute !== rec.attribute || p.members.length >= this.opts.maxMembersPerPatch)) out.push(...this.flush());
+    this.pending ??= { kind: 'members', lines: [], entity: rec.entity, group: rec.group, members: [], ...(rec.attribute ? { attribute: rec.attribute } : {}) };
     this.pending.lines.push(rec.line);
     this.pending.members.push(ref !== undefined ? { line: rec.line, op: rec.command, ref } : { line: rec.line, op: rec.command, member: rec.member });
     return out;

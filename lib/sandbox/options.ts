@@ -28,7 +28,7 @@ export interface NormalizedOptions {
   quirks: QuirkSet;
   /** Where the SCIM endpoints live: /v2, or the rootPath quirk's path. */
   rootPath: string;
-  rateLimit?: { reads: number; writes: number; windowMs: number };
+  rateLimit?: { reads: number; writes: number; windowMs: number; burst?: number };
   logger: Logger;
   maxBodySize: number;
 }
@@ -112,6 +112,7 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
       reads: int('rateLimit.reads', o.rateLimit.reads, 1, 0),
       writes: int('rateLimit.writes', o.rateLimit.writes, 1, 0),
       windowMs: int('rateLimit.windowMs', o.rateLimit.windowMs, 1, 60_000),
+      ...(o.rateLimit.burst !== undefined ? { burst: int('rateLimit.burst', o.rateLimit.burst, 1, 0) } : {}),
     };
   }
   if (o.cursor !== undefined && o.cursor !== false) {

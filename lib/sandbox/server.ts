@@ -71,6 +71,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
   const p: Parsed = { method, path: url.pathname, rel, query: url.searchParams, routeKey };
   let fault: RequestLogEntry['fault'];
   let status = 500;
+  let limited = false;
   try {
     await state.ready;
     let bearer: string | undefined;
@@ -82,6 +83,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
         fault = '429';
         throw new ScimHttpError(429, `rate limit exceeded: retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
       }
+      limited = state.limiter !== undefined;
       const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
     }
@@ -115,6 +117,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     if (!res.headersSent) await sendReply(res, jsonReply(e.status, errorBodyFor(state.o.profile.errorStyle, e), e.headers));
     else res.destroy();
   } finally {
+    if (limited) state.limiter!.done(method, p.path);
     record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}) }, p.routeKey);
   }
 }

@@ -25,8 +25,9 @@ describe('Slack dialect end to end', () => {
 
   it('500 users through a rate limit: slowed down by 429s, every line ok', async function () {
     this.timeout(20_000);
-    // A short window so that each wait costs little: 40 writes per 250 ms (160/s) for 500 inserts.
-    sb = await startRig('slack', { rateLimit: { reads: 1000, writes: 40, windowMs: 250 } });
+    // A short window so that each wait costs little (40 writes per 250 ms), and a burst of 2 writes
+    // in flight, so that the 4 the pipeline sends at once meet the limit however slow the machine is.
+    sb = await startRig('slack', { rateLimit: { reads: 1000, writes: 40, windowMs: 250, burst: 2 } });
     mkdirSync(join(dir, 'orders'));
     const lines = ['command,orderId,userName,displayName,emails:value,active,' + `${GUEST}:type`];
     for (let i = 1; i <= 500; i++) lines.push(`insert,u${i},user${i}@slack.example.com,User ${i},user${i}@slack.example.com,true,${i % 5 === 0 ? 'multi' : ''}`);
@@ -41,7 +42,9 @@ describe('Slack dialect end to end', () => {
     // It met the limit and waited (a retried line has attempts > 1), rather than failing.
     expect(sb.requests.filter((q) => q.status === 429).length).to.be.greaterThan(0);
     expect(rows.some((x) => Number(x.attempts) > 1)).to.equal(true);
-    expect(r.stderr).to.match(/throttled/);
+    // Slowed down: the adaptive limit went below the pipeline's concurrency of 4.
+    expect(r.stderr).to.match(/throttled=[1-9]/);
+    expect(r.stderr).to.match(/lowestConcurrency=[123]\b/);
     const guest = sb.store.users.find((u) => u.userName === 'user5@slack.example.com')!;
     expect(guest[GUEST]).to.deep.equal({ type: 'multi' });
   });

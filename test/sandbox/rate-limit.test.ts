@@ -21,6 +21,13 @@ describe('sandbox: rate limits', () => {
     expect(short.take('POST', '/v2/Users')).to.equal(undefined);
     now += 100;
     expect(short.take('POST', '/v2/Users')).to.equal(0.15);
+    // burst: writes in flight at once; an answered one frees its place.
+    const burst = new RateLimiter({ reads: 10, writes: 10, windowMs: 60_000, burst: 1 }, () => now);
+    expect(burst.take('POST', '/v2/Users')).to.equal(undefined);
+    expect(burst.take('GET', '/v2/Users')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(1);
+    burst.done('POST', '/v2/Users');
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
   });
 
   it('answers 429 with Retry-After over the limit', async () => {

@@ -1,11 +1,11 @@
 /** Salesforce quirks through the real CLI against the sandbox in Salesforce dialect. */
 import { expect } from 'chai';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../lib/sandbox/index.js';
 import { cli } from '../helpers/io.js';
 import { readResults, tempDir } from '../fulfill/helpers.js';
-import { RIGS, startRig } from './helpers.js';
+import { RIGS, ROOT, startRig } from './helpers.js';
 
 const ADA = '0055g00000A1b2cAAB';
 const JOSE = '0055g00000A1b2dAAB';
@@ -73,5 +73,24 @@ describe('Salesforce dialect end to end', () => {
     const ents = (sb!.store.get('Users', ADA)!.entitlements as Array<{ value: string; type: string }>).map((e) => `${e.type}:${e.value}`);
     expect(ents).to.have.members(['PermissionSet:0PS5g000000XyZaGAK', 'Profile:00e5g000001AbCdAAK']);
     expect(sb!.store.get('Users', JOSE)!.entitlements).to.have.length(2);
+  });
+
+  it('lists all 250 Entitlements although a listing of them stops at 200 (the rest paged by id gt)', async () => {
+    const data = JSON.parse(readFileSync(join(ROOT, 'samples/directory.salesforce.json'), 'utf8')) as { Entitlements: Array<Record<string, unknown>> };
+    // Not in id order, so that the first 200 are not simply the lowest ids.
+    for (let i = 246; i >= 1; i--) {
+      data.Entitlements.push({ schemas: ['urn:salesforce:schemas:extension:2.0:Entitlement'], id: `0PS5g00000P${String(i).padStart(7, '0')}`, displayName: `Set ${i}`, type: 'PermissionSet' });
+    }
+    sb = await startRig('salesforce', { data: data as never });
+    const env = RIGS.salesforce.env(sb);
+    const r = await cli(['export', RIGS.salesforce.pipeline, '--entity', 'Entitlements', '--output', join(dir, 'out'), '--no-progress'], { env });
+    expect(r.code, r.stderr).to.equal(0);
+    const ids = readFileSync(join(dir, 'out', 'SalesforceExport_Entitlements.csv'), 'utf8').trim().split('\r\n').slice(1).map((l) => l.split(',')[0]);
+    expect(ids).to.have.length(250);
+    expect(new Set(ids).size).to.equal(250);
+    expect(ids).to.include.members(data.Entitlements.map((e) => e.id as string));
+    // The server side of it: an unfiltered page past 200 is refused, as Salesforce does.
+    expect(sb.requests.some((q) => q.path === '/v2/Entitlements' && q.status === 400)).to.equal(true);
+    expect(sb.requests.some((q) => q.path === '/v2/Entitlements' && decodeURIComponent(q.query.replace(/\+/g, ' ')).includes('id gt'))).to.equal(true);
   });
 });

@@ -45,6 +45,10 @@ import { appendDeletes } from './incremental/deletes.js';
 import { IdSorter } from './incremental/id-set.js';
 import { membershipChanges, type MembershipScratch } from './incremental/memberships.js';
 import { tmpdir } from 'node:os';
+import { exportPageSize } from './scim/server-defaults.js';
+import { cachedDecisionsFor, projectionStart } from './discovery/cached-run.js';
+import { resolveAutoColumns } from './discovery/auto-columns.js';
+import type { CachedDecisions } from './discovery/verdict-cache.js';
 
 /** Read besides the columns where a watermark is kept. */
 const META_COLUMNS = [parseColumnPath('meta:lastModified'), parseColumnPath('meta:created')];
@@ -166,6 +170,8 @@ export function tableFileName(identifier: string, table: string, format: TableFo
 }
 
 export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<ExportResult> {
+  // `columns: auto` entities get their columns from the server's /Schemas before anything is planned.
+  pipe = await resolveAutoColumns(pipe, opts.client, opts.logger ?? silentLogger, opts.signal);
   const exp = pipe.export;
   if (!exp) throw new ScimEtlError('ERR_CONFIG_NO_EXPORT', `${pipe.file}: the pipeline has no export section`, { file: pipe.file }, { category: 'config' });
   const logger = opts.logger ?? silentLogger;
@@ -218,9 +224,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
 
   async function exportTables(): Promise<ExportResult> {
     let paging = opts.paging;
-    let pageSize = conn.pageSize;
+    const client = opts.client as ExportClient & Partial<Pick<ScimClient, 'base' | 'serviceProviderConfig'>>;
+    let pageSize = tables.length > 0 ? await exportPageSize(client, conn.pageSize, Boolean(conn.setInPipeline?.includes('pageSize')), logger, signal) : conn.pageSize;
+    const cached = tables.some((t) => t.kind === 'resources') ? await cachedDecisionsFor(pipe, client, undefined, logger, ['subAttributeProjection', 'extensionProjection'], signal) : {};
     if (paging === undefined && tables.length > 0) {
-      const choice = await choosePaging(opts.client, conn.pageSize, { signal, logger });
+      const choice = await choosePaging(opts.client, pageSize, { signal, logger });
       paging = choice.paging;
       pageSize = choice.pageSize;
     }
@@ -231,7 +239,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       // One commit per run: after a failed table nothing will be committed, so stop.
       if (results.some((r) => !r.ok)) break;
       const label = tableFileName(conn.identifier, plan.name, format);
-      const result = await exportTable(plan, label, { paging, pageSize, schemas });
+      const result = await exportTable(plan, label, { paging, pageSize, schemas, cached });
       results.push(result);
       if (result.error) {
         logger.error(`table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`, { code: result.error.code, ...summaryFields(label, result) });
@@ -275,7 +283,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
   async function exportTable(
     plan: TablePlan,
     label: string,
-    run: { paging?: PagingMethod; pageSize: number; schemas: SchemaSource },
+    run: { paging?: PagingMethod; pageSize: number; schemas: SchemaSource; cached: CachedDecisions },
   ): Promise<TableResult> {
     const started = now();
     const retriesBefore = opts.client.stats.retries;
@@ -306,7 +314,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
       if (plan.kind === 'resources') {
+        const start = projectionStart(run.cached, plan.entity.columns);
+        if (start) logger.debug(`${plan.name}: projection starts at ${start.mode} (cached verdict from ${run.cached.cacheFile}: ${start.why})`);
         const shape = await probeProjection(opts.client, {
+          ...(start ? { startMode: start.mode } : {}),
           endpoint: plan.entity.name,
           columns: mode?.tracker ? [...plan.entity.columns, ...META_COLUMNS] : plan.entity.columns,
           filter,

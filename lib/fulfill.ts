@@ -18,7 +18,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { EXIT, ScimEtlError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
-import type { ClientStats } from './scim/client.js';
+import type { ClientStats, ScimClient } from './scim/client.js';
 import type { Pipeline, Threshold } from './config/types.js';
 import { checkOrderHeaders, classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
 import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
@@ -33,6 +33,8 @@ import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './scim/requests.js';
 import { dialectOf } from './scim/dialects/index.js';
+import { fulfillServerSettings } from './fulfill/server-settings.js';
+import { cachedDecisionsFor } from './discovery/cached-run.js';
 import type { BatchItem, OrderLine, OrderRecord, PlanItem, ScimRequester } from './fulfill/types.js';
 
 export interface FulfillOptions {
@@ -165,10 +167,9 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   } catch (err) {
     throw asFatal(err, opts.signal);
   }
-  const bulkOn = cfg.serviceSupportBulk && caps.bulk.supported !== false;
-  if (cfg.serviceSupportBulk && !bulkOn) logger.warn('the server does not support Bulk: sending single requests');
-  const maxOperations = Math.min(cfg.bulkMaxOperation, caps.bulk.maxOperations ?? Number.POSITIVE_INFINITY);
-  const maxPayloadSize = workablePayloadSize(caps.bulk.maxPayloadSize, logger);
+  const cached = dryRun ? {} : await cachedDecisionsFor(pipe, opts.client as Partial<ScimClient>, caps.spc, logger, ["bulkPatchEffective", "etagWorks", "dottedPatchEffective"], opts.signal);
+  const server = fulfillServerSettings(cfg, caps, cached, logger);
+  const { bulk: bulkOn, maxOperations, maxPayloadSize } = server;
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
   const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
   const mode = bulkOn ? 'bulk' : 'single';
@@ -242,6 +243,9 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     client: opts.client!,
     fatal: {},
     capabilities: { patch: caps.patch, etag: caps.etag },
+    ...(server.ifMatch ? { ifMatch: true } : {}),
+    ...(server.singlePatch ? { bulkPatchIgnored: true } : {}),
+    ...(server.complexPatch ? { complexPatch: true } : {}),
     onConflict: cfg.onConflict,
     style,
     inserts: new RunInserts(),
@@ -349,21 +353,6 @@ async function sendAndRecord(
   } catch (err) {
     report.fatal ??= asFatal(err, signal);
   }
-}
-
-/**
- * Smallest Bulk payload planned for: the batcher keeps 128 bytes for the
- * envelope, so at this size every operation goes alone, which is all a
- * server advertising less can take.
- */
-const MIN_BULK_PAYLOAD = 129;
-
-/** The server's bulk.maxPayloadSize (1 MiB when not advertised), raised to a workable size with a warning. */
-function workablePayloadSize(advertised: number | undefined, logger: Logger): number {
-  if (advertised === undefined) return 1_048_576;
-  if (Number.isFinite(advertised) && advertised >= MIN_BULK_PAYLOAD) return advertised;
-  logger.warn(`the server advertises a Bulk maxPayloadSize of ${advertised} bytes, too small for any batch: sending one operation per Bulk request (the server may still refuse them)`);
-  return MIN_BULK_PAYLOAD;
 }
 
 async function* orderLines(sourceOpts: Parameters<typeof readOrders>[0]): AsyncGenerator<OrderLine> {

@@ -28,6 +28,8 @@ export interface LoadOptions {
 export interface CheckResult {
   pipeline?: Pipeline;
   problems: Problem[];
+  /** Where each value was written (for checks that run after loading: validate --online). */
+  locs?: Locations;
 }
 
 /** Reads and validates a pipeline; throws ConfigProblems (exit 78) listing every problem. */
@@ -61,7 +63,7 @@ export async function checkPipelineFile(
   await mergeSettingsFile(raw, file, absPath, locs, problems);
   const pipeline = buildPipeline(raw, { file: absPath, locs, problems });
   if (problems.length > 0 || !pipeline) return { problems: inFileOrder(problems.items, file) };
-  return { pipeline, problems: [] };
+  return { pipeline, problems: [], locs };
 }
 
 /** The pipeline's problems top to bottom, then those of the files it names. */

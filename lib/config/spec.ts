@@ -58,7 +58,7 @@ export const connectionSpec: ObjectSpec = {
     identifier: str('Connection identifier, prefix of every output file. Unique; not starting with a digit; none of < > : / \\ | ? * _'),
     server: str('SCIM base URL without /v2 (https://example.com/scim), with it, or any SCIM root: the root is where ServiceProviderConfig answers, <server>/v2 first, then <server>'),
     scimSyntax: str('SCIM dialect of the server.', { enum: DIALECTS, default: 'RFC' }),
-    pageSize: int('Resources requested per page (count).', 1, 200),
+    pageSize: int("Resources requested per page (count); default 200 within the server's filter.maxResults / pagination.maxPageSize, which also cap a larger value.", 1, 200),
     concurrency: int('Pages fetched at the same time once totalResults is known.', 1, 4),
     oAuthToken: str('Static OAuth bearer token.', { secret: true }),
     login: str('Account login (password grant, Basic auth, or CyberArk token request).'),
@@ -121,7 +121,7 @@ export const connectionSpec: ObjectSpec = {
     filter: filterString,
     filterGroup: filterGroupString,
     serviceSupportBulk: bool('Seed name: send fulfill operations in SCIM Bulk requests (fulfill.serviceSupportBulk wins).', false),
-    bulkMaxOperation: int('Seed name: operations per Bulk request (fulfill.bulkMaxOperation wins).', 1, 10),
+    bulkMaxOperation: int("Seed name: operations per Bulk request (fulfill.bulkMaxOperation wins).", 1, 100),
   },
 };
 
@@ -132,7 +132,7 @@ const entitySpec: ObjectSpec = {
     filter: str('SCIM filter (RFC 7644 §3.4.2.2), e.g. active eq "true"'),
     columns: {
       type: 'stringList',
-      description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value',
+      description: 'Column paths in output order: attr, attr:sub, urn:…:User:attr:sub, emails[type eq "work"]:value; or auto: every readable attribute in the server\'s /Schemas, in schema order',
     },
     incremental: bool('Incremental export with a meta.lastModified watermark kept in the cookie (any resource type whose server filters on meta.lastModified).', false),
     detectDeletes: bool('Incremental runs also list ids only and write a delete row for each resource gone since the last run (needs incremental: true and an id column).', false),
@@ -178,7 +178,7 @@ export const fulfillSpec: ObjectSpec = {
     orders: { type: 'stringList', description: 'Directory of order CSVs, or a list of files; relative to the pipeline file. Default: orders' },
     results: str('Directory of result CSVs, relative to the pipeline file.', { default: 'results' }),
     serviceSupportBulk: bool('Send operations in SCIM Bulk requests.', false),
-    bulkMaxOperation: int('Operations per Bulk request.', 1, 10),
+    bulkMaxOperation: int("Operations per Bulk request, capped by the server's bulk.maxOperations.", 1, 100),
     // The request sink keeps at most 256 requests in flight.
     concurrency: int('Single-request mode: requests in flight (at most 256).', 1, 4, 256),
     maxMembersPerPatch: int('Member adds/removes per PATCH of a group.', 1, 1000),
@@ -187,6 +187,7 @@ export const fulfillSpec: ObjectSpec = {
     onConflict: str('What an insert that meets an existing user (409 uniqueness) does.', { enum: ['fail', 'skip', 'update'], default: 'fail' }),
     nullMarker: str('A cell with exactly this text clears the attribute.', { default: '#null' }),
     deprovision: str('What a users `delete` line does: DELETE the user, or deactivate it (PATCH active=false). Default: the dialect\'s (Salesforce, Slack: deactivate; RFC, CyberArk: delete).', { enum: ['delete', 'deactivate'] }),
+    ifMatch: bool("Send If-Match with the resource's version (meta.version / ETag) on updates and deletes, where the server advertises etag.supported; a 412 re-reads the resource and retries once, else the line fails (preconditionFailed).", false),
     verify: bool('Read every changed user and group back and report an order whose effect is not on the server as failed (notApplied).', false),
   },
 };

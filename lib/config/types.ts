@@ -30,6 +30,8 @@ export interface ConnectionConfig {
   server: string;
   scimSyntax: DialectName;
   pageSize: number;
+  /** Settings the pipeline itself gave (the others are defaults the server's SPC may change); absent: none. */
+  setInPipeline?: Array<'pageSize'>;
   /** Pages fetched at the same time once totalResults is known. */
   concurrency: number;
   oAuthToken?: string;
@@ -57,8 +59,10 @@ export interface EntityExport {
   name: string;
   filter?: string;
   filterAst?: FilterNode;
-  /** Columns in output order (validation requires at least one). */
+  /** Columns in output order (validation requires at least one, unless columnsAuto). */
   columns: ColumnPath[];
+  /** `columns: auto`: empty `columns` until the export fills them from the server's /Schemas. */
+  columnsAuto?: boolean;
   incremental: boolean;
   /** Incremental runs diff the ids with the last run's and write `delete` rows. */
   detectDeletes?: boolean;
@@ -97,6 +101,10 @@ export interface FulfillConfig {
   results: string;
   serviceSupportBulk: boolean;
   bulkMaxOperation: number;
+  /** Settings the pipeline itself gave (the others are defaults the server's SPC may change); absent: none. */
+  setInPipeline?: Array<'serviceSupportBulk' | 'bulkMaxOperation'>;
+  /** If-Match with the resource's version on updates and deletes where the server has ETags. Default false. */
+  ifMatch?: boolean;
   /** Single-request mode: requests in flight. */
   concurrency: number;
   /** Member adds/removes per PATCH /Groups/{id}. */

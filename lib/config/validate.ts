@@ -109,6 +109,7 @@ function buildConnection(c: RawObject, ctx: BuildContext): ConnectionConfig {
     secrets,
   };
   // Left out when not set: the client holds their defaults (the spec table repeats them, a test keeps both equal).
+  if (c.pageSize !== undefined) conn.setInPipeline = ['pageSize'];
   if (c.requestDeadline !== undefined) conn.requestDeadlineMs = c.requestDeadline as number;
   if (c.maxReplyBytes !== undefined) conn.maxReplyBytes = c.maxReplyBytes as number;
   if (retry.maxElapsed !== undefined) conn.retry.maxElapsedMs = retry.maxElapsed as number;
@@ -389,7 +390,11 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
   }
   const columns: ColumnPath[] = [];
   const seen = new Map<string, string>();
-  if (!draft.columns) {
+  // `columns: auto`: every readable attribute the server's /Schemas lists, resolved when the export starts.
+  const auto = draft.columns?.items.length === 1 && draft.columns.items[0]!.text.trim().toLowerCase() === 'auto';
+  if (auto) {
+    // Nothing to parse here.
+  } else if (!draft.columns) {
     ctx.problems.atKey(
       draft.nameLoc ?? ctx.locs.get(draft.from.split('.')),
       'ERR_CONFIG_MISSING_KEY',
@@ -414,7 +419,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
       }
     }
   }
-  if (draft.detectDeletes && draft.columns && !columns.some((c) => c.text.toLowerCase() === 'id')) {
+  if (draft.detectDeletes && draft.columns && !auto && !columns.some((c) => c.text.toLowerCase() === 'id')) {
     ctx.problems.atKey(draft.detectDeletesLoc ?? draft.nameLoc, 'ERR_CONFIG_DETECT_DELETES', `export.entities.${draft.name}: detectDeletes writes the deleted resource's id: add id to the columns`);
   }
   if (ctx.problems.length > before) return undefined;
@@ -426,6 +431,7 @@ function finishEntity(draft: EntityDraft, ctx: BuildContext): EntityExport | und
     members: draft.members,
     privilegedData: draft.privilegedData,
   };
+  if (auto) entity.columnsAuto = true;
   if (draft.countMismatch) entity.countMismatch = draft.countMismatch;
   if (draft.filter && filterAst) {
     entity.filter = draft.filter.text;
@@ -471,6 +477,9 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
   // Absent = the default (false), so the model of a pipeline without it stays as it was.
   if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
   if (f.deprovision !== undefined) config.deprovision = f.deprovision as FulfillConfig['deprovision'];
+  if (f.ifMatch === true) config.ifMatch = true;
+  const set = (['serviceSupportBulk', 'bulkMaxOperation'] as const).filter((k) => f[k] !== undefined || conn[k] !== undefined);
+  if (set.length > 0) config.setInPipeline = set;
   if (f.maxDeletes !== undefined) config.maxDeletes = f.maxDeletes as Threshold;
   if (f.maxChanges !== undefined) config.maxChanges = f.maxChanges as Threshold;
   return config;

@@ -96,7 +96,29 @@ export interface CachedDecisions {
   dottedPatchEffective?: boolean;
   /** filter.lastModified failed: incremental export cannot see changes. */
   lastModifiedFilterable?: boolean;
+  /** etag failed: the server advertises ETags but serves no versions, so no If-Match is sent. */
+  etagWorks?: boolean;
+  /** projection.subAttribute / projection.extension: the export's projection probe can start from what check saw. */
+  subAttributeProjection?: boolean;
+  extensionProjection?: boolean;
+  /** The cache file the decisions came from (for the log lines of the callers). */
+  cacheFile?: string;
 }
+
+/** Where `check` writes and export / fulfill read the verdicts: beside the export's files, else the fulfill results. */
+export function verdictCacheFor(pipeline: { connection: { identifier: string }; export?: { output: string }; fulfill?: { results: string } }): string | undefined {
+  const dir = pipeline.export?.output ?? pipeline.fulfill?.results;
+  return dir === undefined ? undefined : verdictCachePath(dir, pipeline.connection.identifier);
+}
+
+const decisions: Array<[string, Exclude<keyof CachedDecisions, 'cacheFile'>, string]> = [
+  ['bulk.patch', 'bulkPatchEffective', 'Bulk PATCH effective'],
+  ['patch.dotted', 'dottedPatchEffective', 'dotted PATCH paths effective'],
+  ['filter.lastModified', 'lastModifiedFilterable', 'meta.lastModified filterable'],
+  ['etag', 'etagWorks', 'resource versions for If-Match'],
+  ['projection.subAttribute', 'subAttributeProjection', 'attributes= with sub-attributes honoured'],
+  ['projection.extension', 'extensionProjection', 'attributes= with extension URNs honoured'],
+];
 
 /**
  * The one call export and fulfill make: reads the cache for this run's root
@@ -108,21 +130,20 @@ export async function cachedDecisions(
   root: string,
   spc: unknown,
   logger: { debug(msg: string): void },
+  only?: ReadonlyArray<Exclude<keyof CachedDecisions, 'cacheFile'>>,
 ): Promise<CachedDecisions> {
   const lookup = await readVerdictCache(file, root, spc);
   if (lookup.state !== 'fresh') {
     logger.debug(`verdict cache not used: ${lookup.reason}`);
     return {};
   }
-  const out: CachedDecisions = {};
-  const decide = (probe: string, key: keyof CachedDecisions, what: string) => {
+  const out: CachedDecisions = { cacheFile: file };
+  const decide = (probe: string, key: Exclude<keyof CachedDecisions, 'cacheFile'>, what: string) => {
     const v = cachedVerdict(lookup.cache, probe);
     if (!v || v.verdict === 'unknown') return;
     out[key] = v.verdict === 'works';
-    logger.debug(`cached verdict decides (${file}, checked ${lookup.cache.checkedAt}): ${probe} ${v.verdict} → ${what}: ${out[key]}`);
+    logger.debug(`cached verdict from ${file} (checked ${lookup.cache.checkedAt}) decides: ${probe} ${v.verdict} → ${what}: ${out[key]}`);
   };
-  decide('bulk.patch', 'bulkPatchEffective', 'Bulk PATCH effective');
-  decide('patch.dotted', 'dottedPatchEffective', 'dotted PATCH paths effective');
-  decide('filter.lastModified', 'lastModifiedFilterable', 'meta.lastModified filterable');
+  for (const [probe, key, what] of decisions) if (!only || only.includes(key)) decide(probe, key, what);
   return out;
 }

@@ -18,6 +18,8 @@ export interface ServerCapabilities {
   schemas: readonly SchemaDefinition[];
   /** Where the schemas came from, for the log. */
   schemaSource: 'server' | 'builtin';
+  /** The SPC body as read (what the verdict cache is keyed by); absent when the server serves none. */
+  spc?: unknown;
 }
 
 /** Without a server (dry run) or when discovery fails: assume PATCH, no ETags, the built-in schemas. */
@@ -29,6 +31,7 @@ export async function discoverCapabilities(client: ScimRequester, logger?: Logge
   const caps = defaultCapabilities();
   const spc = await firstFound(client, ['ServiceProviderConfig', 'ServiceProviderConfigs'], logger, signal);
   if (spc !== undefined) {
+    caps.spc = spc;
     const supported = (name: string) => getAttr(getAttr(spc, name), 'supported');
     if (supported('patch') === false) caps.patch = false;
     caps.etag = supported('etag') === true;

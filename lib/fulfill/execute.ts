@@ -12,6 +12,7 @@ import { isFatal } from './fatal.js';
 import { deactivateUser } from './deactivate.js';
 import { etagOf, putMembers, putUpdate, writesByPut } from './get-put.js';
 import { isLinkOp, writeLinkOnMember } from './link-on-member.js';
+import { PRECONDITION_FAILED, PreconditionFailed, sendWithIfMatch } from './if-match.js';
 import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
@@ -77,6 +78,12 @@ export interface ExecContext {
   inserts: InsertRegistry;
   /** Read every change back and fail the lines whose effect is not on the server (fulfill.verify). */
   verify?: boolean;
+  /** fulfill.ifMatch on a server with ETags: updates and deletes carry If-Match with the resource's version. */
+  ifMatch?: boolean;
+  /** A fresh verdict cache says the server ignores PATCH inside /Bulk: send PATCH singly from the start. */
+  bulkPatchIgnored?: boolean;
+  /** A fresh verdict cache says dotted PATCH paths (name.givenName) are ignored: send complex values from the start. */
+  complexPatch?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -126,6 +133,7 @@ export async function executeOrSkip(op: PlannedOp, ctx: ExecContext): Promise<Li
 
 /** The failed outcome of a line for an error a request met. */
 export function failedOutcome(line: OrderLine, err: unknown, attempts?: number): LineOutcome {
+  if (err instanceof PreconditionFailed) return outcomeOf(line, { outcome: 'failed', status: err.status, attempts: err.attempts, scimType: PRECONDITION_FAILED, detail: err.detail });
   if (isScimHttpError(err)) {
     const o = outcomeOf(line, { outcome: 'failed', status: err.status, attempts: err.attempts, detail: err.detail ?? err.message });
     if (err.scimType) o.scimType = err.scimType;
@@ -247,7 +255,8 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
   const isMultiValued = (p: unknown) => cells.find((c) => c.path === p)?.multiValued ?? false;
   const path = resourcePath(entity, id);
   if (!writesByPut(entity, ctx)) {
-    const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(patchOperations(cells, { isMultiValued })), signal: ctx.signal });
+    const ops = ctx.complexPatch ? complexFirst(cells, isMultiValued) : patchOperations(cells, { isMultiValued });
+    const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
     const no = disproves(res.status, res.body);
     if (no) return notAppliedOutcome(line, id, res.status, res.attempts, no);
     const wrong = contradicted(res.body, cells);
@@ -255,6 +264,12 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
     return resendComplex(path, id, wrong, res, ctx, line, isMultiValued);
   }
   return putUpdate(entity, id, cells, ctx, line);
+}
+
+/** Sub-attributes as complex values (`path: name`, `value: {givenName}`); what has no such form (filters, clears) as usual. */
+function complexFirst(cells: TypedCell[], isMultiValued: (p: unknown) => boolean) {
+  const { ops, unexpressible } = complexPatchOperations(cells, { isMultiValued });
+  return [...ops, ...patchOperations(unexpressible, { isMultiValued })];
 }
 
 /**
@@ -267,7 +282,7 @@ async function resendComplex(path: string, id: string, wrong: TypedCell[], first
   const { ops, unexpressible } = complexPatchOperations(wrong, { isMultiValued });
   if (ops.length === 0) return notAppliedOutcome(line, id, first.status, attempts, `the PATCH reply shows ${describeCells(body, wrong)}`);
   ctx.logger?.debug(`PATCH ${path}: the reply contradicts ${wrong.map((c) => c.path.text).join(', ')}; sending them again as complex values`);
-  const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal });
+  const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
   attempts += res.attempts;
   const no = disproves(res.status, res.body);
   if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
@@ -295,7 +310,7 @@ async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: Ex
   if (op.deactivate) return guard(line, () => deactivateUser(op, ctx));
   const req = plannedRequest(op, () => undefined, ctx.style);
   try {
-    const res = await ctx.client.request({ method: req.method, path: req.path, json: req.body, signal: ctx.signal });
+    const res = await sendWithIfMatch(ctx.client, { method: req.method, path: req.path, json: req.body, signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
     const no = disproves(res.status, res.body);
     if (no) return notAppliedOutcome(line, op.id, res.status, res.attempts, no);
     return outcomeOf(line, { outcome: 'ok', status: res.status, id: op.id, attempts: res.attempts });

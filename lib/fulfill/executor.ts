@@ -106,7 +106,7 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
   const { ctx, writer, journal } = opts;
   const chains = new KeyedChains();
   // Once a batch shows the server ignores Bulk PATCH, PATCH goes singly for the rest of the run.
-  const bulk: BulkState = { singlePatch: false };
+  const bulk: BulkState = { singlePatch: Boolean(ctx.bulkPatchIgnored) };
   const inFlight = new Set<Promise<void>>();
   let bug: unknown;
 

@@ -72,6 +72,8 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
   let fault: RequestLogEntry['fault'];
   let status = 500;
   let limited = false;
+  /** The request body, for the log's Bulk operation count. */
+  let logged: unknown;
   try {
     await state.ready;
     let bearer: string | undefined;
@@ -85,7 +87,7 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
       }
       limited = state.limiter !== undefined;
       const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
-      if (method === 'POST' || method === 'PUT' || method === 'PATCH') body = await readJson(req, maxBody);
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') logged = body = await readJson(req, maxBody);
     }
     const fired = state.faults.size ? state.faults.fire(`${method} ${p.path}`, (spec) => applies(state.store, spec, p, body, oauth)) : [];
     let mangle: Mangle;
@@ -118,7 +120,9 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     else res.destroy();
   } finally {
     if (limited) state.limiter!.done(method, p.path);
-    record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}) }, p.routeKey);
+    const ops = bulkOperationCount(p.path, logged);
+    const ifMatch = header(req, 'if-match');
+    record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}), ...(ops !== undefined ? { operations: ops } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}) }, p.routeKey);
   }
 }
 
@@ -347,6 +351,13 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
       resolve(Buffer.concat(parts).toString('utf8'));
     });
   });
+}
+
+/** Operations in a /Bulk request body (what tests check batch sizes with). */
+function bulkOperationCount(path: string, body: unknown): number | undefined {
+  if (!/\/bulk$/i.test(path) || body === null || typeof body !== 'object') return undefined;
+  const ops = (body as { Operations?: unknown }).Operations;
+  return Array.isArray(ops) ? ops.length : undefined;
 }
 
 function record(state: ServerState, entry: RequestLogEntry, routeKey: string): void {

@@ -59,6 +59,10 @@ export interface RequestLogEntry {
   status: number;
   /** The fault that answered or altered this request, if any. */
   fault?: FaultKind;
+  /** POST /Bulk: the operations the request carried. */
+  operations?: number;
+  /** The If-Match header sent, if any. */
+  ifMatch?: string;
 }
 
 export interface BulkOptions {

@@ -57,6 +57,8 @@ export interface ProbeOptions {
   count?: number;
   /** Paging parameters of a first page, e.g. `{cursor: ''}` on a cursor-paging server. */
   firstPage?: Record<string, string>;
+  /** Where on the ladder to start (a cached `check` verdict already showed the steps above fail). Default `attributes`. */
+  startMode?: ProjectionMode;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -82,7 +84,7 @@ export async function probeProjection(client: Pick<ScimClient, 'request'>, opts:
   let filter = opts.filter;
   let localFilter: FilterNode | undefined;
   let needed: Needed[] = [...opts.columns];
-  let mode: ProjectionMode = 'attributes';
+  let mode: ProjectionMode = opts.startMode ?? 'attributes';
   let requests = 0;
   let fullPage: Resource[] | undefined;
 

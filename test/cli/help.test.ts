@@ -30,7 +30,7 @@ describe('help and completion', () => {
     expect(r.stdout).to.include('complete -o bashdefault -o default -F _scim-etl_yargs_completions scim-etl');
   });
 
-  for (const command of ['export', 'fulfill', 'run', 'validate', 'sandbox', 'encrypt']) {
+  for (const command of ['export', 'fulfill', 'run', 'validate', 'sandbox', 'encrypt', 'discover', 'check']) {
     it(`${command} --help shows an Examples block with a scim-etl ${command} line`, async () => {
       const r = await at(100, [command, '--help']);
       expect(r.code).to.equal(0);

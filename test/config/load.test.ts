@@ -59,6 +59,7 @@ fulfill:
       server: 'https://scim.example.com/scim',
       scimSyntax: 'RFC',
       pageSize: 200,
+      setInPipeline: ['pageSize'],
       concurrency: 4,
       oAuthToken: 'tok-123456',
       insecure: false,
@@ -89,6 +90,7 @@ fulfill:
       results: path.join(dir, 'results'),
       serviceSupportBulk: true,
       bulkMaxOperation: 10,
+      setInPipeline: ['serviceSupportBulk', 'bulkMaxOperation'],
       concurrency: 4,
       maxMembersPerPatch: 1000,
       onConflict: 'fail',
@@ -305,7 +307,7 @@ export:
     write('e.yaml', 'version: 1\nconnection:\n  identifier: E\n  server: https://scim.example.com\nfulfill:\n');
     const { pipeline, problems } = await check('e.yaml');
     expect(problems).to.deep.equal([]);
-    expect(pipeline!.fulfill).to.include({ results: path.join(dir, 'results'), serviceSupportBulk: false, bulkMaxOperation: 10, onConflict: 'fail' });
+    expect(pipeline!.fulfill).to.include({ results: path.join(dir, 'results'), serviceSupportBulk: false, bulkMaxOperation: 100, onConflict: 'fail' });
     write('x.yaml', 'version: 1\nconnection:\n  identifier: E\n  server: https://scim.example.com\nexport:\n');
     expect(codes((await check('x.yaml')).problems)).to.deep.equal(['ERR_CONFIG_MISSING_KEY 5:1']);
   });

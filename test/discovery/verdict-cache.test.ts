@@ -55,8 +55,8 @@ describe('verdict cache', () => {
     const { path, spc } = await checkWith({ bulk: { supported: true } });
     const lines: string[] = [];
     const logger = { debug: (m: string) => lines.push(m) };
-    expect(await cachedDecisions(path, sb!.root, spc, logger)).to.deep.equal({ bulkPatchEffective: false, dottedPatchEffective: true, lastModifiedFilterable: true });
-    expect(lines.some((l) => l.includes('cached verdict decides') && l.includes('bulk.patch fails'))).to.equal(true);
+    expect(await cachedDecisions(path, sb!.root, spc, logger)).to.include({ bulkPatchEffective: false, dottedPatchEffective: true, lastModifiedFilterable: true, etagWorks: true, cacheFile: path });
+    expect(lines.some((l) => l.includes('cached verdict from') && l.includes('bulk.patch fails'))).to.equal(true);
     lines.length = 0;
     expect(await cachedDecisions(path, sb!.root, { ...spc, etag: { supported: false } }, logger)).to.deep.equal({});
     expect(lines.join('\n')).to.include('verdict cache not used: the ServiceProviderConfig changed');

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { membersSource, memberLinks, type MemberStats } from '../../lib/streams/sources/members-source.js';
 import { MemberWalker, type WalkEvent } from '../../lib/streams/sources/member-walker.js';
 import { ScimHttpError } from '../../lib/scim/errors.js';
+import { ScimEtlError } from '../../lib/errors.js';
 import type { ScimRequest, ScimStreamResponse } from '../../lib/scim/client.js';
 import type { MemberRow } from '../../lib/types.js';
 import Parser from 'stream-json/Parser.js';
@@ -154,6 +155,20 @@ describe('membersSource', () => {
       if (req.path === 'Groups' && String(req.searchParams?.attributes ?? '').includes('members')) {
         failed++;
         return new ScimHttpError({ method: 'GET', path: 'Groups' }, 504, {}, 3);
+      }
+      return serve(req);
+    });
+    expect(await collect(membersSource(client, { endpoint: 'Groups' }))).to.deep.equal(sampleLinks);
+    expect(failed).to.equal(1);
+  });
+
+  it('switches to separate fetching when a page of big groups cannot be read within the request deadline (auto)', async () => {
+    const serve = groupServer(sampleGroups);
+    let failed = 0;
+    const client = fakeStreamClient((req) => {
+      if (req.path === 'Groups' && String(req.searchParams?.attributes ?? '').includes('members')) {
+        failed++;
+        return new ScimEtlError('ERR_TRANSPORT_DEADLINE', 'GET /Groups: the reply did not complete within connection.requestDeadline (10 min)', { method: 'GET' }, { category: 'transport' });
       }
       return serve(req);
     });

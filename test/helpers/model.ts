@@ -23,7 +23,7 @@ export function testFulfill(over: Partial<FulfillConfig> = {}): FulfillConfig {
     orders: ['orders'],
     results: 'results',
     serviceSupportBulk: false,
-    bulkMaxOperation: 10,
+    bulkMaxOperation: 100,
     concurrency: 1,
     maxMembersPerPatch: 1000,
     onConflict: 'fail',

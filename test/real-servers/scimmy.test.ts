@@ -11,6 +11,7 @@ import { startScimmy } from './scimmy-server.js';
 import { api, type RealServer } from './real-server.js';
 import { seed, type Seeded } from './seed.js';
 import { ID, readTable, realServerSuite, runCli, writePipeline, wrongCells } from './suite.js';
+import { cellOf } from '../helpers/cells.js';
 
 describe('real server: SCIMMY (scimmy + scimmy-routers)', () => {
   realServerSuite(() => startScimmy(), { enterprise: true, bulk: true });
@@ -39,6 +40,35 @@ describe('real server: SCIMMY (scimmy + scimmy-routers)', () => {
       expect(header).to.deep.equal(columns);
       expect(rows.map((x) => x.id)).to.have.members(seeded.users.map((u) => u.id));
       expect(await wrongCells(api(server), rows, header)).to.deep.equal([]);
+    });
+  });
+
+  describe('columns: auto', () => {
+    let server: RealServer;
+    let seeded: Seeded;
+    let dir: string;
+    before(async () => {
+      server = await startScimmy();
+      seeded = await seed(api(server), { users: 12, enterprise: true });
+      dir = mkdtempSync(join(tmpdir(), 'scim-etl-scimmy-'));
+    });
+    after(async () => {
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("every readable attribute of SCIMMY's /Schemas, every cell as GET /Users/{id} returns it", async () => {
+      const file = writePipeline(dir, ['export:', '  output: out', '  entities:', '    Users: {columns: auto}'].join('\n'));
+      const r = await runCli(server, dir, ['export', file, '--verbose']);
+      expect(r.code, r.stderr).to.equal(0);
+      const { header, rows } = readTable(join(dir, 'out', `${ID}_Users.csv`));
+      expect(r.stderr).to.include('Users: columns: auto → columns: [id,');
+      expect(header).to.include.members(['id', 'userName', 'name:givenName', 'emails:value', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber']);
+      expect(header).to.not.include('password');
+      expect(rows.map((x) => x.id)).to.have.members(seeded.users.map((u) => u.id));
+      const truths = await api(server).getAll(rows.map((row) => `/Users/${row.id}`));
+      const wrong = rows.flatMap((row, i) => header.filter((c) => row[c] !== cellOf(truths[i]!, c)).map((c) => `${row.id} ${c}: wrote ${JSON.stringify(row[c])}, server has ${JSON.stringify(cellOf(truths[i]!, c))}`));
+      expect(wrong).to.deep.equal([]);
     });
   });
 

@@ -37,7 +37,10 @@ export const discoverCommand: CommandModule<object, any> = {
       .option('scim-syntax', { type: 'string', describe: 'With --server: RFC (default), Salesforce, CyberArk or Slack' })
       .option('oauth2-url', { type: 'string', describe: 'With --server: the OAuth2 token endpoint for client credentials' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Report format' })
-      .option('write', { type: 'string', describe: 'Write a starter pipeline to this file' }),
+      .option('write', { type: 'string', describe: 'Write a starter pipeline to this file' })
+      .example('$0 discover pipelines/export-users-groups.yaml', "Capabilities and column paths of the pipeline's server")
+      .example('SCIM_TOKEN=… $0 discover --server https://example.com/scim --write starter.yaml', 'Report, and a starter pipeline with every readable column')
+      .example('$0 discover p.yaml --format json | jq .capabilities', 'The same report as JSON'),
   handler: async (args) => {
     const argv = args as unknown as DiscoverArgs;
     const { ctx } = argv;

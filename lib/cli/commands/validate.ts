@@ -4,6 +4,9 @@ import { redact } from '../../redact.js';
 import { escapeControls } from '../../terminal-safe.js';
 import { checkPipelineFile } from '../../config/load.js';
 import type { CommandContext } from '../context.js';
+import { withConnection } from '../connect.js';
+import { readDiscovery } from '../../discovery/read.js';
+import { schemaProblems } from '../../discovery/schema-check.js';
 
 /** The only problem `--no-env` turns into a note: everything else is structure. */
 const MISSING_VARIABLE = 'ERR_CONFIG_MISSING_VARIABLE';
@@ -14,7 +17,10 @@ const MISSING_VARIABLE = 'ERR_CONFIG_MISSING_VARIABLE';
  * lint format editors and CI parse); exit 78 if any file has a problem.
  * Variables are checked against the real environment unless `--no-env`, which
  * checks structure alone and reports unset variables as notes (a fresh clone
- * has no credentials). Nothing is sent anywhere.
+ * has no credentials). Nothing is sent anywhere — except with `--online`:
+ * then a file that is valid is also checked against the server's
+ * /ResourceTypes and /Schemas (GETs only): unknown column paths, columns never
+ * returned, order columns that write readOnly attributes.
  */
 export const validateCommand: CommandModule<object, any> = {
   command: 'validate <files..>',
@@ -25,15 +31,24 @@ export const validateCommand: CommandModule<object, any> = {
       .option('env', { type: 'boolean', default: true, describe: 'Check ${VAR} references against the environment; --no-env checks structure only, unset variables as notes' })
       .option('allow-missing-env', { type: 'boolean', describe: 'Same as --no-env' })
       .option('settings', { type: 'string', describe: 'An Identity Manager appsettings.agent.json taken as the connection of every file' })
+      .option('online', { type: 'boolean', describe: "Also check columns against the server's /ResourceTypes and /Schemas (sends GETs): unknown paths, readOnly attributes in order files" })
+      .option('private-key', { type: 'string', describe: 'With --online: RSA private key (PEM) that decrypts enc: values' })
       .example('$0 validate pipelines/*.yaml', 'Check every pipeline against the current environment')
-      .example('$0 validate --no-env pipelines/*.yaml', 'Check structure only, e.g. in CI or on a fresh clone'),
+      .example('$0 validate --no-env pipelines/*.yaml', 'Check structure only, e.g. in CI or on a fresh clone')
+      .example('$0 validate --online pipelines/export-users-groups.yaml', "Also check every column against the server's schemas"),
   handler: async (argv) => {
     const ctx = argv.ctx as CommandContext;
     const files = argv.files as string[];
     const allowMissing = argv.env === false || argv.allowMissingEnv === true;
     let failed = false;
     for (const file of files) {
-      const { problems } = await checkPipelineFile(file, ctx.env, ctx.cwd, { settingsFile: argv.settings as string | undefined });
+      const checked = await checkPipelineFile(file, ctx.env, ctx.cwd, { settingsFile: argv.settings as string | undefined });
+      const { pipeline, locs } = checked;
+      let problems = checked.problems;
+      if (argv.online === true && pipeline && locs && problems.length === 0) {
+        const connArgs = { settings: argv.settings as string | undefined, privateKey: argv.privateKey as string | undefined };
+        problems = await withConnection(pipeline, ctx, connArgs, async (client) => schemaProblems(pipeline, locs, await readDiscovery(client, ctx.signal), file));
+      }
       const notes: Problem[] = allowMissing ? problems.filter((p) => p.code === MISSING_VARIABLE) : [];
       const errors = allowMissing ? problems.filter((p) => p.code !== MISSING_VARIABLE) : problems;
       if (errors.length === 0) {

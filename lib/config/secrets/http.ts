@@ -4,10 +4,11 @@
  * happened without ever echoing a credential.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Response } from 'got';
+import type { Response } from 'got';
 import { redact, safeUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';
 import { decideRetry, type RetryPolicy } from '../../scim/retry.js';
+import { smallReply } from '../../scim/small-reply.js';
 
 export interface StoreHttp {
   timeoutMs: number;
@@ -32,18 +33,14 @@ export async function storeRequest(
   for (;;) {
     let res: Response<string>;
     try {
-      res = (await got(url, {
+      res = await smallReply(url, {
         method: init.method ?? 'GET',
         headers: { accept: 'application/json', ...init.headers },
         ...(init.form ? { form: init.form } : {}),
         https: s.https ?? {},
-        timeout: { lookup: s.timeoutMs, connect: s.timeoutMs, secureConnect: s.timeoutMs, socket: s.timeoutMs, response: s.timeoutMs },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
-        responseType: 'text',
+        timeoutMs: s.timeoutMs,
         signal: s.signal,
-      })) as Response<string>;
+      });
     } catch (err) {
       if (s.signal?.aborted) throw s.signal.reason ?? err;
       const code = (err as NodeJS.ErrnoException).code;

@@ -4,12 +4,13 @@
  * to ERR_AUTH_TOKEN (the endpoint said no) or ERR_AUTH_TOKEN_UNREACHABLE.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Response } from 'got';
+import type { Response } from 'got';
 import { ScimEtlError } from '../../errors.js';
 import { redact, registerSecret, safeUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';
 import { decideRetry, retryPolicy, type RetryPolicy } from '../retry.js';
 import { safeSnippet } from '../errors.js';
+import { smallReply } from '../small-reply.js';
 import type { TlsOptions } from './tls.js';
 
 export interface HttpSettings {
@@ -39,10 +40,7 @@ export interface TokenRequest {
 function gotOptions(s: HttpSettings) {
   return {
     https: { rejectUnauthorized: s.tls.rejectUnauthorized, ...(s.tls.ca ? { certificateAuthority: s.tls.ca } : {}) },
-    timeout: { lookup: s.timeoutMs, connect: s.timeoutMs, secureConnect: s.timeoutMs, socket: s.timeoutMs, response: s.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
+    timeoutMs: s.timeoutMs,
   };
 }
 
@@ -63,7 +61,7 @@ export async function discoverTokenEndpoint(server: string, s: HttpSettings, sig
   for (const doc of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     const url = origin + doc;
     try {
-      const res = (await got(url, { ...gotOptions(s), headers: { accept: 'application/json' }, responseType: 'text', signal })) as Response<string>;
+      const res = await smallReply(url, { ...gotOptions(s), headers: { accept: 'application/json' }, signal });
       s.logger.debug(`GET ${safeUrl(url)} ${res.statusCode}`);
       if (res.statusCode !== 200) continue;
       const meta = JSON.parse(res.body) as { token_endpoint?: unknown };
@@ -89,7 +87,7 @@ export async function requestToken(req: TokenRequest, s: HttpSettings, signal?: 
   for (;;) {
     let res: Response<string>;
     try {
-      res = (await got.post(req.url, { ...gotOptions(s), headers, form: req.form, responseType: 'text', signal })) as Response<string>;
+      res = await smallReply(req.url, { ...gotOptions(s), method: 'POST', headers, form: req.form, signal });
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       const code = (err as NodeJS.ErrnoException).code;

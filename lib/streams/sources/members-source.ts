@@ -13,7 +13,8 @@
  *             `GET <endpoint>/<id>?attributes=<attr>` per owner, streamed.
  *             For servers that time out or refuse big list pages.
  * - auto (default): inline, switching to separate when a list page fails with
- *             a server error (5xx, 413, 400 tooMany) or a timeout.
+ *             a server error (5xx, 413, 400 tooMany), a timeout or the
+ *             request deadline.
  *
  * A reply cut mid-body is asked again (up to `retries` times) without
  * writing a link twice: owners completed in an earlier attempt are skipped,
@@ -267,7 +268,8 @@ interface AttemptState {
 /** Did the server refuse or fail a big list page (so listing owners separately may help)? */
 function isBigPageFailure(err: unknown): boolean {
   if (!isScimEtlError(err)) return false;
-  if (err.code === 'ERR_TRANSPORT_TIMEOUT') return true;
+  // An idle timeout, or a page of big groups that could not be read within connection.requestDeadline.
+  if (err.code === 'ERR_TRANSPORT_TIMEOUT' || err.code === 'ERR_TRANSPORT_DEADLINE') return true;
   const status = err.context.status;
   if (typeof status !== 'number') return false;
   return status >= 500 || status === 413 || (status === 400 && err.context.scimType === 'tooMany');

@@ -8,6 +8,8 @@
 import { getAttr } from '../scim/filter.js';
 import { isScimHttpError } from '../scim/errors.js';
 import { isFatal } from './fatal.js';
+import { sendWithIfMatch } from './if-match.js';
+import type { Logger } from '../log.js';
 import { disproves } from './proof.js';
 import { NOT_APPLIED } from './verify.js';
 import { plannedRequest, resourcePath } from './requests.js';
@@ -17,6 +19,9 @@ import type { RequestStyle } from '../scim/requests.js';
 export interface DeactivateContext {
   client: ScimRequester;
   style: RequestStyle;
+  /** fulfill.ifMatch: the PATCH carries If-Match (a change in between is a 412, re-read once). */
+  ifMatch?: boolean;
+  logger?: Logger;
   signal?: AbortSignal;
 }
 
@@ -38,7 +43,7 @@ export async function deactivateUser(op: Extract<PlannedOp, { kind: 'delete' }>,
       return outcomeOf(line, { outcome: 'skipped', status: current.status, id: op.id, attempts, detail: 'already inactive (fulfill.deprovision: deactivate): nothing sent' });
     }
     const req = plannedRequest(op, () => undefined, ctx.style);
-    const res = await ctx.client.request({ method: 'PATCH', path, json: req.body, signal: ctx.signal });
+    const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: req.body, signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
     attempts += res.attempts;
     const no = disproves(res.status, res.body);
     // A 200 reply that still shows the user active did not take the change.

@@ -10,9 +10,9 @@ import { applyCells, complexPatchOperations, patchOperations } from '../scim/unf
 import type { Logger } from '../log.js';
 import { isFatal } from './fatal.js';
 import { deactivateUser } from './deactivate.js';
-import { etagOf, putMembers, putUpdate, writesByPut } from './get-put.js';
+import { putMembers, putUpdate, writesByPut } from './get-put.js';
 import { isLinkOp, writeLinkOnMember } from './link-on-member.js';
-import { PRECONDITION_FAILED, PreconditionFailed, sendWithIfMatch } from './if-match.js';
+import { PRECONDITION_FAILED, PreconditionFailed, sendWithIfMatch, versionOf as etagOf } from './if-match.js';
 import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';

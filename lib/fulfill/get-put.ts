@@ -7,6 +7,7 @@
  */
 import { getAttr } from '../scim/filter.js';
 import { applyCells } from '../scim/unflatten.js';
+import { versionOf } from './if-match.js';
 import { disproves } from './proof.js';
 import { contradicted, describeCells, NOT_APPLIED } from './verify.js';
 import { resourcePath, type RequestStyle } from './requests.js';
@@ -24,19 +25,13 @@ export function writesByPut(entity: string, ctx: Pick<PutContext, 'capabilities'
   return !ctx.capabilities.patch || (ctx.style.dialect?.putOnly.includes(entity.toLowerCase()) ?? false);
 }
 
-export function etagOf(res: { headers?: Record<string, string | string[] | undefined>; body: unknown }): string | undefined {
-  const h = res.headers?.etag;
-  if (typeof h === 'string' && h) return h;
-  const v = getAttr(getAttr(res.body, 'meta'), 'version');
-  return typeof v === 'string' ? v : undefined;
-}
 
 /** GETs the resource, lets `change` edit it, PUTs it back; returns the PUT's answer and the attempts of both. */
 async function getChangePut(path: string, ctx: PutContext, change: (resource: Record<string, unknown>) => Record<string, unknown>) {
   const current = await ctx.client.request({ method: 'GET', path, signal: ctx.signal });
   const body = change(structuredClone(current.body as Record<string, unknown>));
   delete body.meta;
-  const version = ctx.capabilities.etag ? etagOf(current) : undefined;
+  const version = ctx.capabilities.etag ? versionOf(current) : undefined;
   const res = await ctx.client.request({ method: 'PUT', path, json: body, signal: ctx.signal, ...(version ? { headers: { 'If-Match': version } } : {}) });
   return { res, attempts: current.attempts + res.attempts };
 }

@@ -5,6 +5,8 @@
  * value proves the line was not applied.
  */
 import { getAttr } from '../scim/filter.js';
+import { sendWithIfMatch } from './if-match.js';
+import type { Logger } from '../log.js';
 import { disproves } from './proof.js';
 import { NOT_APPLIED } from './verify.js';
 import { patchBody, resourcePath } from './requests.js';
@@ -23,10 +25,10 @@ export function showsLink(resource: unknown, attribute: string, value: string): 
   return Array.isArray(list) && list.some((e) => String(getAttr(e, 'value')) === value);
 }
 
-export async function writeLinkOnMember(op: LinkOp, ctx: { client: ScimRequester; signal?: AbortSignal }): Promise<LineOutcome> {
+export async function writeLinkOnMember(op: LinkOp, ctx: { client: ScimRequester; ifMatch?: boolean; logger?: Logger; signal?: AbortSignal }): Promise<LineOutcome> {
   const line = op.lines[0];
   const { attribute, value, present } = op.link;
-  const res = await ctx.client.request({ method: 'PATCH', path: resourcePath(op.entity, op.id), json: patchBody(op.patch), signal: ctx.signal });
+  const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path: resourcePath(op.entity, op.id), json: patchBody(op.patch), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
   const no = disproves(res.status, res.body);
   const shown = no ? undefined : showsLink(res.body, attribute, value);
   const why = no ?? (shown === !present ? `the PATCH reply shows ${value} ${present ? 'not' : 'still'} in ${attribute}` : undefined);

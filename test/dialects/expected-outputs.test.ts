@@ -76,6 +76,9 @@ describe('expected outputs per dialect (samples/expected/<dialect>/)', () => {
       // The token endpoints the dialects' hooks name: Salesforce's oAuth2Url, CyberArk's /oauth2/token/<applicationId>.
       if (key === 'salesforce') expect(paths).to.include('POST /oauth2/token');
       if (key === 'cyberark') expect(paths).to.include('POST /oauth2/token/scim');
+      // Discovery asks the path the dialect serves first: the root search meets no 404 on Salesforce and Slack.
+      const firstSpc = paths.find((p) => /ServiceProviderConfigs?$/.test(p));
+      expect(firstSpc, 'first discovery request').to.match(key === 'salesforce' || key === 'slack' ? /ServiceProviderConfigs$/ : /ServiceProviderConfig$/);
     });
   }
 });

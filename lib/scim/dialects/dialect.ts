@@ -26,6 +26,8 @@ export interface MemberWrite {
 
 export interface Dialect {
   readonly name: DialectName;
+  /** ServiceProviderConfig paths in the order to try them (Salesforce and Slack serve only the plural). */
+  readonly discoveryPaths: readonly ('ServiceProviderConfig' | 'ServiceProviderConfigs')[];
   readonly auth: {
     /**
      * A token endpoint known before discovery (CyberArk names the application in it);

@@ -3,6 +3,7 @@ import type { Dialect } from './dialect.js';
 
 export const rfc: Dialect = {
   name: 'RFC',
+  discoveryPaths: ['ServiceProviderConfig', 'ServiceProviderConfigs'],
   auth: { clientAuth: 'client_secret_basic', serviceUserClient: false },
   membersAddValue: (members) => members,
   deleteDeactivatesUsers: false,

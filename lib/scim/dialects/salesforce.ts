@@ -31,6 +31,7 @@ const NOT_WRITABLE = [/^permissionSetGroups?$/i, /^permissionSetLicenses?$/i, /^
 export const salesforce: Dialect = {
   ...rfc,
   name: 'Salesforce',
+  discoveryPaths: ['ServiceProviderConfigs', 'ServiceProviderConfig'],
   // Salesforce reads the client from form fields and publishes no discovery document.
   auth: { clientAuth: 'client_secret_post', serviceUserClient: false, fallbackTokenEndpoint: SALESFORCE_TOKEN_URL },
   // PATCH add of members takes {members: [...]}, not the bare list.

@@ -12,17 +12,21 @@ export interface RateLimitOptions {
   /** Window length, ms (default 60,000); below 1,000 Retry-After is given in hundredths of a second. */
   windowMs?: number;
   /**
-   * Writes in flight at once (Slack's "burst"): one more is a 429 at once,
-   * whatever the window's count — so that a test meets the limit however slow the machine is.
+   * Slack's burst allowance: after `writes` writes in a row the next write is
+   * a 429 (Retry-After `pauseMs`), and so is every write in the pause; then
+   * the count starts again. It fires after a count, not a rate, so a test
+   * meets it however slow the machine is.
    */
-  burst?: number;
+  burst?: { writes: number; pauseMs: number };
 }
 
 export class RateLimiter {
   private windowStart = 0;
   private reads = 0;
   private writes = 0;
-  private writesInFlight = 0;
+  /** Writes let through since the last burst pause. */
+  private inRow = 0;
+  private pauseUntil = 0;
   private readonly windowMs: number;
 
   constructor(
@@ -41,24 +45,31 @@ export class RateLimiter {
       this.writes = 0;
     }
     const read = isRead(method, path);
-    if (!read && this.o.burst !== undefined && this.writesInFlight >= this.o.burst) return this.windowMs < 1000 ? 0.01 : 1;
-    if (read ? this.reads >= this.o.reads : this.writes >= this.o.writes) {
-      const left = (this.windowStart + this.windowMs - t) / 1000;
-      // Whole seconds, as servers send; a test's sub-second window gets hundredths (clients read decimals).
-      return this.windowMs < 1000 ? Math.max(0.01, Math.ceil(left * 100) / 100) : Math.max(1, Math.ceil(left));
+    const burst = this.o.burst;
+    if (!read && burst) {
+      if (t < this.pauseUntil) return seconds(this.pauseUntil - t, burst.pauseMs);
+      if (this.inRow >= burst.writes) {
+        this.inRow = 0;
+        this.pauseUntil = t + burst.pauseMs;
+        return seconds(burst.pauseMs, burst.pauseMs);
+      }
     }
+    if (read ? this.reads >= this.o.reads : this.writes >= this.o.writes) return seconds(this.windowStart + this.windowMs - t, this.windowMs);
     if (read) this.reads++;
     else {
       this.writes++;
-      this.writesInFlight++;
+      this.inRow++;
     }
     return undefined;
   }
+}
 
-  /** A request `take` let through has been answered. */
-  done(method: string, path: string): void {
-    if (!isRead(method, path)) this.writesInFlight = Math.max(0, this.writesInFlight - 1);
-  }
+/**
+ * Retry-After for a wait of `ms`: whole seconds, as servers send; where the
+ * period is under a second (a test's), hundredths (clients read decimals).
+ */
+function seconds(ms: number, period: number): number {
+  return period < 1000 ? Math.max(0.01, Math.ceil(ms / 10) / 100) : Math.max(1, Math.ceil(ms / 1000));
 }
 
 function isRead(method: string, path: string): boolean {

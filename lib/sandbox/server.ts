@@ -71,7 +71,6 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
   const p: Parsed = { method, path: url.pathname, rel, query: url.searchParams, routeKey };
   let fault: RequestLogEntry['fault'];
   let status = 500;
-  let limited = false;
   /** The request body, for the log's Bulk operation count. */
   let logged: unknown;
   try {
@@ -85,7 +84,6 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
         fault = '429';
         throw new ScimHttpError(429, `rate limit exceeded: retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
       }
-      limited = state.limiter !== undefined;
       const maxBody = /\/bulk$/i.test(p.path) ? state.o.bulk.maxPayloadSize : state.o.maxBodySize;
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') logged = body = await readJson(req, maxBody);
     }
@@ -119,7 +117,6 @@ async function handle(state: ServerState, ops: ResourceOps, req: IncomingMessage
     if (!res.headersSent) await sendReply(res, jsonReply(e.status, errorBodyFor(state.o.profile.errorStyle, e), e.headers));
     else res.destroy();
   } finally {
-    if (limited) state.limiter!.done(method, p.path);
     const ops = bulkOperationCount(p.path, logged);
     const ifMatch = header(req, 'if-match');
     record(state, { method, path: p.path, query: url.search.slice(1), status, ...(fault ? { fault } : {}), ...(ops !== undefined ? { operations: ops } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}) }, p.routeKey);

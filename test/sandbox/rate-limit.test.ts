@@ -21,13 +21,18 @@ describe('sandbox: rate limits', () => {
     expect(short.take('POST', '/v2/Users')).to.equal(undefined);
     now += 100;
     expect(short.take('POST', '/v2/Users')).to.equal(0.15);
-    // burst: writes in flight at once; an answered one frees its place.
-    const burst = new RateLimiter({ reads: 10, writes: 10, windowMs: 60_000, burst: 1 }, () => now);
+    // burst: 2 writes in a row, then a 429 and a 200 ms pause (reads are not counted), then 2 again.
+    const burst = new RateLimiter({ reads: 10, writes: 10, windowMs: 60_000, burst: { writes: 2, pauseMs: 200 } }, () => now);
     expect(burst.take('POST', '/v2/Users')).to.equal(undefined);
     expect(burst.take('GET', '/v2/Users')).to.equal(undefined);
-    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(1);
-    burst.done('POST', '/v2/Users');
     expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(0.2);
+    now += 150;
+    expect(burst.take('DELETE', '/v2/Users/1')).to.equal(0.05);
+    now += 50;
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(0.2);
   });
 
   it('answers 429 with Retry-After over the limit', async () => {

@@ -119,7 +119,10 @@ function claimsOf(ops: readonly PlannedOp[], outcomes: readonly LineOutcome[], c
     const o = bySeq.get(op.lines[0].seq);
     if (!o) continue;
     if (op.kind === 'delete') claims.push({ outcome: o, entity: op.entity, id: op.id, expects: [{ kind: 'gone' }] });
-    else {
+    else if (op.kind === 'update' && op.link) {
+      // A link written on the member (Salesforce entitlements): the member's attribute must show it (or not).
+      claims.push({ outcome: o, entity: op.entity, id: op.id, expects: [{ kind: 'member', member: op.link.value, present: op.link.present, attribute: op.link.attribute }] });
+    } else {
       const id = op.kind === 'insert' ? o.id : op.id;
       if (id === undefined) continue;
       claims.push({ outcome: o, entity: op.entity, id, expects: [{ kind: 'exists' }, ...op.cells.filter(comparable).map((cell) => ({ kind: 'cell' as const, cell }))] });

@@ -75,6 +75,21 @@ describe('Salesforce dialect end to end', () => {
     expect(sb!.store.get('Users', JOSE)!.entitlements).to.have.length(2);
   });
 
+  it('verify: true reads the user back and proves each entitlement line', async () => {
+    sb = await startRig('salesforce');
+    mkdirSync(join(dir, 'orders'), { recursive: true });
+    writeFileSync(join(dir, 'orders', 'SalesforceExport_members_Entitlements.csv'), `command,value,MemberId\r\nadd,0PS5g000000XyZaGAK,${ADA}\r\nremove,0PS5g000000XyZbGAK,${ADA}\r\n`);
+    const pipeline = join(dir, 'p.yaml');
+    writeFileSync(pipeline, readFileSync(RIGS.salesforce.pipeline, 'utf8').replace('  serviceSupportBulk: false', '  serviceSupportBulk: false\n  verify: true'));
+    const before = sb.requests.length;
+    const r = await cli(['fulfill', pipeline, '--orders', join(dir, 'orders'), '--results', join(dir, 'results')], { env: RIGS.salesforce.env(sb) });
+    expect(r.code, r.stderr).to.equal(0);
+    const rows = await readResults(join(dir, 'results', 'SalesforceExport_members_Entitlements.csv'));
+    expect(rows.map((x) => x.outcome)).to.deep.equal(['ok', 'ok']);
+    // Read back: the users, with their entitlements.
+    expect(sb.requests.slice(before).some((q) => q.method === 'GET' && q.path.startsWith('/v2/Users') && q.query.includes('entitlements'))).to.equal(true);
+  });
+
   it('lists all 250 Entitlements although a listing of them stops at 200 (the rest paged by id gt)', async () => {
     const data = JSON.parse(readFileSync(join(ROOT, 'samples/directory.salesforce.json'), 'utf8')) as { Entitlements: Array<Record<string, unknown>> };
     // Not in id order, so that the first 200 are not simply the lowest ids.

@@ -26,6 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { ScimEtlError, isScimEtlError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { createProgress } from './progress.js';
+import { columnTypes } from './scim/column-types.js';
 import type { EntityExport, Pipeline } from './config/types.js';
 import type { ScimClient } from './scim/client.js';
 import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
@@ -81,7 +82,7 @@ export interface ExportOptions {
   signal?: AbortSignal;
   logger?: Logger;
   /** Progress on this stream when enabled. */
-  progress?: { stream: NodeJS.WritableStream & { isTTY?: boolean }; enabled: boolean };
+  progress?: { stream: NodeJS.WritableStream & { isTTY?: boolean }; enabled: boolean; format?: 'text' | 'json' };
   /** Paging strategy for resource tables. Default: read from the server's ServiceProviderConfig (cursor when advertised, else index). */
   paging?: PagingMethod;
   now?: () => number;
@@ -188,7 +189,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       logger.debug(`cannot look for stale temp files in ${outDir}: ${err.message}`);
       return [] as string[];
     });
-    if (stale.length > 0) logger.info(`removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, { files: stale });
+    if (stale.length > 0) logger.emit('info', 'export.stale_removed', { dir: outDir, count: stale.length, files: stale }, { msg: `removed ${stale.length} temp file(s) an interrupted earlier run left in ${outDir}`, append: { files: stale } });
   }
   const deadline = runDeadline(opts.signal, opts.deadlineMs ?? exp.deadline);
   const signal = deadline.signal;
@@ -242,9 +243,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       const result = await exportTable(plan, label, { paging, pageSize, schemas, cached });
       results.push(result);
       if (result.error) {
-        logger.error(`table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`, { code: result.error.code, ...summaryFields(label, result) });
+        const failure = `table failed${opts.stdout ? '' : '; nothing committed, the previous files are left as they were'}: ${result.error.format()}`;
+        logger.emit('error', 'export.table_failed', { code: result.error.code, ...summaryFields(label, result) }, (f) => ({ msg: failure, append: f }));
       } else if (opts.stdout) {
-        logger.info('exported', summaryFields(label, result));
+        logger.emit('info', 'export.table', summaryFields(label, result), (f) => ({ msg: 'exported', append: f }));
       }
     }
     const failed = results.filter((r) => !r.ok).length + (tables.length - results.length);
@@ -259,7 +261,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       await inc?.commit();
       for (const r of results) {
         r.file = join(outDir, tableFileName(conn.identifier, r.table, format));
-        logger.info('exported', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file });
+        logger.emit('info', 'export.table', { ...summaryFields(tableFileName(conn.identifier, r.table, format), r), file: r.file }, (f) => ({ msg: 'exported', append: f }));
       }
     }
     // An interrupt that comes during the commit is too late to undo it: the run succeeded.
@@ -275,7 +277,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       throw new ScimEtlError('ERR_EXPORT_ABORTED', `export interrupted after ${done} of ${tables.length} table(s): nothing committed, the previous files are left as they were`, {});
     }
     if (results.length < tables.length) {
-      logger.error(`${tables.length - results.length} table(s) not attempted after the error above: ${tables.slice(results.length).map((t) => t.name).join(', ')}`);
+      const skipped = tables.slice(results.length).map((t) => t.name);
+      logger.emit('error', 'export.tables_skipped', { tables: skipped, count: skipped.length }, `${skipped.length} table(s) not attempted after the error above: ${skipped.join(', ')}`);
     }
     return { tables: results, failed };
   }
@@ -288,7 +291,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     const started = now();
     const retriesBefore = opts.client.stats.retries;
     const throttledBefore = { n: opts.client.stats.throttled, ms: opts.client.stats.throttledMs };
-    const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), label, now });
+    const progress = createProgress({ stream: opts.progress?.stream ?? process.stderr, enabled: Boolean(opts.progress?.enabled), format: opts.progress?.format, label, now });
     let counts = (): { rows: number; expected?: number; received?: number; pages: number; duplicates: number; retries: number } => ({ rows: 0, pages: 0, duplicates: 0, retries: 0 });
     const checks = { countMismatch: plan.entity.countMismatch ?? exp!.countMismatch, maxPages: exp!.maxPages };
     let projection: ProjectionMode | undefined;
@@ -397,7 +400,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
-      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
+      // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
+      const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
+      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });

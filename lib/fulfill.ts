@@ -31,6 +31,7 @@ import { asFatal, type ExecContext } from './fulfill/execute.js';
 import { writesByPut } from './fulfill/get-put.js';
 import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
+import { fulfillProgress, type FulfillProgressOptions } from './fulfill/progress.js';
 import { bulkOperationOf, plannedRequest, type RequestStyle } from './scim/requests.js';
 import { dialectOf } from './scim/dialects/index.js';
 import { fulfillServerSettings } from './fulfill/server-settings.js';
@@ -56,6 +57,8 @@ export interface FulfillOptions {
   stdout?: NodeJS.WritableStream;
   signal?: AbortSignal;
   cwd?: string;
+  /** Progress on a stream (lines with a result / lines in the order files, rate, ETA, failures). */
+  progress?: FulfillProgressOptions;
 }
 
 export interface FulfillReport {
@@ -67,6 +70,8 @@ export interface FulfillReport {
   /** Planned requests (dry run) . */
   planned: number;
   exitCode: number;
+  /** Where the previous run's results files were moved (`<results>/runs/<time>/`), when there were any. */
+  previous?: string[];
   /** The journal of this run (absent in a dry run). */
   journal?: string;
   /** The error that ended the run early, if any (then no results file was committed). */
@@ -173,11 +178,15 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
   const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
   const mode = bulkOn ? 'bulk' : 'single';
-  logger.info(`fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`, {
+  const startText = `fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`;
+  logger.emit('info', 'fulfill.start', {
+    files: files.length,
+    mode,
+    dryRun,
     patch: caps.patch,
     schemas: caps.schemaSource,
     ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
-  });
+  }, ({ files: _f, mode: _m, dryRun: _d, ...rest }) => ({ msg: startText, append: rest }));
 
   const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, cannotWrite: style.dialect!.cannotWrite, ...(opts.signal ? { signal: opts.signal } : {}) };
   // A bad header (a column twice, bytes that are not UTF-8) refuses the whole run, dry or not, before anything is sent.
@@ -232,7 +241,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
       return report;
     }
     report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
-    logger.info(`dry run: ${report.planned} request(s) planned, ${report.counts.failed} order line(s) refused; nothing was sent`);
+    logger.emit('info', 'fulfill.dry_run', { planned: report.planned, refused: report.counts.failed }, (f) => `dry run: ${f.planned} request(s) planned, ${f.refused} order line(s) refused; nothing was sent`);
     return report;
   }
 
@@ -268,30 +277,39 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     throw err;
   }
   report.journal = journal.path;
-  if (journal.size > 0) logger.info(`fulfill: resuming: ${journal.size} order line(s) known from the journal ${journal.path} are not sent again (--restart sends everything)`);
-  else if (opts.restart) logger.info(`fulfill: --restart: the journal ${journal.path} was reset`);
+  if (journal.size > 0) logger.emit('info', 'fulfill.resume', { known: journal.size, journal: journal.path }, (f) => `fulfill: resuming: ${f.known} order line(s) known from the journal ${f.journal} are not sent again (--restart sends everything)`);
+  else if (opts.restart) logger.emit('info', 'fulfill.restart', { journal: journal.path }, (f) => `fulfill: --restart: the journal ${f.journal} was reset`);
 
+  const progress = await fulfillProgress(opts.progress, files.map((f) => f.path), writer, opts.signal);
   try {
     await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher, (entity) => writesByPut(entity, ctx)), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
   } catch (err) {
     await journal.close().catch(() => {});
     await writer.abort();
     throw err;
+  } finally {
+    // Ends the progress line before the summary is logged.
+    progress.finish();
   }
   report.counts = { ...writer.counts };
   if (report.fatal) {
     await writer.abort();
     report.exitCode = EXIT.failure;
-    logger.warn(`fulfill stopped: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped (not sent); the results in ${resultsDir} are left as they were. What was done is in the journal ${journal.path}: run the same orders again to resume`);
+    logger.emit('warn', 'fulfill.stopped', { ...report.counts, code: report.fatal.code, results: resultsDir, journal: journal.path }, (f) => `fulfill stopped: ${f.ok} ok, ${f.failed} failed, ${f.skipped} skipped (not sent); the results in ${f.results} are left as they were. What was done is in the journal ${f.journal}: run the same orders again to resume`);
     return report;
   }
   await writer.commit();
   report.files.forEach((f, i) => (f.results = writer.paths[i]));
+  if (writer.archived.length > 0) {
+    report.previous = writer.archived;
+    const kept = dirname(writer.archived[0]!);
+    logger.emit('info', 'fulfill.history', { dir: kept, files: writer.archived.length }, `fulfill: the previous results were moved to ${kept}`);
+  }
   report.exitCode = report.counts.failed > 0 ? EXIT.partial : EXIT.ok;
   const summary = `fulfill: ${report.counts.ok} ok, ${report.counts.failed} failed, ${report.counts.skipped} skipped; results in ${resultsDir}`;
-  const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats);
-  if (report.counts.failed > 0) logger.warn(`${summary} (--verbose lists the failed lines)`, traffic);
-  else logger.info(summary, traffic);
+  const traffic = transportSummary((opts.client as { stats?: ClientStats }).stats) ?? {};
+  const failedHint = report.counts.failed > 0 ? ' (--verbose lists the failed lines)' : '';
+  logger.emit(report.counts.failed > 0 ? 'warn' : 'info', 'fulfill.summary', { ...report.counts, results: resultsDir, ...traffic }, { msg: `${summary}${failedHint}`, append: traffic });
   return report;
 }
 
@@ -366,7 +384,7 @@ function dryRunPrinter(out: PipeSafeWriter, logger: Logger, bulk: boolean, style
   const refused = (o: Extract<PlanItem, { kind: 'outcome' }>['outcome']) => {
     if (o.outcome === 'failed') report.counts.failed++;
     else report.counts[o.outcome]++;
-    logger.warn(`order ${o.orderId} (${o.command || 'no command'}) would be ${o.outcome === 'failed' ? 'refused' : o.outcome}: ${o.detail ?? ''}`);
+    logger.emit('warn', 'order.refused', { orderId: o.orderId, command: o.command, outcome: o.outcome, detail: o.detail }, `order ${o.orderId} (${o.command || 'no command'}) would be ${o.outcome === 'failed' ? 'refused' : o.outcome}: ${o.detail ?? ''}`);
   };
   return new Writable({
     objectMode: true,

@@ -123,8 +123,7 @@ export class UsageError extends Error {
 export async function run(io: RunIO): Promise<number> {
   const state = { exitCode: EXIT.ok as number };
   const stderr = io.stderr ?? process.stderr;
-  const envFormat = (io.env ?? process.env).SCIM_ETL_LOG_FORMAT?.trim().toLowerCase();
-  const jsonLogs = io.argv.includes('--log-format=json') || io.argv.join(' ').includes('--log-format json') || (envFormat === 'json' && !io.argv.join(' ').includes('--log-format'));
+  const jsonLogs = wantsJsonLogs(io.argv, io.env ?? process.env);
   try {
     // With a parse callback yargs hands us --help/--version text instead of printing to process.stdout.
     let output = '';
@@ -138,13 +137,20 @@ export async function run(io: RunIO): Promise<number> {
   return state.exitCode;
 }
 
+/** Whether the run logs JSON, read before the parser runs (errors of the parse itself, signals). */
+export function wantsJsonLogs(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  const envFormat = env.SCIM_ETL_LOG_FORMAT?.trim().toLowerCase();
+  const line = argv.join(' ');
+  return argv.includes('--log-format=json') || line.includes('--log-format json') || (envFormat === 'json' && !line.includes('--log-format'));
+}
+
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = false): number {
-  const write = (code: string, message: string, extra: Record<string, unknown> = {}) => {
-    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', code, msg: message, ...extra }) : message;
+  const write = (code: string, message: string, extra: Record<string, unknown> = {}, event = 'error') => {
+    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', event, code, msg: message, ...extra }) : message;
     stderr.write(escapeControls(redact(line), json ? 'json' : 'text') + '\n');
   };
   if (err instanceof ConfigProblems) {
-    for (const p of err.problems) write(p.code, formatProblem(p), { ...p });
+    for (const p of err.problems) write(p.code, formatProblem(p), { ...p }, 'config.problem');
     return EXIT.config;
   }
   if (isScimEtlError(err)) {
@@ -166,7 +172,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, json = 
 /** Entry point for bin/: wires process signals and the exit code (130 / 143 for a run SIGINT / SIGTERM stopped). */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
-  const signals = handleSignals(controller);
+  const signals = handleSignals(controller, undefined, undefined, wantsJsonLogs(argv, process.env) ? 'json' : 'text');
   try {
     const code = await run({ argv, signal: controller.signal });
     process.exitCode = exitCodeAfter(code, signals.received);

@@ -36,23 +36,26 @@ export function exitCodeAfter(code: number, received: StopSignal | undefined): n
 /** How long a run may take to stop after the first signal before it is ended (ms). */
 export const GRACE_MS = 5000;
 
-export function handleSignals(controller: AbortController, host: SignalHost = process as unknown as SignalHost, graceMs = GRACE_MS): SignalHandling {
+export function handleSignals(controller: AbortController, host: SignalHost = process as unknown as SignalHost, graceMs = GRACE_MS, format: 'text' | 'json' = 'text'): SignalHandling {
   let received: StopSignal | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // With JSON logs a signal line is a JSON event too: the stream stays parseable.
+  const say = (sig: StopSignal, action: 'stopping' | 'exiting', text: string) =>
+    host.stderr.write(format === 'json' ? JSON.stringify({ time: new Date().toISOString(), level: 'warn', event: 'signal', signal: sig, action, msg: text }) + '\n' : `scim-etl: ${text}\n`);
   const listeners = (Object.keys(SIGNAL_EXIT) as StopSignal[]).map((sig) => {
     const listener = () => {
       if (received) {
-        host.stderr.write(`scim-etl: ${sig} again: exiting now\n`);
+        say(sig, 'exiting', `${sig} again: exiting now`);
         host.exit(SIGNAL_EXIT[received]);
         return;
       }
       received = sig;
-      host.stderr.write(`scim-etl: ${sig}: stopping (send it again to exit at once)\n`);
+      say(sig, 'stopping', `${sig}: stopping (send it again to exit at once)`);
       // Coded: stages that rethrow the signal's reason (the client) print
       // ERR_INTERRUPTED, not an internal error.
       controller.abort(new ScimEtlError('ERR_INTERRUPTED', `interrupted by ${sig}`));
       timer = setTimeout(() => {
-        host.stderr.write(`scim-etl: still running ${graceMs / 1000}s after ${sig}: exiting now\n`);
+        say(sig, 'exiting', `still running ${graceMs / 1000}s after ${sig}: exiting now`);
         host.exit(SIGNAL_EXIT[sig]);
       }, graceMs);
       // The timer only ends a run that would not stop; it keeps nothing alive.

@@ -6,7 +6,8 @@
  *
  * In an `*.encrypted.*` file every string value is RSA-encrypted: it is carried
  * as `enc:<value>` for the secrets resolver to decrypt; nothing is decrypted here.
- * JSON is YAML, so the YAML reader gives positions for problems in this file too.
+ * It is JSON with comments and trailing commas (lib/config/jsonc.ts, as .NET
+ * reads it); once blanked, JSON is YAML, so the YAML reader gives positions.
  */
 import { basename } from 'node:path';
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
@@ -38,7 +39,7 @@ export async function readSettingsConnection(
   problems: ProblemList,
   namedAt?: { file: string; line: number; col: number },
 ): Promise<SettingsConnection | undefined> {
-  const src = await readYamlMapping(file, absPath, problems, 'settings file', namedAt);
+  const src = await readYamlMapping(file, absPath, problems, 'settings file', namedAt, { json: true });
   if (!src) return undefined;
   const connections = findKey(src.root.items, 'Connections');
   if (!connections || !isMap(connections.value)) {

@@ -160,6 +160,7 @@ export const exportSpec: ObjectSpec = {
     syncCookiesFile: str('Incremental watermark file, default <output>/<identifier>.cookie.json.'),
     incrementalOverlap: int('Seconds subtracted from the watermark of an incremental run, so that same-second changes and a server clock behind ours are not missed.', 0, 60, 86400),
     format: str('Output format.', { enum: ['csv', 'ndjson'], default: 'csv' }),
+    nulls: bool('NDJSON: write a missing value as null (default: leave the key out).', false),
     countMismatch: str("A table whose rows do not match the server's totalResults (after one re-read): fail it and keep the previous file, or warn and write it.", { enum: COUNT_MISMATCH, default: 'fail' }),
     maxPages: int('List requests one table may take before it fails (a server serving one item per page, or paging without end).', 1, 100_000),
     // Node timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once.

@@ -83,6 +83,8 @@ export interface ExportConfig {
   /** Seconds subtracted from an incremental run's watermark; default 60. */
   incrementalOverlap?: number;
   format: 'csv' | 'ndjson';
+  /** NDJSON: a missing value as null instead of leaving the key out. Optional so that hand-built configs need not say it. */
+  nulls?: boolean;
   /** Rows that do not match totalResults: fail the table (default) or warn. Optional so that hand-built configs need not say it. */
   countMismatch?: 'fail' | 'warn';
   /** List requests one table may take; default 100,000. */

@@ -276,6 +276,7 @@ function buildExport(e: RawObject | undefined, conn: RawObject, ctx: BuildContex
     maxPages: (x.maxPages as number | undefined) ?? (d.maxPages as number),
     filterFallback: ((x.filterFallback as string | undefined) ?? d.filterFallback) as 'local' | 'fail',
   };
+  if (x.nulls === true) config.nulls = true;
   if (x.deadline !== undefined) config.deadline = x.deadline as number;
   if (x.incrementalOverlap !== undefined) config.incrementalOverlap = x.incrementalOverlap as number;
   if (x.syncCookiesFile !== undefined) config.syncCookiesFile = resolvePath(ctx.file, x.syncCookiesFile as string);

@@ -196,7 +196,7 @@ class GotScimClient implements ScimClient {
     this.deadlineMs = conn.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     const tls = tlsOptions(conn);
     if (conn.insecure) {
-      this.logger.warn(`connection ${conn.identifier}: TLS certificate verification is OFF (insecure: true). Anyone on the network path can read the credentials and data. Use only in a lab.`);
+      this.logger.emit('warn', 'tls.insecure', { connection: conn.identifier }, `connection ${conn.identifier}: TLS certificate verification is OFF (insecure: true). Anyone on the network path can read the credentials and data. Use only in a lab.`);
     }
     const maxSockets = opts.maxSockets ?? Math.max(opts.maxConcurrency ?? 1, conn.concurrency ?? 1, 10);
     this.limit = new AdaptiveLimit(Math.max(1, Math.floor(opts.maxConcurrency ?? maxSockets)), this.stats);
@@ -312,7 +312,7 @@ class GotScimClient implements ScimClient {
       }
       this.stats.waitedMs += decision.delayMs;
       const count = decision.throttled ? `throttled wait ${throttled}` : `retry ${retries}/${this.policy.limit}`;
-      this.logger.debug(`retrying ${method} ${safeUrl(pathOnly(url))} in ${decision.delayMs}ms after ${decision.reason} (${count})`);
+      this.logger.emit('debug', 'http.retry', () => ({ method, url: safeUrl(pathOnly(url)), delayMs: decision.delayMs, reason: decision.reason, throttled: decision.throttled, attempt: attempts }), (f) => `retrying ${f.method} ${f.url} in ${f.delayMs}ms after ${f.reason} (${count})`);
       await this.sleep(decision.delayMs, req.signal);
     };
     for (;;) {
@@ -331,7 +331,7 @@ class GotScimClient implements ScimClient {
         const code = (err as NodeJS.ErrnoException).code;
         const ms = Date.now() - started;
         // Lazy: built (URL masked) only when debug is on; this runs once per request.
-        this.logger.debug(() => `${method} ${safeUrl(url)} ${code ?? 'error'} ${ms}ms`);
+        this.logger.emit('debug', 'http.request', () => ({ method, url: safeUrl(url), error: code ?? 'error', ms }), (f) => `${f.method} ${f.url} ${f.error} ${f.ms}ms`);
         const decision = decideRetry(this.policy, mode, { errorCode: code }, retries, this.progress(began, throttled));
         if (decision.retry) {
           await wait(decision);
@@ -342,7 +342,7 @@ class GotScimClient implements ScimClient {
         slot.release();
       }
       const ms = Date.now() - started;
-      this.logger.debug(() => `${method} ${safeUrl(url)} ${reply.status} ${ms}ms`);
+      this.logger.emit('debug', 'http.request', () => ({ method, url: safeUrl(url), status: reply.status, ms }), (f) => `${f.method} ${f.url} ${f.status} ${f.ms}ms`);
       if (reply.status === 429) this.limit.throttled(slot);
       if (reply.status >= 200 && reply.status < 300) {
         this.limit.succeeded();

@@ -82,7 +82,7 @@ describe('run command', () => {
     const file = join(dir, 'empty.yaml');
     writeFileSync(file, 'version: 1\nconnection:\n  identifier: RunTest\n  server: ${SCIM_SERVER}\n');
     const r = await cli(['run', file], { env: { SCIM_SERVER: sb.url } });
-    expect(r.code).to.equal(78);
+    expect(r.code, r.stderr).to.equal(78);
     expect(r.stderr).to.match(/ERR_CONFIG_NOTHING_TO_RUN/);
     expect(sb.requests).to.have.length(0);
   });

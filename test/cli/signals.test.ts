@@ -59,6 +59,19 @@ describe('signals', () => {
     expect(events.listenerCount('SIGINT') + events.listenerCount('SIGTERM')).to.equal(0);
   });
 
+  it('with JSON logs says so in JSON event lines (signal, action), not text', () => {
+    const { host, events, said } = fakeProcess();
+    const h = handleSignals(new AbortController(), host, 60_000, 'json');
+    events.emit('SIGTERM');
+    events.emit('SIGINT');
+    const lines = said.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.level, l.event, l.signal, l.action])).to.deep.equal([
+      ['warn', 'signal', 'SIGTERM', 'stopping'],
+      ['warn', 'signal', 'SIGINT', 'exiting'],
+    ]);
+    h.dispose();
+  });
+
   it('exits when the run has not stopped within the grace period', async () => {
     const { host, events, exits } = fakeProcess();
     const h = handleSignals(new AbortController(), host, 5);

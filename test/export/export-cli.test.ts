@@ -180,10 +180,10 @@ ${entities}`,
       expect(r.code, r.stderr).to.equal(0);
       expect(new Set(r.ids).size).to.equal(r.ids.length);
       expect([...r.ids].sort()).to.deep.equal(allIds());
-      const summary = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'exported');
+      const summary = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === 'export.table');
       expect(summary).to.include({ table: 'T_Users.csv', rows: 95 });
       expect(summary.duplicates).to.be.above(0);
-      expect(summary).to.have.keys('time', 'level', 'msg', 'table', 'rows', 'expected', 'received', 'pages', 'retries', 'throttled', 'throttledMs', 'lowestConcurrency', 'highestConcurrency', 'duplicates', 'seconds', 'file');
+      expect(summary).to.have.keys('time', 'level', 'event', 'msg', 'table', 'rows', 'expected', 'received', 'pages', 'retries', 'throttled', 'throttledMs', 'lowestConcurrency', 'highestConcurrency', 'duplicates', 'seconds', 'file');
       // The fault inserts virtually: totalResults grows to more than the 95 there are, which is no gap.
       expect(summary).to.include({ received: 95 });
       expect(summary.expected).to.be.above(95);

@@ -63,7 +63,8 @@ describe('results writer', () => {
     expect(readdirSync(dir)).to.include.members(['.T.journal.ndjson', 'R.csv', 'keep.tmp']).and.not.include.members(['.R.csv.0a1b2c3d.tmp', '.T.journal.ndjson.deadbeef.tmp']);
     await w.write(outcome(0, 0));
     await w.commit();
-    expect(readdirSync(dir).sort()).to.deep.equal(['.T.journal.ndjson', 'R.csv', 'keep.tmp']);
+    // The previous results are kept in runs/<time>/ (results-history.ts).
+    expect(readdirSync(dir).sort()).to.deep.equal(['.T.journal.ndjson', 'R.csv', 'keep.tmp', 'runs']);
   });
 
   it('commits all its files together: until commit, every previous file is as it was', async () => {
@@ -76,6 +77,10 @@ describe('results writer', () => {
     await w.commit();
     expect(readFileSync(join(dir, 'A.csv'), 'utf8')).to.match(/^orderId,.*\no0,/);
     expect(readFileSync(join(dir, 'B.csv'), 'utf8')).to.match(/^orderId,.*\no1,/);
-    expect(readdirSync(dir).sort()).to.deep.equal(['A.csv', 'B.csv']);
+    expect(readdirSync(dir).sort()).to.deep.equal(['A.csv', 'B.csv', 'runs']);
+    // Both previous files moved together, into one folder of the earlier run, unchanged.
+    const [run] = readdirSync(join(dir, 'runs'));
+    expect(w.archived.map((p) => readFileSync(p, 'utf8'))).to.deep.equal(['previous A\n', 'previous B\n']);
+    expect(w.archived).to.deep.equal([join(dir, 'runs', run!, 'A.csv'), join(dir, 'runs', run!, 'B.csv')]);
   });
 });

@@ -49,7 +49,7 @@ export const exportCommand: CommandModule<object, any> = {
         full: argv.full,
         signal: ctx.signal,
         logger: ctx.logger,
-        progress: { stream: ctx.stderr, enabled: ctx.progress },
+        progress: { stream: ctx.stderr, enabled: ctx.progress, format: ctx.logger.format },
       });
       ctx.setExitCode(result.failed > 0 ? EXIT.failure : EXIT.ok);
     });

@@ -53,7 +53,7 @@ export const fulfillCommand: CommandModule<object, any> = {
       return;
     }
     await withConnection(loaded, ctx, argv, async (client, pipeline) => {
-      const report = await runFulfill(pipeline, { ...common, client });
+      const report = await runFulfill(pipeline, { ...common, client, progress: { stream: ctx.stderr, enabled: ctx.progress, format: ctx.logger.format } });
       if (report.fatal) ctx.logger.error(report.fatal.format());
       ctx.setExitCode(report.exitCode);
     });

@@ -42,10 +42,10 @@ export const runCommand: CommandModule<object, any> = {
           full: argv.full,
           signal: ctx.signal,
           logger: ctx.logger,
-          progress: { stream: ctx.stderr, enabled: ctx.progress },
+          progress: { stream: ctx.stderr, enabled: ctx.progress, format: ctx.logger.format },
         });
         if (result.failed > 0) {
-          ctx.logger.error(`export failed for ${result.failed} table(s); fulfill not started`);
+          ctx.logger.emit('error', 'run.export_failed', { failed: result.failed }, `export failed for ${result.failed} table(s); fulfill not started`);
           ctx.setExitCode(EXIT.failure);
           return;
         }
@@ -58,6 +58,7 @@ export const runCommand: CommandModule<object, any> = {
           stdout: ctx.stdout,
           signal: ctx.signal,
           cwd: ctx.cwd,
+          progress: { stream: ctx.stderr, enabled: ctx.progress, format: ctx.logger.format },
         });
         if (report.fatal) ctx.logger.error(report.fatal.format());
         ctx.setExitCode(report.exitCode);

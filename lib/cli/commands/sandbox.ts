@@ -168,15 +168,20 @@ export const sandboxCommand: CommandModule<object, any> = {
     const started = Date.now();
     const sb = await startSandbox(opts);
     const what = opts.generate ? `${sb.store.userCount} generated users, ${sb.store.groupCount} groups` : `${sb.store.userCount} users, ${sb.store.groupCount} groups from ${opts.data ?? 'nothing'}`;
-    // The token is printed on purpose (it is the sandbox's own); the logger would mask it.
-    ctx.stderr.write(`scim-etl sandbox: ${what}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.root})\n`);
-    ctx.stderr.write(`  token:  ${opts.token}\n`);
     const quirks = describeQuirks(normalizeQuirks(opts.quirks));
-    if (quirks.length) ctx.stderr.write(`  quirks: ${quirks.join(', ')}\n`);
-    if (opts.basic) ctx.stderr.write(`  basic:  ${opts.basic.login}:<password>\n`);
-    if (opts.oauth) ctx.stderr.write(`  oauth2: ${sb.url}/oauth2/token for client ${opts.oauth.clientId}${opts.oauth.login ? ` and user ${opts.oauth.login}` : ''}\n`);
-    ctx.stderr.write('Stop with Ctrl-C.\n');
+    if (ctx.logger.format === 'json') {
+      // One event for scripts waiting for the server; the token is the one they passed (or the default).
+      ctx.logger.emit('info', 'sandbox.ready', { url: sb.url, root: sb.root, users: sb.store.userCount, groups: sb.store.groupCount, quirks }, `scim-etl sandbox: ${what}`);
+    } else {
+      // The token is printed on purpose (it is the sandbox's own); the logger would mask it.
+      ctx.stderr.write(`scim-etl sandbox: ${what}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      ctx.stderr.write(`  server: ${sb.url}   (SCIM endpoints under ${sb.root})\n`);
+      ctx.stderr.write(`  token:  ${opts.token}\n`);
+      if (quirks.length) ctx.stderr.write(`  quirks: ${quirks.join(', ')}\n`);
+      if (opts.basic) ctx.stderr.write(`  basic:  ${opts.basic.login}:<password>\n`);
+      if (opts.oauth) ctx.stderr.write(`  oauth2: ${sb.url}/oauth2/token for client ${opts.oauth.clientId}${opts.oauth.login ? ` and user ${opts.oauth.login}` : ''}\n`);
+      ctx.stderr.write('Stop with Ctrl-C.\n');
+    }
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });

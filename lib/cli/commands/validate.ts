@@ -4,9 +4,19 @@ import { redact } from '../../redact.js';
 import { escapeControls } from '../../terminal-safe.js';
 import { checkPipelineFile } from '../../config/load.js';
 import type { CommandContext } from '../context.js';
-import { withConnection } from '../connect.js';
-import { readDiscovery } from '../../discovery/read.js';
-import { schemaProblems } from '../../discovery/schema-check.js';
+
+type OnlineModules = typeof import('../connect.js') & typeof import('../../discovery/read.js') & typeof import('../../discovery/schema-check.js');
+
+/**
+ * What only `--online` needs (the SCIM client, hence got), loaded when it is
+ * asked for so that `validate` starts fast; required where this file runs as
+ * CommonJS (tests through tsx), for the reason given in commands/index.ts.
+ */
+async function onlineModules(): Promise<OnlineModules> {
+  if (typeof require === 'function') return { ...require('../connect.js'), ...require('../../discovery/read.js'), ...require('../../discovery/schema-check.js') } as OnlineModules;
+  const [connect, read, check] = await Promise.all([import('../connect.js'), import('../../discovery/read.js'), import('../../discovery/schema-check.js')]);
+  return { ...connect, ...read, ...check };
+}
 
 /** The only problem `--no-env` turns into a note: everything else is structure. */
 const MISSING_VARIABLE = 'ERR_CONFIG_MISSING_VARIABLE';
@@ -47,6 +57,7 @@ export const validateCommand: CommandModule<object, any> = {
       let problems = checked.problems;
       if (argv.online === true && pipeline && locs && problems.length === 0) {
         const connArgs = { settings: argv.settings as string | undefined, privateKey: argv.privateKey as string | undefined };
+        const { withConnection, readDiscovery, schemaProblems } = await onlineModules();
         problems = await withConnection(pipeline, ctx, connArgs, async (client) => schemaProblems(pipeline, locs, await readDiscovery(client, ctx.signal), file));
       }
       const notes: Problem[] = allowMissing ? problems.filter((p) => p.code === MISSING_VARIABLE) : [];

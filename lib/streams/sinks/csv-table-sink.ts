@@ -1,6 +1,7 @@
 /**
  * Rows → CSV text (RFC 4180: comma, `"` quoting when needed, CRLF line ends,
- * UTF-8 without BOM, a header row of the column texts) or NDJSON. The bytes go
+ * UTF-8 without BOM, a header row of the column texts) or typed NDJSON
+ * (ndjson-row.ts). The bytes go
  * to an atomic file (temp + rename on success) or to any Writable (stdout).
  *
  * Rows are turned into arrays in column order before csv-stringify sees them:
@@ -11,6 +12,7 @@ import { Transform, type Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { ScimEtlError } from '../../errors.js';
 import { atomicFile, type AtomicFileOptions } from './atomic-file.js';
+import { ndjsonLine, type CellType } from './ndjson-row.js';
 
 export type TableFormat = 'csv' | 'ndjson';
 
@@ -20,12 +22,18 @@ export interface TableFormatOptions {
   format?: TableFormat;
   /** Prefix cells starting with = + - @ TAB CR with a quote so spreadsheets do not run them. */
   escapeFormulas?: boolean;
+  /** NDJSON: column → JSON type (booleans and numbers as JSON values); others strings. */
+  types?: Readonly<Record<string, CellType>>;
+  /** NDJSON: a missing value as null instead of leaving the key out. */
+  nulls?: boolean;
 }
 
 interface NormalizedFormatOptions {
   columns: string[];
   format: TableFormat;
   escapeFormulas: boolean;
+  types: Readonly<Record<string, CellType>>;
+  nulls: boolean;
 }
 
 /** Options checked in one place, with a stable code and what was expected. */
@@ -38,7 +46,7 @@ export function normalizeFormatOptions(opts: TableFormatOptions): NormalizedForm
   if (new Set(opts.columns).size !== opts.columns.length) throw bad('columns must be unique', opts.columns);
   const format = opts.format ?? 'csv';
   if (format !== 'csv' && format !== 'ndjson') throw bad("format must be 'csv' or 'ndjson'", format);
-  return { columns: [...opts.columns], format, escapeFormulas: Boolean(opts.escapeFormulas) };
+  return { columns: [...opts.columns], format, escapeFormulas: Boolean(opts.escapeFormulas), types: opts.types ?? {}, nulls: Boolean(opts.nulls) };
 }
 
 export const CSV_EOL = '\r\n';
@@ -54,9 +62,7 @@ export function tableFormatter(opts: TableFormatOptions): Transform[] {
       new Transform({
         writableObjectMode: true,
         transform(row: Record<string, string>, _enc, done) {
-          const ordered: Record<string, string> = {};
-          for (const c of o.columns) ordered[c] = row[c] ?? '';
-          done(null, JSON.stringify(ordered) + '\n');
+          done(null, ndjsonLine(row, o));
         },
       }),
     ];

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../../ensure-dir.js';
 import { AtomicFileWriter } from './atomic-file.js';
 import { commitTogether } from './run-commit.js';
+import { archivePrevious } from './results-history.js';
 import { stringify } from 'csv-stringify/sync';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { redact } from '../../redact.js';
@@ -47,6 +48,10 @@ const FLUSH_BYTES = 64 * 1024;
 
 export class ResultsWriter {
   readonly counts: ResultCounts = { ok: 0, failed: 0, skipped: 0 };
+  /** Where commit() moved the previous run's results files (results-history.ts). */
+  archived: string[] = [];
+  /** Called after every row written (the progress display). */
+  onRow?: () => void;
   private readonly files: ResultFile[];
   private readonly buffer = new Map<number, LineOutcome>();
   private next = 0;
@@ -139,6 +144,8 @@ export class ResultsWriter {
         await this.flush(f);
         await finish(f.writer!);
       }
+      // An earlier run's results are kept under runs/<time>/, never overwritten silently.
+      this.archived = await archivePrevious(this.dir, this.files.map((f) => f.writer!));
       await commitTogether(this.dir, this.files.map((f) => f.writer!));
     } catch (err) {
       throw outputError(this.dir, err);
@@ -156,6 +163,7 @@ export class ResultsWriter {
     this.counts[o.outcome]++;
     const row = [o.orderId, o.command, o.id ?? '', o.status === undefined ? '' : String(o.status), o.outcome, o.scimType ?? '', redact(o.detail ?? ''), String(o.attempts)];
     this.append(f, stringify([row]));
+    this.onRow?.();
     if (f.bytes >= FLUSH_BYTES) await this.flush(f);
   }
 
@@ -210,7 +218,7 @@ export function createResultsSink(writer: ResultsWriter, logger?: Logger): Writa
     objectMode: true,
     write(o: LineOutcome, _enc, done) {
       if (o.outcome === 'failed' && logger?.enabled('debug')) {
-        logger.debug(`order ${o.orderId} (${o.command}) failed`, { status: o.status, scimType: o.scimType, detail: o.detail });
+        logger.emit('debug', 'order.failed', { orderId: o.orderId, command: o.command, status: o.status, scimType: o.scimType, detail: o.detail }, (f) => ({ msg: `order ${f.orderId} (${f.command}) failed`, append: { status: f.status, scimType: f.scimType, detail: f.detail } }));
       }
       writer.write(o).then(() => done(), done);
     },

@@ -28,6 +28,7 @@ import { ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.j
 import { pipeSafeWriter, ReaderGone, type PipeSafeWriter } from './streams/sinks/pipe-safe-writer.js';
 import { defaultCapabilities, discoverCapabilities, type ServerCapabilities } from './fulfill/discover.js';
 import { asFatal, type ExecContext } from './fulfill/execute.js';
+import { writesByPut } from './fulfill/get-put.js';
 import { executeOrders, normalizeWindow, RunInserts, type ExecutorOptions } from './fulfill/executor.js';
 import { Journal, journalPath, orderFileKey } from './fulfill/journal.js';
 import { fulfillProgress, type FulfillProgressOptions } from './fulfill/progress.js';
@@ -175,6 +176,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const server = fulfillServerSettings(cfg, caps, cached, logger);
   const { bulk: bulkOn, maxOperations, maxPayloadSize } = server;
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
+  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
   const mode = bulkOn ? 'bulk' : 'single';
   const startText = `fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`;
   logger.emit('info', 'fulfill.start', {
@@ -186,7 +188,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     ...(bulkOn ? { maxOperations, maxPayloadSize } : { concurrency: cfg.concurrency }),
   }, ({ files: _f, mode: _m, dryRun: _d, ...rest }) => ({ msg: startText, append: rest }));
 
-  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const sourceOpts = { files, schemas: caps.schemas, nullMarker: cfg.nullMarker, logger, cannotWrite: style.dialect!.cannotWrite, ...(opts.signal ? { signal: opts.signal } : {}) };
   // A bad header (a column twice, bytes that are not UTF-8) refuses the whole run, dry or not, before anything is sent.
   const headerProblems = await checkOrderHeaders(sourceOpts);
   if (headerProblems.length > 0) {
@@ -226,7 +228,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
 
   if (dryRun) {
     const out = pipeSafeWriter(opts.stdout ?? process.stdout);
-    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), createOrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch })];
+    const stages: Array<Readable | Transform | Writable> = [createOrderSource(sourceOpts), createOrderPlanner(planOpts)];
     if (bulkOn) stages.push(createBatcher({ maxOperations, maxPayloadSize, style }));
     stages.push(dryRunPrinter(out, logger, bulkOn, style, report));
     try {
@@ -262,7 +264,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   };
   const concurrency = bulkOn ? 1 : normalizeConcurrency(cfg.concurrency);
   const window = normalizeWindow(opts.reorderWindow);
-  const planner = new OrderPlanner({ maxMembersPerPatch: cfg.maxMembersPerPatch });
+  const planner = new OrderPlanner(planOpts);
   const batcher = bulkOn ? new Batcher({ maxOperations, maxPayloadSize, style }) : undefined;
   // Opened once every option is checked (a bad one throws above): no temp file left behind.
   const writer = new ResultsWriter(resultsDir, files.map((f) => basename(f.path)));
@@ -280,7 +282,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
 
   const progress = await fulfillProgress(opts.progress, files.map((f) => f.path), writer, opts.signal);
   try {
-    await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
+    await sendAndRecord(plannedWork(readOrders(sourceOpts), planner, batcher, (entity) => writesByPut(entity, ctx)), { ctx, concurrency, window, writer, journal }, sourceOpts, report, logger, opts.signal);
   } catch (err) {
     await journal.close().catch(() => {});
     await writer.abort();
@@ -311,11 +313,25 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   return report;
 }
 
+/**
+ * Operations that read before they write go alone, not in a Bulk batch: a
+ * deactivation (a rerun on an inactive user is skipped) and a membership
+ * change of a resource written by GET + PUT.
+ */
+function readsFirst(item: PlanItem, put: (entity: string) => boolean): boolean {
+  if (item.kind !== 'op') return false;
+  return (item.op.kind === 'delete' && item.op.deactivate === true) || (item.op.kind === 'members' && put(item.op.entity));
+}
+
 /** Order records → planned work (operations, or Bulk batches), pulled one at a time. */
-async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined): AsyncGenerator<PlanItem | BatchItem> {
+async function* plannedWork(records: AsyncIterable<OrderRecord>, planner: OrderPlanner, batcher: Batcher | undefined, put: (entity: string) => boolean): AsyncGenerator<PlanItem | BatchItem> {
   function* emit(items: PlanItem[]): Generator<PlanItem | BatchItem> {
     for (const item of items) {
-      if (batcher) yield* batcher.push(item);
+      if (batcher && readsFirst(item, put)) {
+        // Alone, after what came before it.
+        yield* batcher.flush();
+        yield item;
+      } else if (batcher) yield* batcher.push(item);
       else yield item;
     }
   }

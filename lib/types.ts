@@ -102,7 +102,8 @@ export interface TypedCell {
 
 export type OrderRecord =
   | { kind: 'user'; line: OrderLine; command: UserCommand; entity: string; id?: string; cells: TypedCell[] }
-  | { kind: 'member'; line: OrderLine; command: MemberCommand; entity: string; group: string; member: string }
+  /** `attribute`: where the links live when not in `members` (CyberArk containers' `privilegedData`). */
+  | { kind: 'member'; line: OrderLine; command: MemberCommand; entity: string; group: string; member: string; attribute?: string }
   | { kind: 'invalid'; line: OrderLine; error: ScimEtlError };
 
 /** A member change inside a membership PATCH; `ref` is the orderId of a user inserted in this run. */
@@ -116,9 +117,14 @@ export interface MemberChange {
 
 export type PlannedOp =
   | { kind: 'insert'; lines: [OrderLine]; entity: string; bulkId: string; resource: Record<string, unknown>; cells: TypedCell[] }
-  | { kind: 'update'; lines: [OrderLine]; entity: string; id: string; cells: TypedCell[]; patch: PatchOperation[] }
-  | { kind: 'delete'; lines: [OrderLine]; entity: string; id: string }
-  | { kind: 'members'; lines: OrderLine[]; entity: string; group: string; members: MemberChange[] };
+  /**
+   * `link`: a membership line written on the member (Salesforce entitlements): `patch` is sent as
+   * is (no cells), and the member's `attribute` must then hold `value` (or not).
+   */
+  | { kind: 'update'; lines: [OrderLine]; entity: string; id: string; cells: TypedCell[]; patch: PatchOperation[]; link?: { attribute: string; value: string; present: boolean } }
+  /** `deactivate`: fulfill.deprovision says PATCH active=false instead of DELETE. */
+  | { kind: 'delete'; lines: [OrderLine]; entity: string; id: string; deactivate?: true }
+  | { kind: 'members'; lines: OrderLine[]; entity: string; group: string; members: MemberChange[]; attribute?: string };
 
 /** The result of one order line, ready for the results file. */
 export interface LineOutcome extends Outcome {

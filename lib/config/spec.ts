@@ -187,6 +187,7 @@ export const fulfillSpec: ObjectSpec = {
     maxChanges: { type: 'threshold', description: 'Stop before changing more than this (count or "10%") unless --force.' },
     onConflict: str('What an insert that meets an existing user (409 uniqueness) does.', { enum: ['fail', 'skip', 'update'], default: 'fail' }),
     nullMarker: str('A cell with exactly this text clears the attribute.', { default: '#null' }),
+    deprovision: str('What a users `delete` line does: DELETE the user, or deactivate it (PATCH active=false). Default: the dialect\'s (Salesforce, Slack: deactivate; RFC, CyberArk: delete).', { enum: ['delete', 'deactivate'] }),
     ifMatch: bool("Send If-Match with the resource's version (meta.version / ETag) on updates and deletes, where the server advertises etag.supported; a 412 re-reads the resource and retries once, else the line fails (preconditionFailed).", false),
     verify: bool('Read every changed user and group back and report an order whose effect is not on the server as failed (notApplied).', false),
   },

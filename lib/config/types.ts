@@ -116,6 +116,8 @@ export interface FulfillConfig {
   onConflict: 'fail' | 'skip' | 'update';
   /** A cell with exactly this text clears the attribute. */
   nullMarker: string;
+  /** What a users `delete` line does; absent: the dialect's default (lib/scim/dialects/). */
+  deprovision?: 'delete' | 'deactivate';
   /** Read changes back after each Bulk batch / request; an order not on the server fails (notApplied). Default false. */
   verify?: boolean;
 }

@@ -477,6 +477,7 @@ function buildFulfill(f: RawObject, conn: RawObject, ctx: BuildContext): Fulfill
   };
   // Absent = the default (false), so the model of a pipeline without it stays as it was.
   if ((f.verify as boolean | undefined) ?? d.verify) config.verify = true;
+  if (f.deprovision !== undefined) config.deprovision = f.deprovision as FulfillConfig['deprovision'];
   if (f.ifMatch === true) config.ifMatch = true;
   const set = (['serviceSupportBulk', 'bulkMaxOperation'] as const).filter((k) => f[k] !== undefined || conn[k] !== undefined);
   if (set.length > 0) config.setInPipeline = set;

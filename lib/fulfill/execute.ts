@@ -9,7 +9,10 @@ import { isScimHttpError } from '../scim/errors.js';
 import { applyCells, complexPatchOperations, patchOperations } from '../scim/unflatten.js';
 import type { Logger } from '../log.js';
 import { isFatal } from './fatal.js';
-import { PRECONDITION_FAILED, PreconditionFailed, sendWithIfMatch } from './if-match.js';
+import { deactivateUser } from './deactivate.js';
+import { putMembers, putUpdate, writesByPut } from './get-put.js';
+import { isLinkOp, writeLinkOnMember } from './link-on-member.js';
+import { PRECONDITION_FAILED, PreconditionFailed, sendWithIfMatch, versionOf as etagOf } from './if-match.js';
 import { NO_RESOURCE, disproves, idFromLocation, idOf, insertProof, lookupCreated } from './proof.js';
 import { NOT_APPLIED, contradicted, describeCells, unverified, verifyOutcomes, type VerifyContext } from './verify.js';
 import { memberOperations, patchBody, plannedRequest, resolveMembers, resourcePath, type RequestStyle } from './requests.js';
@@ -150,12 +153,6 @@ export function headerOf(res: { headers?: Record<string, string | string[] | und
   return Array.isArray(h) ? h[0] : h;
 }
 
-function etagOf(res: { headers?: Record<string, string | string[] | undefined>; body: unknown }): string | undefined {
-  const h = res.headers?.etag;
-  if (typeof h === 'string' && h) return h;
-  const v = getAttr(getAttr(res.body, 'meta'), 'version');
-  return typeof v === 'string' ? v : undefined;
-}
 
 /** Sends one operation and returns one outcome per order line it carries. Throws only fatal errors. */
 export async function executeOp(op: PlannedOp, ctx: ExecContext): Promise<LineOutcome[]> {
@@ -163,6 +160,7 @@ export async function executeOp(op: PlannedOp, ctx: ExecContext): Promise<LineOu
     case 'insert':
       return [await executeInsert(op, ctx)];
     case 'update':
+      if (isLinkOp(op)) return [await guard(op.lines[0], () => writeLinkOnMember(op, ctx))];
       return [await guard(op.lines[0], () => updateUser(op.entity, op.id, op.cells, ctx, op.lines[0]))];
     case 'delete':
       return [await executeDelete(op, ctx)];
@@ -252,11 +250,11 @@ export async function resolveConflict(op: Extract<PlannedOp, { kind: 'insert' }>
   }
 }
 
-/** An update: PATCH where the server has it, else GET + PUT (If-Match with etags). */
+/** An update: PATCH where the server (and dialect) has it, else GET + PUT (get-put.ts). */
 async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: ExecContext, line: OrderLine): Promise<LineOutcome> {
   const isMultiValued = (p: unknown) => cells.find((c) => c.path === p)?.multiValued ?? false;
   const path = resourcePath(entity, id);
-  if (ctx.capabilities.patch) {
+  if (!writesByPut(entity, ctx)) {
     const ops = ctx.complexPatch ? complexFirst(cells, isMultiValued) : patchOperations(cells, { isMultiValued });
     const res = await sendWithIfMatch(ctx.client, { method: 'PATCH', path, json: patchBody(ops), signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
     const no = disproves(res.status, res.body);
@@ -265,17 +263,7 @@ async function updateUser(entity: string, id: string, cells: TypedCell[], ctx: E
     if (wrong.length === 0) return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts: res.attempts });
     return resendComplex(path, id, wrong, res, ctx, line, isMultiValued);
   }
-  const current = await ctx.client.request({ method: 'GET', path, signal: ctx.signal });
-  const resource = applyCells(current.body as Record<string, unknown>, cells, { isMultiValued });
-  delete resource.meta;
-  const version = ctx.capabilities.etag ? etagOf(current) : undefined;
-  const res = await ctx.client.request({ method: 'PUT', path, json: resource, signal: ctx.signal, ...(version ? { headers: { 'If-Match': version } } : {}) });
-  const attempts = current.attempts + res.attempts;
-  const no = disproves(res.status, res.body);
-  if (no) return notAppliedOutcome(line, id, res.status, attempts, no);
-  const wrong = contradicted(res.body, cells);
-  if (wrong.length > 0) return notAppliedOutcome(line, id, res.status, attempts, `the PUT reply shows ${describeCells(res.body, wrong)}`);
-  return outcomeOf(line, { outcome: 'ok', status: res.status, id, attempts });
+  return putUpdate(entity, id, cells, ctx, line);
 }
 
 /** Sub-attributes as complex values (`path: name`, `value: {givenName}`); what has no such form (filters, clears) as usual. */
@@ -319,6 +307,7 @@ export async function putForUpdate(op: Extract<PlannedOp, { kind: 'update' }>, c
 
 async function executeDelete(op: Extract<PlannedOp, { kind: 'delete' }>, ctx: ExecContext): Promise<LineOutcome> {
   const line = op.lines[0];
+  if (op.deactivate) return guard(line, () => deactivateUser(op, ctx));
   const req = plannedRequest(op, () => undefined, ctx.style);
   try {
     const res = await sendWithIfMatch(ctx.client, { method: req.method, path: req.path, json: req.body, signal: ctx.signal }, Boolean(ctx.ifMatch), ctx.logger);
@@ -366,8 +355,19 @@ async function executeMembers(op: Extract<PlannedOp, { kind: 'members' }>, ctx: 
   const { ready, unresolved } = resolveMembers(op.members, (ref) => ids.get(ref));
   const out: LineOutcome[] = unresolved.map((m) => unresolvedOutcome(m.line, m.ref!));
   if (ready.length === 0) return out;
-  out.push(...(await patchMembers(resourcePath(op.entity, op.group), op.group, ready, ctx)));
+  const attribute = op.attribute ?? 'members';
+  if (writesByPut(op.entity, ctx)) out.push(...(await guardAll(ready, () => putMembers(op.entity, op.group, attribute, ready, ctx))));
+  else out.push(...(await patchMembers(resourcePath(op.entity, op.group), op.group, ready, ctx, attribute)));
   return out;
+}
+
+async function guardAll(ready: ReadonlyArray<{ line: OrderLine }>, fn: () => Promise<LineOutcome[]>): Promise<LineOutcome[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    return ready.map((m) => failedOutcome(m.line, err));
+  }
 }
 
 /**
@@ -376,17 +376,17 @@ async function executeMembers(op: Extract<PlannedOp, { kind: 'members' }>, ctx: 
  * until the failing member is alone, so that one bad member fails one line
  * and a server with a per-PATCH member cap (better-auth: 100) gets them all.
  */
-async function patchMembers(path: string, group: string, ready: Array<MemberChange & { value: string }>, ctx: ExecContext): Promise<LineOutcome[]> {
+async function patchMembers(path: string, group: string, ready: Array<MemberChange & { value: string }>, ctx: ExecContext, attribute = 'members'): Promise<LineOutcome[]> {
   try {
-    const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(memberOperations(ready, ctx.style)), signal: ctx.signal });
+    const res = await ctx.client.request({ method: 'PATCH', path, json: patchBody(memberOperations(ready, ctx.style, attribute)), signal: ctx.signal });
     const no = disproves(res.status, res.body);
     return ready.map((m) => (no ? notAppliedOutcome(m.line, group, res.status, res.attempts, no) : outcomeOf(m.line, { outcome: 'ok', status: res.status, id: group, attempts: res.attempts })));
   } catch (err) {
     if (isFatal(err)) throw err;
     if (ready.length > 1 && isScimHttpError(err) && (err.status === 400 || err.status === 413)) {
       const half = Math.ceil(ready.length / 2);
-      const first = await patchMembers(path, group, ready.slice(0, half), ctx);
-      return [...first, ...(await patchMembers(path, group, ready.slice(half), ctx))];
+      const first = await patchMembers(path, group, ready.slice(0, half), ctx, attribute);
+      return [...first, ...(await patchMembers(path, group, ready.slice(half), ctx, attribute))];
     }
     return ready.map((m) => failedOutcome(m.line, err));
   }

@@ -83,7 +83,8 @@ type Expectation =
   | { kind: 'cell'; cell: TypedCell }
   | { kind: 'exists' }
   | { kind: 'gone' }
-  | { kind: 'member'; member: string; present: boolean };
+  /** `attribute`: the link attribute (`members`; CyberArk containers' `privilegedData`). */
+  | { kind: 'member'; member: string; present: boolean; attribute: string };
 
 interface Claim {
   outcome: LineOutcome;
@@ -111,14 +112,17 @@ function claimsOf(ops: readonly PlannedOp[], outcomes: readonly LineOutcome[], c
         const o = bySeq.get(m.line.seq);
         const member = m.member ?? (m.ref !== undefined ? ctx.insertedId(m.ref) : undefined);
         if (!o || member === undefined) continue;
-        claims.push({ outcome: o, entity: op.entity, id: op.group, expects: [{ kind: 'member', member, present: m.op === 'add' }] });
+        claims.push({ outcome: o, entity: op.entity, id: op.group, expects: [{ kind: 'member', member, present: m.op === 'add', attribute: op.attribute ?? 'members' }] });
       }
       continue;
     }
     const o = bySeq.get(op.lines[0].seq);
     if (!o) continue;
     if (op.kind === 'delete') claims.push({ outcome: o, entity: op.entity, id: op.id, expects: [{ kind: 'gone' }] });
-    else {
+    else if (op.kind === 'update' && op.link) {
+      // A link written on the member (Salesforce entitlements): the member's attribute must show it (or not).
+      claims.push({ outcome: o, entity: op.entity, id: op.id, expects: [{ kind: 'member', member: op.link.value, present: op.link.present, attribute: op.link.attribute }] });
+    } else {
       const id = op.kind === 'insert' ? o.id : op.id;
       if (id === undefined) continue;
       claims.push({ outcome: o, entity: op.entity, id, expects: [{ kind: 'exists' }, ...op.cells.filter(comparable).map((cell) => ({ kind: 'cell' as const, cell }))] });
@@ -133,7 +137,7 @@ function aspect(e: Expectation): string {
     case 'cell':
       return `cell:${e.cell.path.text.toLowerCase()}`;
     case 'member':
-      return `member:${e.member}`;
+      return `member:${e.attribute}:${e.member}`;
     default:
       return 'exists';
   }
@@ -159,7 +163,7 @@ function dropSuperseded(claims: Claim[]): void {
 
 function attributeOf(e: Expectation): string | undefined {
   if (e.kind === 'cell') return e.cell.path.schema ? `${e.cell.path.schema}:${e.cell.path.attr}` : e.cell.path.attr;
-  if (e.kind === 'member') return 'members';
+  if (e.kind === 'member') return e.attribute;
   if (e.kind === 'gone') return 'active';
   return undefined;
 }
@@ -248,7 +252,7 @@ function unmet(c: Claim, resource: unknown, dialect: Dialect | undefined): strin
     if (e.kind === 'cell') {
       if (shows(resource as object, e.cell, 'differs') === 'differs') problems.push(describeCells(resource, [e.cell]));
     } else if (e.kind === 'member') {
-      const members = getAttr(resource, 'members');
+      const members = getAttr(resource, e.attribute);
       const has = Array.isArray(members) && members.some((m) => String(getAttr(m, 'value')) === e.member);
       if (has !== e.present) problems.push(`${e.member} is ${has ? 'still' : 'not'} a member of ${what}`);
     }

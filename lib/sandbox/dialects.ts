@@ -42,6 +42,12 @@ export interface DialectProfile {
   wrappedMemberValue: boolean;
   /** startIndex above this is a 400 asking for keyset paging (`id gt`). */
   maxStartIndex?: number;
+  /**
+   * An unfiltered list of this type stops at `max` resources (Salesforce: all
+   * Entitlements, 200): a page ends there, and a startIndex past it is the
+   * deep-paging 400, so that a client pages the rest by `id gt`.
+   */
+  listCap?: { type: string; max: number };
   /** Filtered lists come in id order, so that `id gt "<last>"` pages by keyset. */
   filteredById: boolean;
   /** `and` and `or` evaluated in the order written, no precedence (Salesforce). */
@@ -116,7 +122,7 @@ const SLACK: DialectProfile = {
   extraSchemas: [SLACK_GUEST_SCHEMA],
 };
 
-// Salesforce: DIALECTS.md. Entitlements and Roles resources are not served yet.
+// Salesforce: DIALECTS.md. Entitlements and Roles are served read-only; listing all Entitlements stops at 200.
 const SALESFORCE: DialectProfile = {
   ...RFC,
   name: 'Salesforce',
@@ -132,6 +138,7 @@ const SALESFORCE: DialectProfile = {
   leftToRightLogic: true,
   extraTypes: { Entitlements: 'Entitlement', Roles: 'Role' },
   linkedMembers: { type: 'Entitlements', attr: 'entitlements' },
+  listCap: { type: 'Entitlements', max: 200 },
 };
 
 export const CYBERARK_USER = 'urn:ietf:params:scim:schemas:cyberark:1.0:User';

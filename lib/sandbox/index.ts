@@ -35,6 +35,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     etag: o.etag,
     lastModified: o.profile.lastModified,
     rootPath: o.rootPath,
+    ...(opts.sequentialIds ? { sequentialIds: true } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(o.profile.linkedMembers ? { linkedMembers: o.profile.linkedMembers } : {}),
   });

@@ -222,8 +222,11 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   }
   const filter = applyFilterQuirks(parsed, o.quirks);
   let startIndex = parseStartIndex(params.startIndex);
-  if (o.profile.maxStartIndex !== undefined && startIndex > o.profile.maxStartIndex) {
-    throw badRequest(`Start index too big (over ${o.profile.maxStartIndex}): page large sets with a filter such as id gt "<last id>"`, 'invalidValue');
+  const lc = o.profile.listCap;
+  const cap = lc && !filter && types.length === 1 && types[0]!.toLowerCase() === lc.type.toLowerCase() ? lc.max : undefined;
+  const maxStart = Math.min(o.profile.maxStartIndex ?? Infinity, cap ?? Infinity);
+  if (startIndex > maxStart) {
+    throw badRequest(`Start index too big (over ${maxStart}): page large sets with a filter such as id gt "<last id>"`, 'invalidValue');
   }
   const cursorMode = o.cursor !== undefined && params.cursor !== undefined && params.cursor !== null;
   if (cursorMode && params.count !== undefined && params.count !== '' && !(Number.isInteger(Number(params.count)) && Number(params.count) >= 0)) {
@@ -261,7 +264,7 @@ export function listResources(store: SandboxStore, types: ResourceType[], params
   }
   const query = JSON.stringify([types, params.filter ?? '', params.sortBy ?? '', params.sortOrder ?? '']);
   const from = cursorMode ? decodeCursor(String(params.cursor), query, o.cursor!.timeoutSeconds) : startIndex - 1;
-  const n = count === 0 ? 0 : Math.max(0, Math.min(count, sel.length - from));
+  const n = count === 0 ? 0 : Math.max(0, Math.min(count, sel.length - from, cap === undefined ? Infinity : cap - from));
   // scim2-server: totalResults is what this page holds, so a client that trusts it stops after page one.
   if (o.quirks.totalIsPageLength) total = n;
   const cursors = !cursorMode

@@ -28,7 +28,7 @@ export interface NormalizedOptions {
   quirks: QuirkSet;
   /** Where the SCIM endpoints live: /v2, or the rootPath quirk's path. */
   rootPath: string;
-  rateLimit?: { reads: number; writes: number; windowMs: number };
+  rateLimit?: { reads: number; writes: number; windowMs: number; burst?: { writes: number; pauseMs: number } };
   logger: Logger;
   maxBodySize: number;
 }
@@ -112,6 +112,9 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
       reads: int('rateLimit.reads', o.rateLimit.reads, 1, 0),
       writes: int('rateLimit.writes', o.rateLimit.writes, 1, 0),
       windowMs: int('rateLimit.windowMs', o.rateLimit.windowMs, 1, 60_000),
+      ...(o.rateLimit.burst !== undefined
+        ? { burst: { writes: int('rateLimit.burst.writes', o.rateLimit.burst?.writes, 1, 0), pauseMs: int('rateLimit.burst.pauseMs', o.rateLimit.burst?.pauseMs, 1, 1000) } }
+        : {}),
     };
   }
   if (o.cursor !== undefined && o.cursor !== false) {

@@ -98,6 +98,8 @@ export interface StoreOptions {
   now?: () => number;
   /** Path of the SCIM root under baseUrl (default /v2), for meta.location and $ref. */
   rootPath?: string;
+  /** New resources get ids 00000000-0000-4000-8000-000000000001, …002 (expected-output tests); default random UUIDs. */
+  sequentialIds?: boolean;
 }
 
 export class SandboxStore {
@@ -122,6 +124,8 @@ export class SandboxStore {
   private genSeed = 1;
   private readonly now: () => number;
   private lastStamp = 0;
+  private readonly sequentialIds: boolean;
+  private idSeq = 0;
 
   constructor(opts: StoreOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
@@ -130,6 +134,12 @@ export class SandboxStore {
     if (opts.linkedMembers) this.linked = opts.linkedMembers;
     this.now = opts.now ?? Date.now;
     this.rootPath = opts.rootPath ?? '/v2';
+    this.sequentialIds = opts.sequentialIds ?? false;
+  }
+
+  /** The id of a resource created without one. */
+  private newId(): string {
+    return this.sequentialIds ? `00000000-0000-4000-8000-${String(++this.idSeq).padStart(12, '0')}` : randomUUID();
   }
 
   /** The SCIM root URL: baseUrl + /v2 (or the rootPath quirk's path). */
@@ -319,7 +329,7 @@ export class SandboxStore {
   /** Adds a resource as given (loading and generation): keeps its id and meta when present. */
   insert(type: ResourceType, input: ScimResource, members: MemberRef[] = [], opts: { keepMeta?: boolean } = {}): Entry {
     const res = this.clean(type, input, true);
-    const id = typeof input.id === 'string' && input.id ? input.id : randomUUID();
+    const id = typeof input.id === 'string' && input.id ? input.id : this.newId();
     if (this.usersTable.byId.has(id) || this.groupsTable.byId.has(id) || this.table(type).byId.has(id)) throw new ScimHttpError(409, `id '${id}' already exists`, 'uniqueness');
     res.id = id;
     const stamp = this.stamp();

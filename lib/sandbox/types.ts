@@ -120,8 +120,10 @@ export interface SandboxOptions {
    */
   quirks?: QuirkSpec[];
   /** Per-window request limits; over them, 429 with Retry-After (Slack: {reads: 1000, writes: 600}). Default: none. */
-  rateLimit?: { reads: number; writes: number; windowMs?: number };
+  rateLimit?: { reads: number; writes: number; windowMs?: number; burst?: { writes: number; pauseMs: number } };
   logger?: Logger;
+  /** Ids of created resources in sequence (00000000-0000-4000-8000-000000000001…) instead of random UUIDs, for reproducible outputs. */
+  sequentialIds?: boolean;
   /** Largest request body accepted outside /Bulk, bytes (default 10 MiB). */
   maxBodySize?: number;
 }

@@ -16,6 +16,7 @@ import { decideRetry, formatSeconds, retryMode, retryPolicy, type HttpMethod, ty
 import { ScimHttpError, parseScimError, pathOnly, safeSnippet } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { SPC_PATHS, defaultRoot, findRoot, type FoundRoot } from './root.js';
+import { dialectOf, type Dialect } from './dialects/index.js';
 import type { AuthProvider } from './auth/types.js';
 import { createAuth } from './auth/index.js';
 import { tlsOptions } from './auth/tls.js';
@@ -176,11 +177,14 @@ class GotScimClient implements ScimClient {
   private readonly discover: boolean;
   /** Root discovery (or, without it, the SPC read), once per client. */
   private found?: Promise<FoundRoot>;
+  /** The ServiceProviderConfig paths in the dialect's order. */
+  private readonly spcPaths: Dialect['discoveryPaths'];
 
   constructor(conn: ConnectionConfig, opts: ClientOptions) {
     this.server = conn.server;
     this.root = scimBase(conn.server);
     this.identifier = conn.identifier;
+    this.spcPaths = dialectOf(conn.scimSyntax).discoveryPaths;
     this.logger = opts.logger ?? silentLogger;
     this.auth = opts.auth ?? createAuth(conn, { logger: this.logger });
     this.sleep = opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
@@ -240,11 +244,11 @@ class GotScimClient implements ScimClient {
   /** Root discovery (or, without it, the SPC at the fixed root), once; concurrent callers share it. */
   private async lookUp(signal?: AbortSignal): Promise<FoundRoot> {
     this.found ??= this.discover
-      ? findRoot(this.server, (root, path) => this.requestAt(root, { path, signal }), { logger: this.logger, signal }).then((f) => {
+      ? findRoot(this.server, (root, path) => this.requestAt(root, { path, signal }), { logger: this.logger, signal, paths: this.spcPaths }).then((f) => {
           this.root = f.root;
           return f;
         })
-      : findRoot(this.root, (_root, path) => this.requestAt(this.root, { path, signal }), { logger: silentLogger, signal }).then((f) => ({ ...f, root: this.root }));
+      : findRoot(this.root, (_root, path) => this.requestAt(this.root, { path, signal }), { logger: silentLogger, signal, paths: this.spcPaths }).then((f) => ({ ...f, root: this.root }));
     const found = this.found;
     try {
       return await found;

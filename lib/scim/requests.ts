@@ -47,19 +47,19 @@ export function patchBody(ops: PatchOperation[]): { schemas: string[]; Operation
  * `add` with a list of values; each remove is its own filtered `remove`.
  * Order is kept, so "add X, remove X" means what it says.
  */
-export function memberOperations(members: readonly { op: 'add' | 'remove'; value: string }[], style: RequestStyle = {}): PatchOperation[] {
+export function memberOperations(members: readonly { op: 'add' | 'remove'; value: string }[], style: RequestStyle = {}, attribute = 'members'): PatchOperation[] {
   const ops: PatchOperation[] = [];
   let adds: Array<{ value: string }> | undefined;
   for (const m of members) {
     if (m.op === 'add') {
       if (!adds) {
         adds = [];
-        ops.push({ op: 'add', path: 'members', value: (style.dialect ?? rfc).membersAddValue(adds) });
+        ops.push({ op: 'add', path: attribute, value: attribute === 'members' ? (style.dialect ?? rfc).membersAddValue(adds) : adds });
       }
       adds.push({ value: m.value });
     } else {
       adds = undefined;
-      ops.push({ op: 'remove', path: `members[value eq ${quoteLiteral(m.value)}]` });
+      ops.push({ op: 'remove', path: `${attribute}[value eq ${quoteLiteral(m.value)}]` });
     }
   }
   return ops;
@@ -86,10 +86,11 @@ export function plannedRequest(op: PlannedOp, resolve: RefResolver, style: Reque
     case 'update':
       return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody(op.patch), orderRefs };
     case 'delete':
+      if (op.deactivate) return { method: 'PATCH', path: resourcePath(op.entity, op.id), body: patchBody((style.dialect ?? rfc).deactivateOperations()), orderRefs };
       return { method: 'DELETE', path: resourcePath(op.entity, op.id), orderRefs };
     case 'members': {
       const { ready } = resolveMembers(op.members, resolve);
-      return { method: 'PATCH', path: resourcePath(op.entity, op.group), body: patchBody(memberOperations(ready, style)), orderRefs };
+      return { method: 'PATCH', path: resourcePath(op.entity, op.group), body: patchBody(memberOperations(ready, style, op.attribute)), orderRefs };
     }
   }
 }

@@ -41,10 +41,11 @@ export type SpcGetter = (root: string, path: string) => Promise<{ status: number
  * the client's retries) end the search: the first is thrown (the run cannot
  * work), the others too, since every later request would meet them as well.
  */
-export async function findRoot(server: string, get: SpcGetter, opts: { logger?: Logger; signal?: AbortSignal } = {}): Promise<FoundRoot> {
+export async function findRoot(server: string, get: SpcGetter, opts: { logger?: Logger; signal?: AbortSignal; paths?: readonly (typeof SPC_PATHS)[number][] } = {}): Promise<FoundRoot> {
   const logger = opts.logger ?? silentLogger;
   for (const root of rootCandidates(server)) {
-    for (const path of SPC_PATHS) {
+    // The dialect's order (Salesforce and Slack serve only the plural): no 404 first.
+    for (const path of opts.paths ?? SPC_PATHS) {
       try {
         const res = await get(root, path);
         if (res.body !== null && typeof res.body === 'object' && !Array.isArray(res.body)) {

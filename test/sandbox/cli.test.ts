@@ -79,7 +79,13 @@ describe('scim-etl sandbox (CLI)', () => {
     expect(sandboxOptionsFromArgs(base).data).to.equal(defaultDataFile());
     expect(sandboxOptionsFromArgs({ ...base, dialect: 'Salesforce' }).data).to.match(/directory\.salesforce\.json$/);
     expect(sandboxOptionsFromArgs({ ...base, dialect: 'CyberArk' }).data).to.match(/directory\.cyberark\.json$/);
-    expect(sandboxOptionsFromArgs({ ...base, dialect: 'Slack' }).data).to.match(/directory\.json$/);
+    expect(sandboxOptionsFromArgs({ ...base, dialect: 'Slack' }).data).to.match(/directory\.slack\.json$/);
+    // --dialect in any case, like scimSyntax.
+    for (const [given, name] of [['salesforce', 'Salesforce'], ['SLACK', 'Slack'], ['cyberArk', 'CyberArk'], ['rfc', 'RFC']]) {
+      const o = sandboxOptionsFromArgs({ ...base, dialect: given! });
+      expect(o.dialect, given).to.equal(name);
+      expect(o.data, given).to.equal(defaultDataFile(name));
+    }
     const gen = sandboxOptionsFromArgs({ ...base, users: 10, groups: 2 });
     expect(gen.generate).to.deep.equal({ users: 10, groups: 2 });
     expect(gen).to.not.have.property('data');

@@ -16,6 +16,23 @@ describe('sandbox: rate limits', () => {
     expect(rl.take('DELETE', '/v2/Users/1')).to.equal(15);
     now += 14_500;
     expect(rl.take('GET', '/v2/Users')).to.equal(undefined);
+    // A test's short window: the wait in hundredths, so that a throttled run stays quick.
+    const short = new RateLimiter({ reads: 1, writes: 1, windowMs: 250 }, () => now);
+    expect(short.take('POST', '/v2/Users')).to.equal(undefined);
+    now += 100;
+    expect(short.take('POST', '/v2/Users')).to.equal(0.15);
+    // burst: 2 writes in a row, then a 429 and a 200 ms pause (reads are not counted), then 2 again.
+    const burst = new RateLimiter({ reads: 10, writes: 10, windowMs: 60_000, burst: { writes: 2, pauseMs: 200 } }, () => now);
+    expect(burst.take('POST', '/v2/Users')).to.equal(undefined);
+    expect(burst.take('GET', '/v2/Users')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(0.2);
+    now += 150;
+    expect(burst.take('DELETE', '/v2/Users/1')).to.equal(0.05);
+    now += 50;
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(undefined);
+    expect(burst.take('PATCH', '/v2/Users/1')).to.equal(0.2);
   });
 
   it('answers 429 with Retry-After over the limit', async () => {

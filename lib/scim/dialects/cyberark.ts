@@ -5,6 +5,8 @@ import { rfc } from './rfc.js';
 export const cyberark: Dialect = {
   ...rfc,
   name: 'CyberArk',
+  // Containers (safes) have GET, POST, PUT and DELETE but no PATCH.
+  putOnly: ['containers'],
   auth: {
     clientAuth: 'client_secret_basic',
     scope: 'scim',

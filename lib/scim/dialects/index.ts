@@ -6,7 +6,7 @@ import { rfc } from './rfc.js';
 import { salesforce } from './salesforce.js';
 import { slack } from './slack.js';
 
-export type { ClientAuth, Dialect } from './dialect.js';
+export type { ClientAuth, Dialect, MemberWrite } from './dialect.js';
 export { SALESFORCE_TOKEN_URL } from './salesforce.js';
 export { rfc };
 

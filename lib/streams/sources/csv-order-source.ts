@@ -34,6 +34,14 @@ export interface OrderFile {
   kind: OrderFileKind;
   /** Users / the resource type whose members change (Groups, Entitlements…) / the refused entity. */
   entity: string;
+  /** Membership files: the multi-valued attribute the links live in (`members`; CyberArk `privilegedData`). */
+  attribute?: string;
+}
+
+/** A column the dialect cannot write gets that as its problem, whatever the schema says. */
+function withDialectLimit(info: ColumnInfo, cannotWrite: OrderSourceOptions['cannotWrite']): ColumnInfo {
+  const why = cannotWrite?.(info.path);
+  return why ? { ...info, problem: new ScimEtlError('ERR_ORDER_NOT_WRITABLE', `column '${info.path.text}': ${why}; nothing was sent for this line`) } : info;
 }
 
 /** What a file name says it holds. */
@@ -41,6 +49,9 @@ export function classifyOrderFile(path: string): OrderFile {
   const name = basename(path);
   const members = /_members_([^_]+)\.csv$/i.exec(name);
   if (members) return { path, kind: 'members', entity: members[1]! };
+  // Named like the export's links table: value = container, MemberId = privileged data.
+  const held = /_privilegedData_([^_]+)\.csv$/i.exec(name);
+  if (held) return { path, kind: 'members', entity: held[1]!, attribute: 'privilegedData' };
   const entity = /_([^_]+)\.csv$/i.exec(name)?.[1] ?? name.replace(/\.csv$/i, '');
   if (entity.toLowerCase() === 'users') return { path, kind: 'users', entity: 'Users' };
   return { path, kind: 'unsupported', entity };
@@ -61,6 +72,8 @@ export interface OrderSourceOptions {
   onUnreadable?: (file: OrderFile, error: ScimEtlError) => void;
   /** Notes on what was read (a column renamed to the schema's case, an empty file). */
   logger?: Logger;
+  /** The dialect's columns it cannot write (lib/scim/dialects/): each non-empty cell refuses its line. */
+  cannotWrite?: (path: ColumnPath) => string | undefined;
 }
 
 /**
@@ -339,7 +352,7 @@ function parseHeader(cells: string[], file: OrderFile, opts: OrderSourceOptions,
       throw new ScimEtlError('ERR_ORDER_BAD_HEADER', `column ${index + 1} '${text}': ${(err as Error).message}`, { ...where, col: colOf(index, offset) });
     }
     once(columnKey(path), index);
-    const info = describeColumn(path, opts.schemas);
+    const info = withDialectLimit(describeColumn(path, opts.schemas), opts.cannotWrite);
     if (info.path !== path) opts.logger?.debug(() => `${file.path}: column '${path.text}' is sent as '${spelled(info.path)}', the schema's case`);
     const secret = info.attribute?.mutability === 'writeOnly' || /password|secret/i.test(info.path.attr);
     // Plans print these attributes' values masked, whatever the value.
@@ -393,7 +406,7 @@ function toRecord(
     const member = at(header.memberId);
     if (!group) return invalid('ERR_ORDER_MISSING_VALUE', `'value' (the ${file.entity} id) is empty`);
     if (!member || member === '@') return invalid('ERR_ORDER_MISSING_VALUE', `'MemberId' is empty`);
-    return { kind: 'member', line: { ...line, id: group }, command: command as MemberCommand, entity: file.entity, group, member };
+    return { kind: 'member', line: { ...line, id: group }, command: command as MemberCommand, entity: file.entity, group, member, ...(file.attribute ? { attribute: file.attribute } : {}) };
   }
   if (!USER_COMMANDS.has(command)) return invalid('ERR_ORDER_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(command)} (insert, update or delete)`);
   if ((command === 'update' || command === 'delete') && !id) return invalid('ERR_ORDER_MISSING_ID', `${command} needs the user's id in the 'id' column`);

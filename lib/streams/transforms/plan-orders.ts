@@ -12,11 +12,16 @@ import { Transform } from 'node:stream';
 import { ScimEtlError } from '../../errors.js';
 import { unflatten, patchOperations } from '../../scim/unflatten.js';
 import { USER_SCHEMA } from '../../scim/schemas.js';
+import type { MemberWrite } from '../../scim/dialects/index.js';
 import { outcomeOf, refusedOutcome, type OrderRecord, type PlanItem, type PlannedOp } from '../../types.js';
 
 export interface PlanOptions {
   /** Member adds/removes per PATCH (default 1000). */
   maxMembersPerPatch?: number;
+  /** What a users `delete` line becomes (default `delete`; fulfill passes the dialect's default). */
+  deprovision?: 'delete' | 'deactivate';
+  /** Membership files written on the member (the dialect's memberWrites, by lower-case entity). */
+  memberWrites?: Readonly<Record<string, MemberWrite>>;
 }
 
 export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
@@ -24,7 +29,11 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
   if (!Number.isInteger(max) || max < 1) {
     throw new ScimEtlError('ERR_OPTION_MAX_MEMBERS', `maxMembersPerPatch must be a positive integer, got ${JSON.stringify(max)}`);
   }
-  return { maxMembersPerPatch: max };
+  const deprovision = opts.deprovision ?? 'delete';
+  if (deprovision !== 'delete' && deprovision !== 'deactivate') {
+    throw new ScimEtlError('ERR_OPTION_DEPROVISION', `deprovision must be "delete" or "deactivate", got ${JSON.stringify(deprovision)}`);
+  }
+  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {} };
 }
 
 /** The planning logic, free of streams: push records, collect the items to emit. */
@@ -75,12 +84,18 @@ export class OrderPlanner {
           out.push({ kind: 'op', op: { kind: 'update', lines: [line], entity: rec.entity, id: rec.id!, cells: rec.cells, patch: patchOperations(rec.cells, { isMultiValued: multi(rec.cells) }) } });
           break;
         case 'delete':
-          out.push({ kind: 'op', op: { kind: 'delete', lines: [line], entity: rec.entity, id: rec.id! } });
+          out.push({ kind: 'op', op: { kind: 'delete', lines: [line], entity: rec.entity, id: rec.id!, ...(this.opts.deprovision === 'deactivate' ? { deactivate: true as const } : {}) } });
           break;
       }
       return out;
     }
     // Membership.
+    const via = this.opts.memberWrites[rec.entity.toLowerCase()];
+    if (via) {
+      out.push(...this.flush());
+      out.push(linkOnMember(rec, via));
+      return out;
+    }
     let ref: string | undefined;
     if (rec.member.startsWith('@')) {
       const found = this.reference(rec.member.slice(1));
@@ -91,8 +106,8 @@ export class OrderPlanner {
       ref = found.key;
     }
     const p = this.pending;
-    if (p && (p.group !== rec.group || p.entity !== rec.entity || p.members.length >= this.opts.maxMembersPerPatch)) out.push(...this.flush());
-    this.pending ??= { kind: 'members', lines: [], entity: rec.entity, group: rec.group, members: [] };
+    if (p && (p.group !== rec.group || p.entity !== rec.entity || p.attribute !== rec.attribute || p.members.length >= this.opts.maxMembersPerPatch)) out.push(...this.flush());
+    this.pending ??= { kind: 'members', lines: [], entity: rec.entity, group: rec.group, members: [], ...(rec.attribute ? { attribute: rec.attribute } : {}) };
     this.pending.lines.push(rec.line);
     this.pending.members.push(ref !== undefined ? { line: rec.line, op: rec.command, ref } : { line: rec.line, op: rec.command, member: rec.member });
     return out;
@@ -117,6 +132,19 @@ export class OrderPlanner {
     this.pending = undefined;
     return p ? [{ kind: 'op', op: p }] : [];
   }
+}
+
+/** A membership line written on the member: one PATCH of the member, or the refusal the dialect gives. */
+function linkOnMember(rec: Extract<OrderRecord, { kind: 'member' }>, via: MemberWrite): PlanItem {
+  if (rec.member.startsWith('@')) {
+    return { kind: 'outcome', outcome: refusedOutcome(rec.line, { code: 'ERR_ORDER_REFERENCE_UNSUPPORTED', message: `${rec.entity} are assigned on the user: MemberId must be an existing user's id, not a reference (${rec.member}); assign it in a second run` }) };
+  }
+  const ops = via.operations(rec.command, rec.group);
+  if (!Array.isArray(ops)) return { kind: 'outcome', outcome: refusedOutcome(rec.line, { code: 'ERR_ORDER_INVALID_LINK', message: ops.refused }) };
+  return {
+    kind: 'op',
+    op: { kind: 'update', lines: [rec.line], entity: via.memberEntity, id: rec.member, cells: [], patch: ops, link: { attribute: via.attribute, value: rec.group, present: rec.command === 'add' } },
+  };
 }
 
 function multi(cells: readonly { path: unknown; multiValued: boolean }[]) {

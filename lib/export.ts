@@ -31,7 +31,8 @@ import type { ScimClient } from './scim/client.js';
 import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
 import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
-import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
+import { scimListSource, scimPageSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
+import { pageTable } from './streams/transforms/page-table.js';
 import { membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
 import { choosePaging } from './streams/sources/choose-paging.js';
@@ -305,6 +306,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       }
       const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
+      let byPageTable = false;
       if (plan.kind === 'resources') {
         const shape = await probeProjection(opts.client, {
           endpoint: plan.entity.name,
@@ -320,8 +322,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         });
         if (shape.mode !== 'attributes') projection = shape.mode;
         const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+        // Plain tables go page by page (one string per page); filters here and incremental tables per row.
+        const byPage = !shape.localFilter && !mode;
+        byPageTable = byPage;
         stages.push(
-          scimListSource(opts.client, {
+          (byPage ? scimPageSource : scimListSource)(opts.client, {
             endpoint: plan.entity.name,
             attributes: shape.attributes,
             excludedAttributes: shape.excludedAttributes,
@@ -336,8 +341,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             ...checks,
           }),
         );
+        if (byPage) stages.push(pageTable({ columns: plan.entity.columns, format, escapeFormulas: exp!.escapeFormulas }));
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
-        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
+        if (!byPage) stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
         if (mode?.ids) {
           const idColumn = plan.entity.columns.find((c) => c.text.toLowerCase() === 'id')?.text ?? 'id';
           const incremental = mode.since !== undefined;
@@ -386,7 +392,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         // A links table is checked by owners: expected and received count groups, not links.
         counts = () => ({ rows: stats.rows, expected: stats.expected, received: stats.listed, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries });
       }
-      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
+      if (!byPageTable) stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas }));
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.
         await pipeline([...stages, opts.stdout], { signal, end: false });

@@ -379,6 +379,33 @@ async function main(): Promise<void> {
     log(`\n${rssScenario}`);
     await runInterleaved([fulfillOf('scim-etl-single-rss', `scim-etl fulfill, single requests, concurrency ${DEFAULT_CONCURRENCY}`, rssScenario, RSS_INSERTS, orders('orders-rss', RSS_INSERTS, false), single, 'users')], REPS);
 
+    // ------------------------------------------------ scale checks (moved here from the unit suite)
+    const scaleScenario = 'scale checks (sandbox in the same process: correctness at size, not client speed)';
+    /** `rows` is what the scenario defines; for generated groups the links are counted by scale.ts against the sandbox's store. */
+    const scale = (id: string, label: string, rows: number, exact = true): Contestant => ({
+      id: `scale-${id}`,
+      scenario: scaleScenario,
+      label,
+      items: rows,
+      unit: 'rows',
+      reps: 1,
+      command: () => ({ argv: [NODE, '--import', 'tsx', join(ROOT, 'bench/scale.ts'), id], cwd: ROOT, stdoutFile: join(dir, `scale-${id}.out`), timeoutMs: 300_000 }),
+      check: async () => {
+        const out = readFileSync(join(dir, `scale-${id}.out`), 'utf8').trim();
+        return (exact ? out.startsWith(`ok ${rows} `) : /^ok \d+ /.test(out)) ? undefined : out || 'printed nothing';
+      },
+    });
+    log(`\n${scaleScenario}`);
+    await runInterleaved(
+      [
+        scale('salesforce-users', 'Salesforce dialect: 2,600 users past startIndex 2,000 (keyset fallback), every row checked', 2600),
+        scale('salesforce-groups', 'Salesforce dialect: links of 2,100 groups (keyset continuation of the owners), every link checked', 38_410, false),
+        scale('salesforce-groups-separately', 'the same, each group fetched separately after 500s on the listing', 38_410, false),
+        scale('big-group', 'a group of 200,000 members through the CLI, every link checked', 200_001),
+      ],
+      1,
+    );
+
     // ------------------------------------------------ start-up
     const startScenario = 'start-up (median of 5)';
     const start = (id: string, label: string, runner: string[], args: string[]): Contestant => ({

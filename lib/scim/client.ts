@@ -15,6 +15,7 @@ import type { ConnectionConfig } from '../config/types.js';
 import { decideRetry, formatSeconds, retryMode, retryPolicy, type HttpMethod, type RetryPolicy } from './retry.js';
 import { ScimHttpError, parseScimError, pathOnly, safeSnippet } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
+import { requestWhole } from './http-transport.js';
 import { SPC_PATHS, defaultRoot, findRoot, type FoundRoot } from './root.js';
 import type { AuthProvider } from './auth/types.js';
 import { createAuth } from './auth/index.js';
@@ -126,6 +127,8 @@ export const DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
 export const USER_AGENT = 'scim-etl/0.1';
 const ACCEPT = 'application/scim+json, application/json';
+/** What got sent by default, for the requests that bypass it (http-transport.ts). */
+const WHOLE_DEFAULT_HEADERS: Record<string, string> = { accept: ACCEPT, 'user-agent': USER_AGENT, 'accept-encoding': 'gzip, deflate, br' };
 /** Enough of an error body to read its SCIM error; the rest is drained. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -174,6 +177,8 @@ class GotScimClient implements ScimClient {
   private readonly maxReplyBytes: number;
   private readonly deadlineMs: number;
   private readonly discover: boolean;
+  /** Idle limit of a request (connection.timeoutMs). */
+  private readonly idleMs: number;
   /** Root discovery (or, without it, the SPC read), once per client. */
   private found?: Promise<FoundRoot>;
 
@@ -201,6 +206,7 @@ class GotScimClient implements ScimClient {
       https: new https.Agent({ keepAlive: true, maxSockets, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized }),
     };
     const timeoutMs = conn.timeoutMs > 0 ? conn.timeoutMs : 60_000;
+    this.idleMs = timeoutMs;
     this.http = got.extend({
       agent: this.agents,
       https: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { certificateAuthority: tls.ca } : {}) },
@@ -390,6 +396,22 @@ class GotScimClient implements ScimClient {
       headers['content-type'] = 'application/scim+json';
     }
     Object.assign(headers, lowerKeys(req.headers));
+    const what = { method, url, limit: this.maxReplyBytes };
+    if (!streaming) {
+      // A reply read whole: node:http directly (http-transport.ts), headers and body in one write.
+      const r = await requestWhole({
+        method,
+        url: new URL(url),
+        headers: { ...WHOLE_DEFAULT_HEADERS, ...headers },
+        body,
+        signal: req.signal,
+        agents: this.agents,
+        idleMs: this.idleMs,
+        deadlineMs: this.deadlineMs,
+        read: (status, h, stream) => (status >= 200 && status < 300 ? readWhole(stream, h, what) : readLimited(stream, MAX_ERROR_BODY)),
+      });
+      return { status: r.status, headers: r.headers, body: r.body, authorization };
+    }
     const stream = this.http.stream(url, { method, headers, body, signal: req.signal });
     // got's stream waits for a request body on every method but GET: an empty one, then.
     if (body === undefined && method !== 'GET') stream.end();
@@ -405,7 +427,6 @@ class GotScimClient implements ScimClient {
       stream.once('error', reject);
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const what = { method, url, limit: this.maxReplyBytes };
     if (ok && streaming) return { status: res.statusCode, headers: res.headers, stream: guardBody(stream, what, this.deadlineMs), authorization };
     const replyBody = ok ? await readWhole(stream, res.headers, what) : await readLimited(stream, MAX_ERROR_BODY);
     return { status: res.statusCode, headers: res.headers, body: replyBody, authorization };

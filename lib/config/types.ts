@@ -30,7 +30,7 @@ export interface ConnectionConfig {
   server: string;
   scimSyntax: DialectName;
   pageSize: number;
-  /** Pages fetched at the same time once totalResults is known. */
+  /** Pages in flight at most once totalResults is known (from 1, widened while rows per second grow). */
   concurrency: number;
   oAuthToken?: string;
   login?: string;

@@ -7,7 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Got, type Response } from 'got';
+import type { ExtendOptions, Got, Response } from 'got';
+import { loadGot } from './lazy-got.js';
 import { ScimEtlError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redact, safeUrl } from '../redact.js';
@@ -164,7 +165,9 @@ class GotScimClient implements ScimClient {
   readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0, throttledMs: 0, waitedMs: 0, lowestConcurrency: 0, highestConcurrency: 0 };
   private root: string;
   private readonly server: string;
-  private readonly http: Got;
+  /** got, for streamed replies only; created on the first one (lazy-got.ts). */
+  private http?: Promise<Got>;
+  private readonly gotOptions: ExtendOptions;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly policy: RetryPolicy;
   private readonly logger: Logger;
@@ -207,7 +210,7 @@ class GotScimClient implements ScimClient {
     };
     const timeoutMs = conn.timeoutMs > 0 ? conn.timeoutMs : 60_000;
     this.idleMs = timeoutMs;
-    this.http = got.extend({
+    this.gotOptions = {
       agent: this.agents,
       https: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { certificateAuthority: tls.ca } : {}) },
       headers: { accept: ACCEPT, 'user-agent': USER_AGENT },
@@ -218,7 +221,7 @@ class GotScimClient implements ScimClient {
       throwHttpErrors: false,
       followRedirect: false,
       decompress: true,
-    });
+    };
   }
 
   get base(): string {
@@ -412,7 +415,8 @@ class GotScimClient implements ScimClient {
       });
       return { status: r.status, headers: r.headers, body: r.body, authorization };
     }
-    const stream = this.http.stream(url, { method, headers, body, signal: req.signal });
+    this.http ??= loadGot().then((got) => got.extend(this.gotOptions));
+    const stream = (await this.http).stream(url, { method, headers, body, signal: req.signal });
     // got's stream waits for a request body on every method but GET: an empty one, then.
     if (body === undefined && method !== 'GET') stream.end();
     // A listener so that an error before the consumer attaches does not crash

@@ -4,7 +4,8 @@
  * happened without ever echoing a credential.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Response } from 'got';
+import type { Response } from 'got';
+import { loadGot } from '../../scim/lazy-got.js';
 import { redact, safeUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';
 import { decideRetry, type RetryPolicy } from '../../scim/retry.js';
@@ -32,6 +33,7 @@ export async function storeRequest(
   for (;;) {
     let res: Response<string>;
     try {
+      const got = await loadGot();
       res = (await got(url, {
         method: init.method ?? 'GET',
         headers: { accept: 'application/json', ...init.headers },

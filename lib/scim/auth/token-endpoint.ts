@@ -4,7 +4,8 @@
  * to ERR_AUTH_TOKEN (the endpoint said no) or ERR_AUTH_TOKEN_UNREACHABLE.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Response } from 'got';
+import type { Response } from 'got';
+import { loadGot } from '../lazy-got.js';
 import { ScimEtlError } from '../../errors.js';
 import { redact, registerSecret, safeUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';
@@ -63,6 +64,7 @@ export async function discoverTokenEndpoint(server: string, s: HttpSettings, sig
   for (const doc of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     const url = origin + doc;
     try {
+      const got = await loadGot();
       const res = (await got(url, { ...gotOptions(s), headers: { accept: 'application/json' }, responseType: 'text', signal })) as Response<string>;
       s.logger.debug(`GET ${safeUrl(url)} ${res.statusCode}`);
       if (res.statusCode !== 200) continue;
@@ -89,6 +91,7 @@ export async function requestToken(req: TokenRequest, s: HttpSettings, signal?: 
   for (;;) {
     let res: Response<string>;
     try {
+      const got = await loadGot();
       res = (await got.post(req.url, { ...gotOptions(s), headers, form: req.form, responseType: 'text', signal })) as Response<string>;
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;

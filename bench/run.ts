@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       limitUsers('limit-users-c1', 1),
       limitUsers('limit-users-c4', DEFAULT_CONCURRENCY),
       exportOf('scim-etl-export-c1', 'scim-etl export, concurrency 1', CLI_DIST, pages.url, USERS, 1, { limit: 'limit-users-c1' }),
-      exportOf('scim-etl-export', `scim-etl export, default concurrency (${DEFAULT_CONCURRENCY})`, CLI_DIST, pages.url, USERS, undefined, { limit: 'limit-users-c4' }),
+      exportOf('scim-etl-export', `scim-etl export, default concurrency (from 1, adaptive up to ${DEFAULT_CONCURRENCY})`, CLI_DIST, pages.url, USERS, undefined, { limit: 'limit-users-c4' }),
       exportOf('scim-etl-export-small', `scim-etl export, default concurrency, ${short(small)} users (memory baseline)`, CLI_DIST, `${pages.url}/n/${small}`, small, undefined),
       ...(QUICK ? [] : [exportOf('scim-etl-export-tsx', 'scim-etl export via `node --import tsx bin/scim-etl.ts`, default concurrency (once)', CLI_TSX, pages.url, USERS, undefined, { limit: 'limit-users-c4', reps: 1 })]),
     ];
@@ -380,6 +380,33 @@ async function main(): Promise<void> {
     log(`\n${rssScenario}`);
     await runInterleaved([fulfillOf('scim-etl-single-rss', `scim-etl fulfill, single requests, concurrency ${DEFAULT_CONCURRENCY}`, rssScenario, RSS_INSERTS, orders('orders-rss', RSS_INSERTS, false), single, 'users')], REPS);
 
+    // ------------------------------------------------ scale checks (moved here from the unit suite)
+    const scaleScenario = 'scale checks (sandbox in the same process: correctness at size, not client speed)';
+    /** `rows` is what the scenario defines; for generated groups the links are counted by scale.ts against the sandbox's store. */
+    const scale = (id: string, label: string, rows: number, exact = true): Contestant => ({
+      id: `scale-${id}`,
+      scenario: scaleScenario,
+      label,
+      items: rows,
+      unit: 'rows',
+      reps: 1,
+      command: () => ({ argv: [NODE, '--import', 'tsx', join(ROOT, 'bench/scale.ts'), id], cwd: ROOT, stdoutFile: join(dir, `scale-${id}.out`), timeoutMs: 300_000 }),
+      check: async () => {
+        const out = readFileSync(join(dir, `scale-${id}.out`), 'utf8').trim();
+        return (exact ? out.startsWith(`ok ${rows} `) : /^ok \d+ /.test(out)) ? undefined : out || 'printed nothing';
+      },
+    });
+    log(`\n${scaleScenario}`);
+    await runInterleaved(
+      [
+        scale('salesforce-users', 'Salesforce dialect: 2,600 users past startIndex 2,000 (keyset fallback), every row checked', 2600),
+        scale('salesforce-groups', 'Salesforce dialect: links of 2,100 groups (keyset continuation of the owners), every link checked', 38_410, false),
+        scale('salesforce-groups-separately', 'the same, each group fetched separately after 500s on the listing', 38_410, false),
+        scale('big-group', 'a group of 200,000 members through the CLI, every link checked', 200_001),
+      ],
+      1,
+    );
+
     // ------------------------------------------------ start-up
     const startScenario = 'start-up (median of 5)';
     const start = (id: string, label: string, runner: string[], args: string[]): Contestant => ({
@@ -500,15 +527,23 @@ function write(run: { loadStart: number[]; loadEnd: number[]; seconds: number; j
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
+  // What limits each missed target, with the profile's top entries: kept by hand in
+  // bench/PROFILES.md and appended to RESULTS.md by every run (linked from the README).
+  const profilesPath = join(ROOT, 'bench/PROFILES.md');
+  const profiles = existsSync(profilesPath) ? readFileSync(profilesPath, 'utf8').replace(/^# .*\n+/, '') : '';
+  const profilesLink = (href: string) => (profiles ? `Where a target is missed, what limits it (profiles, by hand): [${href}](${href}).\n\n` : '');
   if (!opts['no-write']) {
-    writeFileSync(join(ROOT, 'bench/RESULTS.md'), `# Benchmark results\n\n<!-- written by \`npm run bench\`; do not edit by hand -->\n\n${text}`);
+    writeFileSync(
+      join(ROOT, 'bench/RESULTS.md'),
+      `# Benchmark results\n\n<!-- written by \`npm run bench\`; do not edit by hand (the profiles section comes from bench/PROFILES.md) -->\n\n${text}${profiles ? `\n## Profiles (bench/PROFILES.md)\n\n${profiles.trimEnd()}\n` : ''}`,
+    );
     const readmePath = join(ROOT, 'README.md');
     const readme = readFileSync(readmePath, 'utf8');
     const startMark = '<!-- bench:start -->';
     const endMark = '<!-- bench:end -->';
     const a = readme.indexOf(startMark);
     const b = readme.indexOf(endMark);
-    if (a >= 0 && b > a) writeFileSync(readmePath, `${readme.slice(0, a + startMark.length)}\n${text}${readme.slice(b)}`);
+    if (a >= 0 && b > a) writeFileSync(readmePath, `${readme.slice(0, a + startMark.length)}\n${text}\n${profilesLink('bench/PROFILES.md')}${readme.slice(b)}`);
     else notes.push('README.md has no bench markers: not updated.');
   }
   return text;

@@ -32,7 +32,8 @@ import type { ScimClient } from './scim/client.js';
 import { coerceBooleans, formatFilter, hasQuotedBoolean, matchesFilter, parseFilter, type FilterNode } from './scim/filter.js';
 import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
-import { scimListSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
+import { scimListSource, scimPageSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
+import { pageTable } from './streams/transforms/page-table.js';
 import { membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
 import { choosePaging } from './streams/sources/choose-paging.js';
@@ -344,6 +345,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       }
       const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
+      let byPageTable = false;
+      // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
+      const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
       if (plan.kind === 'resources') {
         const start = projectionStart(run.cached, plan.entity.columns);
         if (start) logger.debug(`${plan.name}: projection starts at ${start.mode} (cached verdict from ${run.cached.cacheFile}: ${start.why})`);
@@ -372,8 +376,11 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
           }, from);
         }
         const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
+        // Plain tables go page by page (one string per page); filters here and incremental tables per row.
+        const byPage = !shape.localFilter && !mode;
+        byPageTable = byPage;
         stages.push(
-          scimListSource(opts.client, {
+          (byPage ? scimPageSource : scimListSource)(opts.client, {
             endpoint: plan.entity.name,
             attributes: shape.attributes,
             excludedAttributes: shape.excludedAttributes,
@@ -389,8 +396,9 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
             ...(checkpoint ? { checkpoint: checkpoint.hooks() } : {}),
           }),
         );
+        if (byPage) stages.push(pageTable({ columns: plan.entity.columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
         if (shape.localFilter) stages.push(localFilter(shape.localFilter, dropped));
-        stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
+        if (!byPage) stages.push(mode?.tracker ? trackChanges(plan.entity.columns, mode.tracker, mode.since, mode.since === undefined ? mode.ids?.sorter : scratch?.changed) : flatten(plan.entity.columns));
         if (mode?.ids) {
           const idColumn = plan.entity.columns.find((c) => c.text.toLowerCase() === 'id')?.text ?? 'id';
           const incremental = mode.since !== undefined;
@@ -444,9 +452,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         commands = plan.kind === 'links' ? { replace: 0, delete: 0 } : { insert: 0, update: 0, delete: 0 };
         stages.push(countCommands(commands));
       }
-      // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
-      const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
-      stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
+      if (!byPageTable) stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
       if (checkpoint) stages.push(checkpoint.meter);
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.

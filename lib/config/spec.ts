@@ -59,7 +59,7 @@ export const connectionSpec: ObjectSpec = {
     server: str('SCIM base URL without /v2 (https://example.com/scim), with it, or any SCIM root: the root is where ServiceProviderConfig answers, <server>/v2 first, then <server>'),
     scimSyntax: str('SCIM dialect of the server.', { enum: DIALECTS, default: 'RFC' }),
     pageSize: int("Resources requested per page (count); default 200 within the server's filter.maxResults / pagination.maxPageSize, which also cap a larger value.", 1, 200),
-    concurrency: int('Pages fetched at the same time once totalResults is known.', 1, 4),
+    concurrency: int('Pages in flight at most once totalResults is known: from 1, widened while rows per second grow.', 1, 4),
     oAuthToken: str('Static OAuth bearer token.', { secret: true }),
     login: str('Account login (password grant, Basic auth, or CyberArk token request).'),
     password: str('Account password (Salesforce: password followed by the security token).', { secret: true }),

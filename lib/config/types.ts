@@ -32,7 +32,7 @@ export interface ConnectionConfig {
   pageSize: number;
   /** Settings the pipeline itself gave (the others are defaults the server's SPC may change); absent: none. */
   setInPipeline?: Array<'pageSize'>;
-  /** Pages fetched at the same time once totalResults is known. */
+  /** Pages in flight at most once totalResults is known (from 1, widened while rows per second grow). */
   concurrency: number;
   oAuthToken?: string;
   login?: string;

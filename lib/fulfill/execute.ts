@@ -30,37 +30,47 @@ export interface Capabilities {
  * member references resolve to. Holds one entry per insert (not per line).
  */
 export class InsertRegistry {
-  private readonly entries = new Map<string, { settled: boolean; id?: string; promise: Promise<string | undefined>; resolve: (id: string | undefined) => void }>();
+  /**
+   * A pending insert (someone may wait for it) is an entry with its promise; a
+   * settled one shrinks to its id (null: failed), since a run may insert
+   * hundreds of thousands of users and keeps each one for its `@orderId` references.
+   */
+  private readonly entries = new Map<string, Pending | string | null>();
 
-  private entry(orderId: string) {
-    let e = this.entries.get(orderId);
-    if (!e) {
-      let resolve!: (id: string | undefined) => void;
-      const promise = new Promise<string | undefined>((r) => (resolve = r));
-      e = { settled: false, promise, resolve };
-      this.entries.set(orderId, e);
-    }
+  private pending(orderId: string): Pending {
+    let resolve!: (id: string | undefined) => void;
+    const promise = new Promise<string | undefined>((r) => (resolve = r));
+    const e: Pending = { promise, resolve };
+    this.entries.set(orderId, e);
     return e;
   }
 
   /** The insert succeeded (id) or failed (undefined). */
   settle(orderId: string, id: string | undefined): void {
-    const e = this.entry(orderId);
-    if (e.settled) return;
-    e.settled = true;
-    if (id !== undefined) e.id = id;
-    e.resolve(id);
+    const e = this.entries.get(orderId);
+    if (typeof e === 'string' || e === null) return;
+    this.entries.set(orderId, id ?? null);
+    e?.resolve(id);
   }
 
   wait(orderId: string): Promise<string | undefined> {
-    return this.entry(orderId).promise;
+    const e = this.entries.get(orderId);
+    if (e === undefined) return this.pending(orderId).promise;
+    if (typeof e === 'string' || e === null) return Promise.resolve(e ?? undefined);
+    return e.promise;
   }
 
   /** Settled state now: undefined when the insert has not finished yet. */
   peek(orderId: string): { id?: string } | undefined {
     const e = this.entries.get(orderId);
-    return e?.settled ? (e.id !== undefined ? { id: e.id } : {}) : undefined;
+    if (typeof e === 'string') return { id: e };
+    return e === null ? {} : undefined;
   }
+}
+
+interface Pending {
+  promise: Promise<string | undefined>;
+  resolve: (id: string | undefined) => void;
 }
 
 /** The first fatal error of a run: once set, sinks stop sending and report the remaining lines `skipped`. */

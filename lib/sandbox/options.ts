@@ -48,7 +48,8 @@ export function normalizeOptions(o: SandboxOptions = {}): NormalizedOptions {
   // Any case, as scimSyntax in a pipeline (rfc, SALESFORCE…).
   const dialect = o.dialect === undefined ? 'RFC' : dialectName(o.dialect);
   if (!dialect) throw optionError('dialect', `one of ${DIALECT_NAMES.join(', ')} (any case)`, o.dialect);
-  const profile = DIALECTS[dialect];
+  const dialectProfile = DIALECTS[dialect];
+  const profile = o.maxStartIndex === undefined ? dialectProfile : { ...dialectProfile, maxStartIndex: int('maxStartIndex', o.maxStartIndex, 1, 0) };
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string' || !host) throw optionError('host', 'a host name or address', host);
   if (o.token !== undefined && (typeof o.token !== 'string' || !o.token)) throw optionError('token', 'a non-empty string', o.token);

@@ -96,6 +96,8 @@ export interface SandboxOptions {
   dialect?: DialectName | (string & {});
   /** filter.maxResults: cap on `count` (default 1000). */
   maxResults?: number;
+  /** Overrides the dialect's deep-paging limit (Salesforce: 2000): a startIndex above it is a 400 asking for `id gt`. Small values keep tests of the keyset fallback fast. */
+  maxStartIndex?: number;
   /** Page size when the request names no `count` (default 100, capped by maxResults). */
   defaultCount?: number;
   /**

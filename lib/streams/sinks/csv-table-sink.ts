@@ -4,13 +4,13 @@
  * (ndjson-row.ts). The bytes go
  * to an atomic file (temp + rename on success) or to any Writable (stdout).
  *
- * Rows are turned into arrays in column order before csv-stringify sees them:
- * its `columns` option reads dotted keys as nested paths, and extension column
- * names such as `urn:…:enterprise:2.0:User:manager` contain dots.
+ * Cells are read by column name in column order (extension column names such
+ * as `urn:…:enterprise:2.0:User:manager` contain dots, never read as paths)
+ * and encoded by csv-encode.ts, the same bytes csv-stringify writes.
  */
 import { Transform, type Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { ScimEtlError } from '../../errors.js';
+import { CSV_EOL, csvLine } from './csv-encode.js';
 import { atomicFile, type AtomicFileOptions } from './atomic-file.js';
 import { ndjsonLine, type CellType } from './ndjson-row.js';
 
@@ -49,7 +49,7 @@ export function normalizeFormatOptions(opts: TableFormatOptions): NormalizedForm
   return { columns: [...opts.columns], format, escapeFormulas: Boolean(opts.escapeFormulas), types: opts.types ?? {}, nulls: Boolean(opts.nulls) };
 }
 
-export const CSV_EOL = '\r\n';
+export { CSV_EOL };
 
 /**
  * Object rows (Record<column, string>) → bytes of the table, header first.
@@ -67,19 +67,19 @@ export function tableFormatter(opts: TableFormatOptions): Transform[] {
       }),
     ];
   }
-  // The header goes through as the first record so that it gets the same quoting.
-  const toArray = new Transform({
-    objectMode: true,
-    construct(done) {
-      this.push(o.columns);
-      done();
-    },
-    transform(row: Record<string, string>, _enc, done) {
-      done(null, o.columns.map((c) => row[c] ?? ''));
-    },
-  });
-  const stringifier = stringify({ record_delimiter: CSV_EOL, escape_formulas: o.escapeFormulas });
-  return [toArray, stringifier];
+  // The header gets the same quoting (and formula escaping) as a record.
+  return [
+    new Transform({
+      writableObjectMode: true,
+      construct(done) {
+        this.push(csvLine(o.columns, o.escapeFormulas));
+        done();
+      },
+      transform(row: Record<string, string>, _enc, done) {
+        done(null, csvLine(o.columns.map((c) => row[c] ?? ''), o.escapeFormulas));
+      },
+    }),
+  ];
 }
 
 export interface CsvTableSinkOptions extends TableFormatOptions, AtomicFileOptions {}

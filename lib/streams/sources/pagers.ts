@@ -11,6 +11,7 @@
  *          filtered lists in id order.
  */
 import { quoteLiteral } from '../../scim/filter.js';
+import { ConcurrencyRamp } from './concurrency-ramp.js';
 import type { ListPage } from './list-response.js';
 
 export type SearchParams = Record<string, string | number | undefined>;
@@ -25,8 +26,10 @@ export interface Pager {
 
 export interface IndexPagerOptions {
   pageSize: number;
-  /** Pages in flight at once after the first page told totalResults. */
+  /** Pages in flight at most after the first page told totalResults; how many really is adapted (concurrency-ramp.ts). */
   concurrency: number;
+  /** Keep exactly `concurrency` in flight instead of ramping up from 1. */
+  fixed?: boolean;
   /** First startIndex (a re-read from the middle); default 1. */
   from?: number;
   /** Called when a page is short of what was asked and the gap is fetched. */
@@ -46,8 +49,8 @@ interface Planned {
 /**
  * Index paging. The first page is fetched alone: it tells totalResults and
  * how many items the server really gives per page (it may cap or ignore
- * `count`). Then up to `concurrency` pages are in flight, consumed strictly in
- * order; a page shorter than expected gets its gap fetched before the next
+ * `count`). Then up to `concurrency` pages are in flight (from 1, widened
+ * while it makes the table go faster), consumed strictly in order; a page shorter than expected gets its gap fetched before the next
  * one, and an empty page ends the listing. Never more than `concurrency`
  * pages are held, so a slow consumer slows the fetching (backpressure).
  *
@@ -90,8 +93,10 @@ export function indexPager(opts: IndexPagerOptions): Pager {
           if (front) queue.unshift(p);
           else queue.push(p);
         };
+        const ramp = opts.fixed ? undefined : new ConcurrencyRamp({ max: concurrency });
+        const width = () => ramp?.width ?? concurrency;
         const fill = () => {
-          while (queue.length < concurrency && planFrom <= known) {
+          while (queue.length < width() && planFrom <= known) {
             plan(planFrom, step);
             planFrom += step;
           }
@@ -111,6 +116,7 @@ export function indexPager(opts: IndexPagerOptions): Pager {
               plan(head.start + got, expected - got, true);
             }
             yield page;
+            ramp?.consumed(got);
             last = page;
             next = Math.max(next, head.start + got);
             fill();

@@ -163,6 +163,15 @@ function sameIds(a: Array<string | undefined>, b: Array<string | undefined>): bo
 }
 
 export async function* listResources(client: Pick<ScimClient, 'request'>, opts: ScimListSourceOptions): AsyncGenerator<ScimResource> {
+  for await (const page of listPages(client, opts)) yield* page;
+}
+
+/**
+ * The listing page by page: each page's resources after de-duplication, in
+ * order, one array per page (never an empty one). The export's fast path
+ * encodes a page at a time (transforms/page-table.ts).
+ */
+export async function* listPages(client: Pick<ScimClient, 'request'>, opts: ScimListSourceOptions): AsyncGenerator<ScimResource[]> {
   const o = normalizeListOptions(opts);
   const seen = new IdSet();
   const counts = new ListingCounts(o.endpoint, o.pageSize, o.maxPages);
@@ -215,7 +224,13 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   }
   for (;;) {
     try {
-      for await (const page of pager.pages(fetch, o.signal)) yield* pageResources(page);
+      for await (const page of pager.pages(fetch, o.signal)) {
+        const kept = pageResources(page);
+        // Before the page goes on: its checkpoint is kept once its rows have reached the file.
+        if (hooks) hooks.onPage(position(page), kept);
+        if (kept.length > 0) yield kept;
+        o.onPage?.(o.stats);
+      }
     } catch (err) {
       if (pager.name !== 'index' || !isDeepPagingRefusal(err)) throw err;
       // Salesforce-like servers refuse a deep startIndex and point to `id gt`. The
@@ -251,7 +266,8 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
   if (reread > 0) o.logger.debug(`${o.endpoint}: ${reread} resource(s) read again (skipped)`);
   if (o.stats.duplicates > 0) o.logger.debug(`${o.endpoint}: ${o.stats.duplicates} duplicate resource(s) dropped`);
 
-  function* pageResources(page: ListPage): Generator<ScimResource> {
+  /** The page's resources to pass on: the array itself unless some are dropped. */
+  function pageResources(page: ListPage): ScimResource[] {
     if (o.stats.total === undefined && page.totalResults !== undefined) o.stats.total = page.totalResults;
     const whole = page.totalResults === undefined ? undefined : pager.name === 'keyset' ? keysetItems + page.totalResults : page.totalResults;
     counts.observe(whole, pager.name === 'index' ? page.start : undefined, page.resources.length);
@@ -265,26 +281,31 @@ export async function* listResources(client: Pick<ScimClient, 'request'>, opts: 
       );
     }
     previous = ids;
-    const passed: ScimResource[] | undefined = hooks ? [] : undefined;
-    for (const resource of page.resources) {
+    let kept: ScimResource[] | undefined;
+    const all = page.resources;
+    for (let i = 0; i < all.length; i++) {
+      const resource = all[i]!;
       const id = resource.id;
+      let keep = true;
       if (typeof id === 'string') {
         if (!seen.add(id)) {
           if (rereading) reread++;
           else o.stats.duplicates++;
-          continue;
+          keep = false;
         }
       } else if (rereading) {
         // Cannot tell whether it was written already: a broken server's row is not worth a duplicate.
         reread++;
-        continue;
+        keep = false;
       } else missingIds++;
-      o.stats.resources++;
-      passed?.push(resource);
-      yield resource;
+      if (keep) {
+        o.stats.resources++;
+        kept?.push(resource);
+      } else {
+        kept ??= all.slice(0, i);
+      }
     }
-    o.onPage?.(o.stats);
-    if (hooks) hooks.onPage(position(page), passed!);
+    return kept ?? all;
   }
 
   function position(page: ListPage): ListPosition {
@@ -318,4 +339,10 @@ export function isDeepPagingRefusal(err: unknown): boolean {
 export function scimListSource(client: Pick<ScimClient, 'request'>, opts: ScimListSourceOptions): Readable {
   normalizeListOptions(opts); // fail at construction on bad options
   return Readable.from(listResources(client, opts), { objectMode: true, highWaterMark: 16 });
+}
+
+/** Object-mode Readable of pages (ScimResource[]); one page read ahead at most, beside the pager's in-flight ones. */
+export function scimPageSource(client: Pick<ScimClient, 'request'>, opts: ScimListSourceOptions): Readable {
+  normalizeListOptions(opts);
+  return Readable.from(listPages(client, opts), { objectMode: true, highWaterMark: 1 });
 }

@@ -113,8 +113,8 @@ export interface TableResult {
   throttled?: number;
   throttledMs?: number;
   /** The connection's concurrency when the table ended: lowest limit 429s brought it to, most requests in flight. */
-  lowestConcurrency?: number;
-  highestConcurrency?: number;
+  lowestLimit?: number;
+  mostInFlight?: number;
   duplicates: number;
   seconds: number;
   /** Resources listed but dropped by the local filter (the server refused the filter). */
@@ -485,7 +485,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
     if (c.expected !== undefined) Object.assign(result, { expected: c.expected, received: c.received });
     const st = opts.client.stats;
     if (st.throttled !== undefined && throttledBefore.n !== undefined) Object.assign(result, { throttled: st.throttled - throttledBefore.n, throttledMs: (st.throttledMs ?? 0) - (throttledBefore.ms ?? 0) });
-    if (st.highestConcurrency !== undefined) Object.assign(result, { lowestConcurrency: st.lowestConcurrency, highestConcurrency: st.highestConcurrency });
+    if (st.mostInFlight !== undefined) Object.assign(result, { lowestLimit: st.lowestLimit, mostInFlight: st.mostInFlight });
     if (dropped.dropped > 0) result.filteredLocally = dropped.dropped;
     if (projection) result.projection = projection;
     if (mode?.tracker) result.incremental = mode.since !== undefined ? 'changes' : 'complete';
@@ -510,7 +510,7 @@ function summaryFields(label: string, r: TableResult): Record<string, unknown> {
     pages: r.pages,
     retries: r.retries,
     ...(r.throttled !== undefined ? { throttled: r.throttled, throttledMs: r.throttledMs } : {}),
-    ...(r.highestConcurrency !== undefined ? { lowestConcurrency: r.lowestConcurrency, highestConcurrency: r.highestConcurrency } : {}),
+    ...(r.mostInFlight !== undefined ? { lowestLimit: r.lowestLimit, mostInFlight: r.mostInFlight } : {}),
     duplicates: r.duplicates,
     seconds: r.seconds,
     ...(r.filteredLocally !== undefined ? { filteredLocally: r.filteredLocally } : {}),

@@ -413,6 +413,6 @@ function dryRunPrinter(out: PipeSafeWriter, logger: Logger, bulk: boolean, style
 function transportSummary(st: ClientStats | undefined): Record<string, number> | undefined {
   if (!st) return undefined;
   const out: Record<string, number> = { requests: st.requests, retries: st.retries };
-  for (const k of ['throttled', 'throttledMs', 'lowestConcurrency', 'highestConcurrency'] as const) if (st[k] !== undefined) out[k] = st[k]!;
+  for (const k of ['throttled', 'throttledMs', 'lowestLimit', 'mostInFlight'] as const) if (st[k] !== undefined) out[k] = st[k]!;
   return out;
 }

@@ -15,9 +15,9 @@ export interface Slot {
 
 export interface LimitStats {
   /** Lowest limit the 429s brought it to (the configured concurrency when none came). */
-  lowestConcurrency: number;
+  lowestLimit: number;
   /** Most requests actually in flight at once. */
-  highestConcurrency: number;
+  mostInFlight: number;
 }
 
 export class AdaptiveLimit {
@@ -34,7 +34,7 @@ export class AdaptiveLimit {
   ) {
     if (!Number.isInteger(max) || max < 1) throw new ScimEtlError('ERR_INTERNAL_LIMIT', `adaptive limit: max must be an integer ≥ 1, got ${JSON.stringify(max)}`);
     this.limitNow = max;
-    stats.lowestConcurrency = max;
+    stats.lowestLimit = max;
   }
 
   get limit(): number {
@@ -89,7 +89,7 @@ export class AdaptiveLimit {
     if (slot.epoch !== this.epoch || this.limitNow === 1) return;
     this.epoch++;
     this.limitNow = Math.max(1, Math.floor(this.limitNow / 2));
-    this.stats.lowestConcurrency = Math.min(this.stats.lowestConcurrency, this.limitNow);
+    this.stats.lowestLimit = Math.min(this.stats.lowestLimit, this.limitNow);
   }
 
   /** A reply that was not a 429: after `limit` of them in a row, one more slot. */
@@ -102,7 +102,7 @@ export class AdaptiveLimit {
   }
 
   private noteInFlight(): void {
-    if (this.inFlight > this.stats.highestConcurrency) this.stats.highestConcurrency = this.inFlight;
+    if (this.inFlight > this.stats.mostInFlight) this.stats.mostInFlight = this.inFlight;
   }
 
   private wakeUp(): void {

@@ -75,9 +75,9 @@ export interface ClientStats {
   /** ms spent in all retry waits (throttled and backoff). */
   waitedMs?: number;
   /** Lowest concurrency limit the 429s brought the connection to (the configured one when none came). */
-  lowestConcurrency?: number;
+  lowestLimit?: number;
   /** Most requests in flight at once. */
-  highestConcurrency?: number;
+  mostInFlight?: number;
 }
 
 /** The stats of a real client: every counter present. */
@@ -163,7 +163,7 @@ interface Reply {
 }
 
 class GotScimClient implements ScimClient {
-  readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0, throttledMs: 0, waitedMs: 0, lowestConcurrency: 0, highestConcurrency: 0 };
+  readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0, throttledMs: 0, waitedMs: 0, lowestLimit: 0, mostInFlight: 0 };
   private root: string;
   private readonly server: string;
   /** got, for streamed replies only; created on the first one (lazy-got.ts). */

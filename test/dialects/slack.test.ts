@@ -44,7 +44,7 @@ describe('Slack dialect end to end', () => {
     expect(rows.some((x) => Number(x.attempts) > 1)).to.equal(true);
     // Slowed down: the adaptive limit went below the pipeline's concurrency of 4.
     expect(r.stderr).to.match(/throttled=[1-9]/);
-    expect(r.stderr).to.match(/lowestConcurrency=[123]\b/);
+    expect(r.stderr).to.match(/lowestLimit=[123]\b/);
     const guest = sb.store.users.find((u) => u.userName === 'user5@slack.example.com')!;
     expect(guest[GUEST]).to.deep.equal({ type: 'multi' });
   });

@@ -183,7 +183,7 @@ ${entities}`,
       const summary = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === 'export.table');
       expect(summary).to.include({ table: 'T_Users.csv', rows: 95 });
       expect(summary.duplicates).to.be.above(0);
-      expect(summary).to.have.keys('time', 'level', 'event', 'msg', 'table', 'rows', 'expected', 'received', 'pages', 'retries', 'throttled', 'throttledMs', 'lowestConcurrency', 'highestConcurrency', 'duplicates', 'seconds', 'file');
+      expect(summary).to.have.keys('time', 'level', 'event', 'msg', 'table', 'rows', 'expected', 'received', 'pages', 'retries', 'throttled', 'throttledMs', 'lowestLimit', 'mostInFlight', 'duplicates', 'seconds', 'file');
       // The fault inserts virtually: totalResults grows to more than the 95 there are, which is no gap.
       expect(summary).to.include({ received: 95 });
       expect(summary.expected).to.be.above(95);
@@ -337,7 +337,7 @@ ${entities}`,
       const res = await cli(['export', join(root, 'pipelines/export-users-groups.yaml'), '--progress', '--entity', 'Users', '--output', join(dir, 'out')], { env: env() });
       expect(res.code, res.stderr).to.equal(0);
       expect(res.stderr).to.match(/SCIMExport_Users\.csv {2}8 \/ 8 {2}100%/);
-      expect(res.stderr).to.match(/exported table=SCIMExport_Users\.csv rows=8 expected=8 received=8 pages=2 retries=0 throttled=0 throttledMs=0 lowestConcurrency=\d+ highestConcurrency=\d+ duplicates=0 seconds=/);
+      expect(res.stderr).to.match(/exported table=SCIMExport_Users\.csv rows=8 expected=8 received=8 pages=2 retries=0 throttled=0 throttledMs=0 lowestLimit=\d+ mostInFlight=\d+ duplicates=0 seconds=/);
     });
 
     it('refuses a pipeline without an export section: ERR_CONFIG_NO_EXPORT, exit 78', async () => {

@@ -40,9 +40,9 @@ describe('reliability: summaries count retries, throttled waits and concurrency'
     const s = jsonLines(r.stderr).find((l) => l.msg === 'exported' && l.table === 'T_Users.csv')!;
     expect(s).to.include({ rows: 300, throttled: 3, throttledMs: 0 });
     expect(s.retries).to.be.at.least(3);
-    expect(s.highestConcurrency).to.be.within(1, 4);
-    expect(s.lowestConcurrency).to.be.within(1, 4);
-    expect(s.lowestConcurrency as number).to.be.at.most(s.highestConcurrency as number);
+    expect(s.mostInFlight).to.be.within(1, 4);
+    expect(s.lowestLimit).to.be.within(1, 4);
+    expect(s.lowestLimit as number).to.be.at.most(s.mostInFlight as number);
   });
 
   it('fulfill: the summary line carries requests, retries and throttled waits (JSON and text)', async () => {
@@ -57,7 +57,7 @@ describe('reliability: summaries count retries, throttled waits and concurrency'
     expect(s, r.stderr).to.include({ throttled: 2, throttledMs: 0 });
     expect(s.retries).to.be.at.least(2);
     expect(s.requests).to.be.at.least(7);
-    expect(s.highestConcurrency).to.be.at.least(1);
+    expect(s.mostInFlight).to.be.at.least(1);
     const text = await cli(['fulfill', file, '--restart'], { cwd: dir });
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stderr).to.match(/fulfill: 5 ok.*requests=\d+ retries=\d+ throttled=0 throttledMs=0/);

@@ -6,7 +6,7 @@ import { sendJson, startHttp, type TestServer } from '../helpers/http-server.js'
 import { testConnection } from '../helpers/model.js';
 
 function limit(max: number): { l: AdaptiveLimit; stats: LimitStats } {
-  const stats = { lowestConcurrency: 0, highestConcurrency: 0 };
+  const stats = { lowestLimit: 0, mostInFlight: 0 };
   return { l: new AdaptiveLimit(max, stats), stats };
 }
 
@@ -26,7 +26,7 @@ describe('adaptive limit', () => {
     await fourth;
     expect(order).to.deep.equal([3, 4]);
     expect(l.active).to.equal(2);
-    expect(stats.highestConcurrency).to.equal(2);
+    expect(stats.mostInFlight).to.equal(2);
   });
 
   it('halves once per burst of 429s, never below 1, and grows back by one per window of successes up to max', async () => {
@@ -43,7 +43,7 @@ describe('adaptive limit', () => {
       l.throttled(s);
     }
     expect(l.limit).to.equal(1);
-    expect(stats.lowestConcurrency).to.equal(1);
+    expect(stats.lowestLimit).to.equal(1);
     const grow: number[] = [];
     for (let i = 0; i < 40; i++) {
       l.succeeded();
@@ -98,8 +98,8 @@ describe('adaptive limit', () => {
       });
       const results = await Promise.all(Array.from({ length: 60 }, (_, i) => client!.request<{ id: string }>({ path: `Users/u${i}` })));
       expect(results.map((r) => r.body.id)).to.deep.equal(Array.from({ length: 60 }, (_, i) => `/v2/Users/u${i}`));
-      expect(client.stats.lowestConcurrency).to.be.at.most(2);
-      expect(client.stats.highestConcurrency).to.equal(8);
+      expect(client.stats.lowestLimit).to.be.at.most(2);
+      expect(client.stats.mostInFlight).to.equal(8);
       // Fewer 429s than requests (AIMD probes now and then); at a fixed 8 in flight, about three of four attempts meet one.
       expect(rejected).to.be.below(60);
       expect(client.stats.throttled).to.equal(rejected);

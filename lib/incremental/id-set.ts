@@ -10,7 +10,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 // 20k ids a run: bigger batches outlive the young generation and the old one swells (1M ids peaked at 236 MB RSS with 100k; see bench/id-diff.ts).
 export const DEFAULT_RUN_SIZE = 20_000;
@@ -56,10 +55,25 @@ export async function sweepStaleIdDirs(parent: string, now = Date.now()): Promis
 
 /** Lines of a sorted id file; an absent file is an empty set. */
 export async function* readIdFile(file: string): AsyncGenerator<string> {
-  const input = createReadStream(file, { encoding: 'utf8' });
+  for await (const ids of readIdChunks(file)) yield* ids;
+}
+
+/**
+ * The ids of a file a chunk at a time (one array per read): the merge of many
+ * runs walks arrays and awaits once per chunk, not once per id, which keeps
+ * the garbage of a million-id merge small.
+ */
+export async function* readIdChunks(file: string): AsyncGenerator<string[]> {
+  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  let rest = '';
   try {
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of lines) if (line !== '') yield line;
+    for await (const chunk of input as AsyncIterable<string>) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      const ids = lines.filter((l) => l !== '');
+      if (ids.length > 0) yield ids;
+    }
+    if (rest !== '') yield [rest];
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
@@ -92,15 +106,20 @@ export class IdSorter {
         yield* last;
         return;
       }
-      const sources: AsyncIterator<string>[] = [...this.runs.map((f) => readIdFile(f)), arrayIterator(last)];
-      const heads = await Promise.all(sources.map((s) => s.next()));
+      // Each source a chunk at a time: the head is chunk[at]; a source is done when its chunk is undefined.
+      const sources: AsyncIterator<string[]>[] = [...this.runs.map((f) => readIdChunks(f)), arrayIterator([last])];
+      const chunks: Array<string[] | undefined> = await Promise.all(sources.map((src) => nextChunk(src)));
+      const at = chunks.map(() => 0);
       let previous: string | undefined;
       for (;;) {
         let min = -1;
-        for (let i = 0; i < heads.length; i++) if (!heads[i]!.done && (min < 0 || heads[i]!.value < heads[min]!.value)) min = i;
+        for (let i = 0; i < chunks.length; i++) if (chunks[i] !== undefined && (min < 0 || chunks[i]![at[i]!]! < chunks[min]![at[min]!]!)) min = i;
         if (min < 0) break;
-        const id = heads[min]!.value as string;
-        heads[min] = await sources[min]!.next();
+        const id = chunks[min]![at[min]!]!;
+        if (++at[min]! >= chunks[min]!.length) {
+          chunks[min] = await nextChunk(sources[min]!);
+          at[min] = 0;
+        }
         if (id === previous) continue;
         previous = id;
         yield id;
@@ -130,8 +149,17 @@ function uniqueSorted(ids: string[]): string[] {
   return ids.filter((id, i) => i === 0 || id !== ids[i - 1]);
 }
 
-async function* arrayIterator(a: string[]): AsyncGenerator<string> {
+async function* arrayIterator<T>(a: T[]): AsyncGenerator<T> {
   yield* a;
+}
+
+/** The next non-empty chunk of a source, undefined when it is done. */
+async function nextChunk(src: AsyncIterator<string[]>): Promise<string[] | undefined> {
+  for (;;) {
+    const r = await src.next();
+    if (r.done) return undefined;
+    if (r.value.length > 0) return r.value;
+  }
 }
 
 /** Ids of `previous` that are not in `current` (both sorted); `onCurrent` sees every current id, in order. */

@@ -24,6 +24,17 @@ describe('incremental id set', () => {
     expect(await readdir(dir)).to.deep.equal([]);
   });
 
+  it('merges run files larger than one read, ids cut across reads, multi-byte ids included, in the order < gives', async () => {
+    const sorter = new IdSorter(dir, 2_000);
+    const ids: string[] = [];
+    // 12,000 ids of ~40 bytes: each run file passes the 64 KiB read size, so lines are cut between reads.
+    for (let n = 0; n < 12_000; n++) ids.push(`${(n * 7919) % 12_000}-${'é'.repeat(n % 5)}-00000000-0000-4000-8000-${String(n % 997).padStart(12, '0')}`);
+    ids.push(ids[5]!, ids[11_999]!);
+    for (const id of ids) await sorter.add(id);
+    const expected = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(await collect(sorter.sorted())).to.deep.equal(expected);
+  });
+
   it('diffs the previous set with the current one: the ids that are gone', async () => {
     const file = join(dir, 'old.ids');
     await writeFile(file, ['a', 'b', 'c', 'e', 'g'].join('\n') + '\n');

@@ -11,8 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { Sandbox } from '../../lib/sandbox/index.js';
 import { cli } from '../helpers/io.js';
-import { tempDir } from '../fulfill/helpers.js';
-import { RIGS, ROOT, startRig, type DialectKey } from './helpers.js';
+import { perTestRig, RIGS, ROOT, startRig, type DialectKey } from './helpers.js';
 
 const UPDATE = process.env.SCIM_ETL_UPDATE_GOLDEN === '1';
 
@@ -41,36 +40,27 @@ const ORDERS: Record<DialectKey, string> = {
 };
 
 describe('expected outputs per dialect (samples/expected/<dialect>/)', () => {
-  let sb: Sandbox | undefined;
-  let dir: string;
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const rig = perTestRig();
 
   for (const key of Object.keys(RIGS) as DialectKey[]) {
     it(`${key}: export, fulfill of the sample orders, export again`, async () => {
-      const rig = RIGS[key];
-      sb = await startRig(key, { sequentialIds: true });
-      const env = rig.env(sb);
+      const setup = RIGS[key];
+      rig.sb = await startRig(key, { sequentialIds: true });
+      const env = setup.env(rig.sb);
       const expected = join(ROOT, 'samples/expected', key);
 
-      const first = await cli(['export', rig.pipeline, '--output', join(dir, 'export'), '--no-progress'], { env });
+      const first = await cli(['export', setup.pipeline, '--output', join(rig.dir, 'export'), '--no-progress'], { env });
       expect(first.code, first.stderr).to.equal(0);
-      expectSameFiles(join(dir, 'export'), join(expected, 'export'));
+      expectSameFiles(join(rig.dir, 'export'), join(expected, 'export'));
 
-      const ful = await cli(['fulfill', rig.fulfillPipeline, '--orders', ORDERS[key], '--results', join(dir, 'results')], { env });
+      const ful = await cli(['fulfill', setup.fulfillPipeline, '--orders', ORDERS[key], '--results', join(rig.dir, 'results')], { env });
       expect(ful.code, ful.stderr).to.equal(0);
-      expectSameFiles(join(dir, 'results'), join(expected, 'results'));
+      expectSameFiles(join(rig.dir, 'results'), join(expected, 'results'));
 
-      const after = await cli(['export', rig.pipeline, '--output', join(dir, 'after'), '--no-progress'], { env });
+      const after = await cli(['export', setup.pipeline, '--output', join(rig.dir, 'after'), '--no-progress'], { env });
       expect(after.code, after.stderr).to.equal(0);
-      expectSameFiles(join(dir, 'after'), join(expected, 'after-fulfill'));
-      const paths = sb.requests.map((q) => `${q.method} ${q.path}`);
+      expectSameFiles(join(rig.dir, 'after'), join(expected, 'after-fulfill'));
+      const paths = rig.sb.requests.map((q) => `${q.method} ${q.path}`);
       // Bulk only where the pipeline asks for it and the dialect has it (RFC's sample does).
       expect(paths.some((p) => p.endsWith('/Bulk')), 'Bulk').to.equal(key === 'rfc');
       // The token endpoints the dialects' hooks name: Salesforce's oAuth2Url, CyberArk's /oauth2/token/<applicationId>.

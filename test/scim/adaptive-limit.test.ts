@@ -87,7 +87,8 @@ describe('adaptive limit', () => {
           return sendJson(res, 429, { status: '429', detail: 'slow down' }, { 'retry-after': '0' });
         }
         inFlight++;
-        await new Promise((r) => setTimeout(r, 3));
+        // Held long enough that the client's burst overlaps here even on a loaded machine.
+        await new Promise((r) => setTimeout(r, 20));
         inFlight--;
         sendJson(res, 200, { id: req.url });
       });

@@ -15,12 +15,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ScimEtlError } from '../errors.js';
 import type { ListPosition } from '../streams/sources/list-position.js';
 import { fsyncDir } from '../streams/sinks/atomic-file.js';
+import { listDirOrNone } from '../list-dir.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -119,13 +120,7 @@ export async function writeCheckpoint(dir: string, identifier: string, cp: Check
 
 /** Removes the checkpoint, its temp files and every id file of `identifier` in `dir`; returns their names. */
 export async function removeCheckpoint(dir: string, identifier: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await listDirOrNone(dir);
   const base = checkpointName(identifier);
   const ids = `.${identifier}.resume.`;
   const mine = names.filter((n) => n === base || (n.startsWith(`${base}.`) && n.endsWith('.part')) || (n.startsWith(ids) && n.endsWith('.ids')));

@@ -13,10 +13,11 @@
  * `run.open('SCIMExport_Users.csv')` gives a Writable per file; after the
  * writers have finished, `await run.commit()`; on any failure `await run.abort()`.
  */
-import { readdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScimEtlError } from '../../errors.js';
 import { AtomicFileWriter, TEMP_NAME, fsyncDir, type AtomicFileOptions } from './atomic-file.js';
+import { listDirOrNone } from '../../list-dir.js';
 
 export interface RunCommitOptions {
   /** Final file names of this run start with this (the sweep touches only those). */
@@ -79,13 +80,7 @@ export function runCommit(dir: string, opts: RunCommitOptions): RunCommit {
       await Promise.all([...writers.values()].map((w) => (abortOpts?.keep ? w.keep() : w.discard())));
     },
     async sweepStale(keep) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw err;
-      }
+      const names = await listDirOrNone(dir);
       const mine = new Set([...writers.values()].map((w) => w.tempPath));
       const stale = names.filter((n) => {
         const m = TEMP_NAME.exec(n);

@@ -3,10 +3,9 @@
  * shipped pipeline (pipelines/<dialect>.yaml) expects, and the environment
  * that points that pipeline at it.
  */
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
-import { tempDir } from '../fulfill/helpers.js';
+import { perTestSandbox } from '../helpers/per-test.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -66,16 +65,5 @@ export async function startRig(key: DialectKey, extra: SandboxOptions = {}): Pro
   return startSandbox({ ...RIGS[key].sandbox, ...extra });
 }
 
-/** Per test of the calling describe: a fresh temp dir, and a sandbox slot stopped after the test. */
-export function perTestRig(): { dir: string; sb: Sandbox | undefined } {
-  const rig: { dir: string; sb: Sandbox | undefined } = { dir: '', sb: undefined };
-  beforeEach(() => {
-    rig.dir = tempDir();
-  });
-  afterEach(async () => {
-    await rig.sb?.stop();
-    rig.sb = undefined;
-    rmSync(rig.dir, { recursive: true, force: true });
-  });
-  return rig;
-}
+/** Per test: a temp dir and a sandbox slot, cleaned after it (test/helpers/per-test.ts). */
+export const perTestRig = () => perTestSandbox('scim-etl-dialect-');

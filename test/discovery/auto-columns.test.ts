@@ -6,11 +6,11 @@
  * schema, with a warning.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
+import { startSandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
 import { cli } from '../helpers/io.js';
+import { perTestSandbox } from '../helpers/per-test.js';
 import { cellOf, readCsv } from '../helpers/cells.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -19,23 +19,14 @@ const DIRECTORY = join(import.meta.dirname, '../../samples/directory.json');
 type Json = Record<string, unknown>;
 
 describe('columns: auto', () => {
-  let sb: Sandbox | undefined;
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'scim-etl-auto-'));
-  });
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const t = perTestSandbox('scim-etl-auto-');
 
   async function exportAuto(opts: SandboxOptions = {}) {
-    sb = await startSandbox({ token: 't', data: DIRECTORY, ...opts });
-    const file = join(dir, 'p.yaml');
+    t.sb = await startSandbox({ token: 't', data: DIRECTORY, ...opts });
+    const file = join(t.dir, 'p.yaml');
     writeFileSync(file, ['version: 1', 'connection:', '  identifier: A', '  server: ${S}', '  oAuthToken: t', '  retry: {limit: 0}', 'export:', '  output: out', '  entities:', '    Users: {columns: auto}'].join('\n') + '\n');
-    const r = await cli(['export', file, '--verbose', '--no-progress'], { env: { S: sb.url }, cwd: dir });
-    return { r, file, table: () => readCsv(join(dir, 'out/A_Users.csv')) };
+    const r = await cli(['export', file, '--verbose', '--no-progress'], { env: { S: t.sb.url }, cwd: t.dir });
+    return { r, file, table: () => readCsv(join(t.dir, 'out/A_Users.csv')) };
   }
 
   it('writes every readable attribute in schema order, each cell as GET /Users/{id} returns it', async () => {
@@ -43,7 +34,7 @@ describe('columns: auto', () => {
     expect(r.code, r.stderr).to.equal(0);
     const { header, rows } = table();
     // The server's own schema, walked here: core attributes (sub-attributes flattened), then the extension.
-    const schemas = (await (await fetch(`${sb!.url}/v2/Schemas`, { headers: { authorization: 'Bearer t' } })).json()) as { Resources: Array<{ id: string; attributes: Json[] }> };
+    const schemas = (await (await fetch(`${t.sb!.url}/v2/Schemas`, { headers: { authorization: 'Bearer t' } })).json()) as { Resources: Array<{ id: string; attributes: Json[] }> };
     const walk = (prefix: string, attrs: Json[]) =>
       attrs.flatMap((a) => {
         if (a.returned === 'never' || a.mutability === 'writeOnly') return [];
@@ -58,19 +49,19 @@ describe('columns: auto', () => {
     expect(header).to.not.include('password');
     expect(header).to.include.members(['name:givenName', 'emails:value', `${ENT}:employeeNumber`, `${ENT}:manager:value`]);
 
-    expect(rows.map((x) => x.id)).to.have.members(sb!.store.users.map((u) => u.id!));
+    expect(rows.map((x) => x.id)).to.have.members(t.sb!.store.users.map((u) => u.id!));
     const wrong: string[] = [];
     for (const row of rows) {
-      const truth = (await (await fetch(`${sb!.url}/v2/Users/${row.id}`, { headers: { authorization: 'Bearer t' } })).json()) as Json;
+      const truth = (await (await fetch(`${t.sb!.url}/v2/Users/${row.id}`, { headers: { authorization: 'Bearer t' } })).json()) as Json;
       for (const c of header) if (row[c] !== cellOf(truth, c)) wrong.push(`${row.id} ${c}: wrote ${JSON.stringify(row[c])}, server has ${JSON.stringify(cellOf(truth, c))}`);
     }
     expect(wrong).to.deep.equal([]);
     // The header, logged so that a user can freeze it: a YAML list the pipeline accepts as columns.
     const logged = /Users: columns: auto → columns: (\[.*\])/.exec(r.stderr)?.[1];
     expect(logged, r.stderr).to.be.a('string');
-    const frozen = join(dir, 'frozen.yaml');
+    const frozen = join(t.dir, 'frozen.yaml');
     writeFileSync(frozen, ['version: 1', 'connection:', '  identifier: A', '  server: https://x.example', 'export:', '  entities:', `    Users: {columns: ${logged}}`].join('\n') + '\n');
-    const v = await cli(['validate', frozen], { cwd: dir });
+    const v = await cli(['validate', frozen], { cwd: t.dir });
     expect(v.code, v.stdout + v.stderr).to.equal(0);
   });
 
@@ -81,14 +72,14 @@ describe('columns: auto', () => {
     const { header, rows } = table();
     expect(header).to.include.members(['userName', 'name:givenName', `${ENT}:employeeNumber`]);
     expect(header).to.not.include('password');
-    expect(rows.length).to.equal(sb!.store.users.length);
+    expect(rows.length).to.equal(t.sb!.store.users.length);
   });
 
   it('an entity the server has no resource type for is a coded error, nothing written', async () => {
-    sb = await startSandbox({ token: 't', data: DIRECTORY });
-    const file = join(dir, 'p.yaml');
+    t.sb = await startSandbox({ token: 't', data: DIRECTORY });
+    const file = join(t.dir, 'p.yaml');
     writeFileSync(file, ['version: 1', 'connection:', '  identifier: A', '  server: ${S}', '  oAuthToken: t', 'export:', '  output: out', '  entities:', '    Widgets: {columns: auto}'].join('\n') + '\n');
-    const r = await cli(['export', file, '--no-progress'], { env: { S: sb.url }, cwd: dir });
+    const r = await cli(['export', file, '--no-progress'], { env: { S: t.sb.url }, cwd: t.dir });
     expect(r.code).to.equal(78);
     expect(r.stderr).to.include('ERR_EXPORT_AUTO_COLUMNS');
   });

@@ -6,13 +6,14 @@
  * never hidden behind retries and a "cut reply" message.
  */
 import { isScimEtlError } from '../../errors.js';
+import { JsonScanError } from './member-scanner.js';
 
 /** Node and got codes of a body that stopped arriving. */
 const CUT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_READING_RESPONSE_STREAM', 'ERR_HTTP2_STREAM_ERROR']);
 
-/** stream-json's parser errors ("Parser cannot parse input: …", "Parser has expected a value"). */
+/** Malformed or truncated JSON found while a reply was streamed (./member-scanner.ts). */
 export function isJsonParserError(err: unknown): boolean {
-  return err instanceof Error && !isScimEtlError(err) && /^Parser (cannot parse input|has expected)/.test(err.message);
+  return err instanceof JsonScanError;
 }
 
 export function isCutBody(err: unknown): boolean {

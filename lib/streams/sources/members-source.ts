@@ -3,7 +3,7 @@
  * resource of an endpoint, for one multi-valued attribute: `members` (Groups,
  * Salesforce Entitlements…) or CyberArk `privilegedData` (Containers).
  *
- * Replies are parsed token by token (./member-walker.ts) and links are passed
+ * Replies are scanned byte by byte (./member-scanner.ts) and links are passed
  * on as they are read: a group's members are never held in memory.
  *
  * Two ways to get there (`mode`):
@@ -25,19 +25,18 @@
  * Owners are listed by startIndex; a server that refuses a deep startIndex
  * (Salesforce) is listed again from the start by keyset (./pagers.ts).
  */
-import { Readable, pipeline } from 'node:stream';
+import { Readable, finished } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import Parser from 'stream-json/Parser.js';
 import { ScimEtlError, isScimEtlError } from '../../errors.js';
 import { safeSnippet } from '../../scim/errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ScimClient, ScimRequest } from '../../scim/client.js';
 import type { MemberRow } from '../../types.js';
-import { isCutBody, isJsonParserError } from './broken-body.js';
+import { isCutBody } from './broken-body.js';
 import { IdSet } from './id-set.js';
 import { checkListShape, checkResourceShape, describePage, type ReplyShape } from './list-response.js';
 import { DEFAULT_MAX_PAGES, ListingCounts, settleMismatch, type CountMismatch } from './listing-counts.js';
-import { MemberWalker, type JsonToken, type WalkEvent } from './member-walker.js';
+import { JsonScanError, MemberScanner, type WalkEvent } from './member-scanner.js';
 import { keysetNext, keysetParams, type SearchParams } from './pagers.js';
 import { isDeepPagingRefusal } from './scim-list-source.js';
 
@@ -142,24 +141,22 @@ export function normalizeMembersOptions(opts: MembersSourceOptions): Normalized 
 }
 
 /**
- * Streams the walk events of one reply, in batches. Tokens are walked in the
- * parser's 'data' handler (an await per token would cost more than the
- * parsing); the parser is paused while a few batches wait to be consumed, so
- * backpressure reaches the socket. Errors of the body or of the JSON surface
- * after the events read before them.
+ * Streams the walk events of one reply, in batches. Each chunk of the body
+ * is scanned in the body's 'data' handler (./member-scanner.ts; an await per
+ * event would cost more than the scanning); the body is paused while a few
+ * batches wait to be consumed, so backpressure reaches the socket. Errors of
+ * the body or of the JSON surface after the events read before them.
  */
 async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'resource', attribute: string | undefined, where: string): AsyncGenerator<WalkEvent[]> {
   const res = await client.requestStream(req);
+  const body = res.body as Readable;
   // An HTML page (a login or maintenance page) gets a message that shows it; other odd types are judged by parsing.
   const type = String(res.headers['content-type'] ?? '');
   if (/html/i.test(type)) {
-    const head = await readHead(res.body as Readable);
+    const head = await readHead(body);
     throw notScim(where, `the server answered 2xx with ${type.split(';')[0]} instead of SCIM JSON: ${safeSnippet(head, 120)}`);
   }
-  const tokens = Parser.parser({ packValues: true, streamValues: false });
-  // pipeline() destroys the parser with the body's error, so it reaches us.
-  pipeline(res.body as NodeJS.ReadableStream & Readable, tokens, () => undefined);
-  const walker = new MemberWalker(shape, attribute);
+  const scanner = new MemberScanner(shape, attribute);
   const queue: WalkEvent[][] = [];
   let batch: WalkEvent[] = [];
   let ended = false;
@@ -172,33 +169,40 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     }
     wake?.();
   };
-  tokens.on('data', (token: JsonToken) => {
+  const fail = (err: unknown) => {
+    // Unparseable from the first byte (an HTML page, text): not JSON at all, not a body cut short.
+    // Anything else thrown by the scanner is our own bug: it surfaces as it is, never as a cut reply to ask again.
+    failure ??= err instanceof JsonScanError && !scanner.started ? notScim(where, `the reply is not JSON (${err.message})`) : err;
+    ended = true;
+    body.destroy();
+    flush();
+  };
+  body.on('data', (chunk: Buffer | string) => {
     if (failure !== undefined) return;
-    let ev: WalkEvent | undefined;
     try {
-      ev = walker.step(token);
+      scanner.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, batch);
     } catch (err) {
-      // Our own bug: surface it as it is, never as a cut reply to ask again.
-      failure = err;
-      ended = true;
-      tokens.destroy();
-      flush();
-      return;
+      return fail(err);
     }
-    if (!ev) return;
-    batch.push(ev);
     if (batch.length >= EVENT_BATCH) {
       flush();
-      if (queue.length >= MAX_QUEUED_BATCHES) tokens.pause();
+      if (queue.length >= MAX_QUEUED_BATCHES) body.pause();
     }
   });
-  tokens.once('end', () => {
+  body.once('end', () => {
+    if (failure !== undefined) return;
+    try {
+      scanner.end();
+    } catch (err) {
+      return fail(err);
+    }
     ended = true;
     flush();
   });
-  tokens.once('error', (err) => {
-    // Unparseable from the first byte (an HTML page, text): not JSON at all, not a body cut short.
-    failure ??= isJsonParserError(err) && !walker.started ? notScim(where, `the reply is not JSON (${err.message})`) : err;
+  // An error of the body, or a body closed before its end (ERR_STREAM_PREMATURE_CLOSE): a cut.
+  finished(body, (err) => {
+    if (!err) return;
+    failure ??= err;
     ended = true;
     flush();
   });
@@ -206,7 +210,7 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
     for (;;) {
       const next = queue.shift();
       if (next) {
-        if (queue.length < MAX_QUEUED_BATCHES && tokens.isPaused() && !ended) tokens.resume();
+        if (queue.length < MAX_QUEUED_BATCHES && body.isPaused() && !ended) body.resume();
         yield next;
         continue;
       }
@@ -216,9 +220,8 @@ async function* replyEvents(client: Client, req: ScimRequest, shape: 'list' | 'r
       wake = undefined;
     }
   } finally {
-    tokens.destroy();
     // A reply left early (consumer gone, error) releases its request and its abort listener.
-    (res.body as Readable).destroy();
+    body.destroy();
   }
 }
 

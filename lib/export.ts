@@ -34,10 +34,10 @@ import { probeProjection, type ProjectionMode } from './scim/projection.js';
 import { BUILTIN_SCHEMAS, attributeAt, readServerSchemas, type SchemaDefinition } from './scim/schemas.js';
 import { scimListSource, scimPageSource, type ListStats, type PagingMethod } from './streams/sources/scim-list-source.js';
 import { pageTable } from './streams/transforms/page-table.js';
-import { membersSource, type MemberStats } from './streams/sources/members-source.js';
+import { membersBatchSource, membersSource, type MemberStats } from './streams/sources/members-source.js';
 import { flatten } from './streams/transforms/flatten.js';
 import { choosePaging } from './streams/sources/choose-paging.js';
-import { tableFormatter, type TableFormat } from './streams/sinks/csv-table-sink.js';
+import { batchFormatter, tableFormatter, type TableFormat } from './streams/sinks/csv-table-sink.js';
 import { runCommit, type RunCommit } from './streams/sinks/run-commit.js';
 import { localFilter, type LocalFilterStats } from './streams/transforms/local-filter.js';
 import { parseColumnPath } from './scim/path.js';
@@ -346,6 +346,7 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
       const { filter, filterAst } = await serverFilter(plan.entity, mode?.filter, run.schemas);
       const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [];
       let byPageTable = false;
+      let byBatch = false;
       // NDJSON is typed by the schema (server's, else built-in); link tables are all strings.
       const types = format === 'ndjson' && plan.kind === 'resources' ? columnTypes(await run.schemas.get(), plan.entity.name, plan.entity.columns) : undefined;
       if (plan.kind === 'resources') {
@@ -430,8 +431,10 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         counts = () => ({ rows: checkpoint ? checkpoint.rowCount : stats.resources - dropped.dropped + deletes.deleted, expected: stats.expected, received: stats.resources, pages: stats.pages, duplicates: stats.duplicates, retries: stats.retries ?? 0 });
       } else {
         const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+        // A plain links table goes a batch of links at a time (one string per batch); membership changes per link.
+        byBatch = !membership && columns[0] !== COMMAND_COLUMN;
         stages.push(
-          membersSource(opts.client, {
+          (byBatch ? membersBatchSource : membersSource)(opts.client, {
             endpoint: plan.entity.name,
             attribute: plan.attribute,
             filter,
@@ -452,7 +455,8 @@ export async function runExport(pipe: Pipeline, opts: ExportOptions): Promise<Ex
         commands = plan.kind === 'links' ? { replace: 0, delete: 0 } : { insert: 0, update: 0, delete: 0 };
         stages.push(countCommands(commands));
       }
-      if (!byPageTable) stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
+      if (byBatch) stages.push(batchFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, nulls: Boolean(exp!.nulls) }));
+      else if (!byPageTable) stages.push(...tableFormatter({ columns, format, escapeFormulas: exp!.escapeFormulas, ...(types ? { types } : {}), nulls: Boolean(exp!.nulls) }));
       if (checkpoint) stages.push(checkpoint.meter);
       if (opts.stdout) {
         // end: false — stdout belongs to the process, not to this table.

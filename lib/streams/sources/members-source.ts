@@ -283,7 +283,16 @@ function isCutReply(err: unknown, signal: AbortSignal): boolean {
   return !signal.aborted && isCutBody(err);
 }
 
+/** The links, one at a time. */
 export async function* memberLinks(client: Client, opts: MembersSourceOptions): AsyncGenerator<MemberRow> {
+  for await (const batch of memberLinkBatches(client, opts)) yield* batch;
+}
+
+/**
+ * The links in batches (those of one batch of a reply's events, a few
+ * hundred): per-link generator steps cost more than reading the links.
+ */
+export async function* memberLinkBatches(client: Client, opts: MembersSourceOptions): AsyncGenerator<MemberRow[]> {
   const o = normalizeMembersOptions(opts);
   const seen = new IdSet();
   let mode: 'inline' | 'separate' = o.mode === 'separate' ? 'separate' : 'inline';
@@ -292,8 +301,8 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
   /** Owners listed again after the switch to keyset paging: already done, not server duplicates. */
   let rereading = false;
 
-  /** One reply, with repeats after a cut; yields links, returns the summary. */
-  async function* readReply(req: ScimRequest, shape: 'list' | 'resource', state: AttemptState, knownId?: string): AsyncGenerator<MemberRow, ReplySummary> {
+  /** One reply, with repeats after a cut; yields batches of links, returns the summary. */
+  async function* readReply(req: ScimRequest, shape: 'list' | 'resource', state: AttemptState, knownId?: string): AsyncGenerator<MemberRow[], ReplySummary> {
     const wantLinks = shape === 'resource' || mode === 'inline';
     const where = shape === 'list' ? describePage(o.endpoint, req.searchParams ?? {}) : `GET ${req.path}`;
     for (let attempt = 0; ; attempt++) {
@@ -330,6 +339,8 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
           return { value: id!, MemberId: value };
         };
         for await (const events of replyEvents(client, { ...req, signal: o.signal }, shape, wantLinks ? o.attribute : undefined, where)) {
+          // Counted as written when made: a batch is yielded before the reply's next events (and so before any failure of the reply) are read.
+          let rows: MemberRow[] = [];
           for (const ev of events) switch (ev.t) {
             case 'total':
               summary.total = reply.totalResults = ev.n;
@@ -361,13 +372,15 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
                   const row = link(v);
                   if (row) {
                     o.stats.rows++;
-                    yield row;
+                    rows.push(row);
                   }
                 }
                 buffer = undefined;
               }
               break;
             case 'hollow':
+              if (rows.length > 0) yield rows;
+              rows = [];
               throw new ScimEtlError(
                 'ERR_EXPORT_HOLLOW_MEMBERS',
                 `${where}: the server returned ${o.attribute} elements without a value (${JSON.stringify(`${o.attribute}: [{}]`)}) for attributes=${projection}`,
@@ -386,7 +399,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
               const row = link(ev.value);
               if (row) {
                 o.stats.rows++;
-                yield row;
+                rows.push(row);
               }
               break;
             }
@@ -410,6 +423,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
               state.partialWritten = 0;
               break;
           }
+          if (rows.length > 0) yield rows;
         }
         o.stats.pages++;
         if (shape === 'list') {
@@ -433,7 +447,7 @@ export async function* memberLinks(client: Client, opts: MembersSourceOptions): 
    * One owner's links on their own: `GET <endpoint>/<id>?attributes=<attr>`.
    * An owner cut in an inline attempt of the list page skips the links written then.
    */
-  async function* ownerLinks(id: string, page: AttemptState): AsyncGenerator<MemberRow> {
+  async function* ownerLinks(id: string, page: AttemptState): AsyncGenerator<MemberRow[]> {
     if (seen.has(id)) return;
     const state: AttemptState = page.partialId === id ? { completed: new Set(), partialId: id, partialWritten: page.partialWritten } : { completed: new Set(), partialWritten: 0 };
     try {
@@ -572,5 +586,44 @@ function newAttemptState(): AttemptState {
 /** Object-mode Readable of MemberRow. */
 export function membersSource(client: Client, opts: MembersSourceOptions): Readable {
   normalizeMembersOptions(opts);
-  return Readable.from(memberLinks(client, opts), { objectMode: true, highWaterMark: 256 });
+  const batches = memberLinkBatches(client, opts);
+  let reading = false;
+  // The links of a batch are pushed in one go (as far as the buffer takes them): no promise per link.
+  let held: MemberRow[] = [];
+  let at = 0;
+  return new Readable({
+    objectMode: true,
+    highWaterMark: 256,
+    read() {
+      while (at < held.length) if (!this.push(held[at++])) return;
+      if (reading) return;
+      reading = true;
+      batches.next().then(
+        (r) => {
+          reading = false;
+          if (r.done) return void this.push(null);
+          held = r.value;
+          at = 0;
+          this._read(0);
+        },
+        (err: unknown) => {
+          reading = false;
+          this.destroy(err as Error);
+        },
+      );
+    },
+    destroy(err, done) {
+      // The consumer left early: close the reply being read.
+      batches.return(undefined).then(
+        () => done(err),
+        () => done(err),
+      );
+    },
+  });
+}
+
+/** Object-mode Readable of MemberRow[] (one batch per chunk), for a table that is encoded a batch at a time. */
+export function membersBatchSource(client: Client, opts: MembersSourceOptions): Readable {
+  normalizeMembersOptions(opts);
+  return Readable.from(memberLinkBatches(client, opts), { objectMode: true, highWaterMark: 2 });
 }

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { csvTableSink, tableFormatter } from '../../lib/streams/sinks/csv-table-sink.js';
+import { batchFormatter, csvTableSink, tableFormatter } from '../../lib/streams/sinks/csv-table-sink.js';
 import { atomicFile } from '../../lib/streams/sinks/atomic-file.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -109,6 +109,23 @@ describe('csvTableSink', () => {
     }
     expect(err?.code).to.equal('ERR_EXPORT_OUTPUT');
     expect(err.message).to.match(/ENOENT/);
+  });
+
+  it('writes the same bytes a batch of rows at a time (batchFormatter) as row by row, empty batches and tables included', async () => {
+    const text = async (stages: Transform[], input: unknown[]) => {
+      const parts: string[] = [];
+      await pipeline([Readable.from(input, { objectMode: true }), ...stages, async function* (src: AsyncIterable<Buffer | string>) {
+        for await (const c of src) parts.push(String(c));
+      }]);
+      return parts.join('');
+    };
+    const rows = [{ value: 'g1', MemberId: 'u,1' }, { value: '=g"2', MemberId: '' }, { value: 'g3\n', MemberId: 'é' }, { value: 'g4' }] as Array<Record<string, string>>;
+    const columns = ['value', 'MemberId'];
+    for (const opts of [{ columns }, { columns, escapeFormulas: true }, { columns, format: 'ndjson' as const }]) {
+      const byRow = await text(tableFormatter(opts), rows);
+      expect(await text([batchFormatter(opts)], [rows.slice(0, 1), [], rows.slice(1)])).to.equal(byRow);
+      expect(await text([batchFormatter(opts)], [])).to.equal(await text(tableFormatter(opts), []));
+    }
   });
 
   it('rejects bad options with ERR_OPTION_TABLE_FORMAT', () => {

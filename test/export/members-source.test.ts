@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { membersSource, memberLinks, type MemberStats } from '../../lib/streams/sources/members-source.js';
-import { MemberWalker, type WalkEvent } from '../../lib/streams/sources/member-walker.js';
 import { ScimHttpError } from '../../lib/scim/errors.js';
 import { ScimEtlError } from '../../lib/errors.js';
 import type { ScimRequest, ScimStreamResponse } from '../../lib/scim/client.js';
 import type { MemberRow } from '../../lib/types.js';
-import Parser from 'stream-json/Parser.js';
 
 interface Group {
   id: string;
@@ -67,54 +65,6 @@ const sampleLinks = [
   { value: 'g1', MemberId: 'u2' },
   { value: 'g4', MemberId: 'u3' },
 ];
-
-describe('MemberWalker', () => {
-  async function walk(json: string, shape: 'list' | 'resource', attr?: string): Promise<WalkEvent[]> {
-    const walker = new MemberWalker(shape, attr);
-    const out: WalkEvent[] = [];
-    const tokens = Readable.from([json]).pipe(Parser.parser({ packValues: true, streamValues: false }));
-    for await (const t of tokens) {
-      const e = walker.step(t);
-      if (e) out.push(e);
-    }
-    return out;
-  }
-
-  it('reports total, ids and member values of a list page, ignoring look-alikes elsewhere', async () => {
-    const json = JSON.stringify({
-      totalResults: 2,
-      meta: { id: 'not-this' },
-      Resources: [
-        { meta: { id: 'nor-this' }, Members: [{ value: 'a', nested: { value: 'no' } }, 'b'], ID: 'g1', owners: [{ value: 'no' }] },
-        { id: 'g2', members: { value: 'single' } },
-      ],
-    });
-    expect(await walk(json, 'list', 'members')).to.deep.equal([
-      { t: 'total', n: 2 },
-      { t: 'resources' },
-      { t: 'start' },
-      { t: 'member', value: 'a' },
-      { t: 'member', value: 'b' },
-      { t: 'id', id: 'g1' },
-      { t: 'end' },
-      { t: 'start' },
-      { t: 'id', id: 'g2' },
-      { t: 'member', value: 'single' },
-      { t: 'end' },
-    ]);
-  });
-
-  it('walks a single resource and other attributes (privilegedData)', async () => {
-    const json = JSON.stringify({ id: 'Safe1', privilegedData: [{ value: '52_88', display: 'acc' }, { value: 7 }] });
-    expect(await walk(json, 'resource', 'privilegedData')).to.deep.equal([
-      { t: 'start' },
-      { t: 'id', id: 'Safe1' },
-      { t: 'member', value: '52_88' },
-      { t: 'member', value: '7' },
-      { t: 'end' },
-    ]);
-  });
-});
 
 describe('membersSource', () => {
   it('streams value,MemberId links out of list pages (inline)', async () => {
@@ -260,6 +210,35 @@ describe('membersSource', () => {
     }
     expect(err?.code).to.equal('ERR_EXPORT_CUT_REPLY');
     expect(err.message).to.match(/^GET Groups \(startIndex 1\): the reply broke off 3 time\(s\)/);
+    expect(calls).to.equal(3);
+  });
+
+  it('asks again a reply whose JSON breaks mid-body (a missing comma), and reads it the next time', async () => {
+    const full = listBody(sampleGroups, 4);
+    const broken = full.replace('},{"id":"g2"', '} {"id":"g2"');
+    expect(broken).to.not.equal(full);
+    const client = fakeStreamClient((req, call) => (req.searchParams?.startIndex !== 1 ? listBody([], 4) : call === 1 ? broken : full));
+    const stats: MemberStats = { pages: 0, owners: 0, rows: 0, duplicates: 0, retries: 0 };
+    expect(await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0, stats }))).to.deep.equal(sampleLinks);
+    expect(stats.retries).to.equal(1);
+  });
+
+  it('asks again a reply whose body closes before its end without an error', async () => {
+    const full = listBody(sampleGroups, 4);
+    let calls = 0;
+    const client = {
+      async requestStream(req: ScimRequest): Promise<ScimStreamResponse> {
+        calls++;
+        if (req.searchParams?.startIndex !== 1) return { status: 200, headers: {}, body: Readable.from([Buffer.from(listBody([], 4))]), attempts: 1 };
+        const body = new Readable({ read() {} });
+        if (calls === 1) {
+          body.push(full.slice(0, 70));
+          setImmediate(() => body.destroy());
+        } else body.push(full), body.push(null);
+        return { status: 200, headers: {}, body, attempts: 1 };
+      },
+    };
+    expect(await collect(membersSource(client, { endpoint: 'Groups', retryDelayMs: 0 }))).to.deep.equal(sampleLinks);
     expect(calls).to.equal(3);
   });
 

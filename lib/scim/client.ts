@@ -88,7 +88,7 @@ export interface ScimClient {
   readonly base: string;
   /** Non-2xx after retries → ScimHttpError; network failure → ERR_TRANSPORT_*; refused credentials → ERR_AUTH_REJECTED. */
   request<T = unknown>(req: ScimRequest): Promise<ScimResponse<T>>;
-  /** As request, but the body is handed over as a stream once a 2xx status arrived (for stream-json). */
+  /** As request, but the body is handed over as a stream once a 2xx status arrived (read as it arrives: the members scanner). */
   requestStream(req: ScimRequest): Promise<ScimStreamResponse>;
   readonly stats: ClientStats;
   /**

@@ -313,6 +313,17 @@ describe('MemberScanner', () => {
       }
     });
 
+    it('a multi-byte character cut by the end of the body after the top value is refused; a whole space there is not', () => {
+      const json = Buffer.from('{"id":"a"}');
+      for (const end of [[0xc2], [0xe2, 0x80], [0xef, 0xbb]]) {
+        const body = Buffer.concat([json, Buffer.from(end)]);
+        expect(() => JSON.parse(body.toString('utf8'))).to.throw(SyntaxError);
+        expect(() => scan(body, 'list', 'members')).to.throw(JsonScanError, /cut short/);
+      }
+      const spaced = Buffer.concat([json, Buffer.from('\u00a0\u2028')]);
+      expect(scan(spaced, 'list', 'members', everyByte(spaced.length)).events).to.deep.equal([]);
+    });
+
     it('a body that is not JSON from its first byte never counts as started', () => {
       for (const body of ['Service Unavailable', '<html><body>down</body></html>', 'nope', '', '   ', ']', '\u00a0x']) {
         expect(() => JSON.parse(body)).to.throw(SyntaxError);

@@ -273,6 +273,10 @@ export class MemberScanner {
       this.started = true;
       this.state = St.Done;
     }
+    if (this.tail && this.state !== St.Str && this.state !== St.Num) {
+      // The first bytes of a multi-byte character, held to see whether it was a space: it was not.
+      throw new JsonScanError(`the reply is not valid JSON at byte ${this.offset}: a character cut short by the end of the body`, this.offset);
+    }
     if (this.state !== St.Done) {
       const at = this.offset + (this.tail?.length ?? 0);
       throw new JsonScanError(this.started ? `the JSON ends early (byte ${at}: ${this.expected()})` : `the JSON ends before a value (byte ${at})`, at);

@@ -24,6 +24,7 @@ import { executeOrSkip, idOf, isFatal, latchFatal, notSentOutcomes, InsertRegist
 import { resourceKey, resourcePath } from './requests.js';
 import { outcomeOf, type BatchItem, type LineOutcome, type OrderLine, type PlanItem, type PlannedOp } from './types.js';
 import type { Journal } from './journal.js';
+import { intentsAhead } from './intents-ahead.js';
 
 /** Where outcomes go, in any order; `buffered` counts those waiting for an earlier line. */
 export interface OutcomeWriter {
@@ -109,6 +110,9 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
   const bulk: BulkState = { singlePatch: Boolean(ctx.bulkPatchIgnored) };
   const inFlight = new Set<Promise<void>>();
   let bug: unknown;
+  // Seqs of insert lines whose intent intentsAhead() already wrote.
+  const intended = new Set<number>();
+  const work = journal ? intentsAhead(items, journal, intended) : items;
 
   // One writer at a time: rows and journal lines keep their order.
   let recording: Promise<void> = Promise.resolve();
@@ -131,7 +135,7 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
 
   let sourceError: unknown;
   try {
-    for await (const item of items) {
+    for await (const item of work) {
       if (item.kind === 'outcome') {
         await record([item.outcome], [], false);
         continue;
@@ -147,7 +151,7 @@ export async function executeOrders(items: AsyncIterable<PlanItem | BatchItem>, 
         track(runBatch(unit.ops, opts, bulk).then(({ outs, lines }) => record(outs, lines, true)));
       } else {
         const op = unit.op;
-        track(chains.run(resourceKey(op), () => runOp(op, opts)).then(({ outs, lines }) => record(outs, lines, true)));
+        track(chains.run(resourceKey(op), () => runOp(op, opts, intended)).then(({ outs, lines }) => record(outs, lines, true)));
       }
     }
   } catch (err) {
@@ -208,7 +212,7 @@ function fromJournal(op: PlannedOp, ctx: ExecutorOptions['ctx'], journal: Journa
 }
 
 /** One operation by single requests, journal first. */
-async function runOp(op: PlannedOp, opts: ExecutorOptions): Promise<{ outs: LineOutcome[]; lines: readonly OrderLine[] }> {
+async function runOp(op: PlannedOp, opts: ExecutorOptions, intended: Set<number>): Promise<{ outs: LineOutcome[]; lines: readonly OrderLine[] }> {
   const { ctx, journal } = opts;
   const { done, rest } = fromJournal(op, ctx, journal);
   if (!rest) return { outs: done, lines: op.lines };
@@ -218,7 +222,7 @@ async function runOp(op: PlannedOp, opts: ExecutorOptions): Promise<{ outs: Line
     const found = await findCreated(rest, ctx, 0);
     if (found) return { outs: [...done, found], lines: op.lines };
   }
-  if (needsIntent(rest)) await journal?.intend(rest.lines);
+  if (needsIntent(rest) && !takeIntended(rest.lines, intended)) await journal?.intend(rest.lines);
   if (rest.kind === 'insert') ctx.inserts.hold(rest.bulkId);
   let outs: LineOutcome[];
   try {
@@ -229,6 +233,13 @@ async function runOp(op: PlannedOp, opts: ExecutorOptions): Promise<{ outs: Line
     if (rest.kind === 'insert') ctx.inserts.release(rest.bulkId, undefined);
   }
   return { outs: [...done, ...outs], lines: op.lines };
+}
+
+/** Whether every line's intent was written ahead (each is forgotten here: the set stays as small as what is read ahead). */
+function takeIntended(lines: readonly OrderLine[], intended: Set<number>): boolean {
+  let all = true;
+  for (const line of lines) if (!intended.delete(line.seq)) all = false;
+  return all;
 }
 
 /** One Bulk batch: journaled lines left out, uncertain inserts looked up first, lost answers after. */

@@ -48,11 +48,12 @@ describe('runFulfill', () => {
     expect(readFileSync(join(dir, 'results/T_Users.csv'), 'utf8')).to.equal('previous run\n');
     expect(sent).to.deep.equal(['a@x', 'b@x']);
 
-    // b was sent when the interrupt came: it is looked up by userName (absent here) before it is sent again.
+    // b was sent when the interrupt came, and c's intent was written ahead with a's and b's: each is
+    // looked up by userName (absent here) before it is sent.
     const log: string[] = [];
     const again = await runFulfill(pipeline(dir), { client: fakeClient((req) => (req.method === 'GET' ? { status: 200, body: { Resources: [] } } : { status: 201, body: { id: `id-${++n}` } }), log) });
     expect(again.exitCode).to.equal(0);
-    expect(log.filter((l) => !/ServiceProviderConfig|Schemas/.test(l))).to.deep.equal(['GET /Users', 'POST /Users', 'POST /Users']);
+    expect(log.filter((l) => !/ServiceProviderConfig|Schemas/.test(l))).to.deep.equal(['GET /Users', 'POST /Users', 'GET /Users', 'POST /Users']);
     const rows = await readResults(join(dir, 'results/T_Users.csv'));
     expect(rows.map((r) => [r.orderId, r.outcome, r.id])).to.deep.equal([
       ['a', 'ok', 'id-1'],

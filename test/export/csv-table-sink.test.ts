@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,9 +114,13 @@ describe('csvTableSink', () => {
   it('writes the same bytes a batch of rows at a time (batchFormatter) as row by row, empty batches and tables included', async () => {
     const text = async (stages: Transform[], input: unknown[]) => {
       const parts: string[] = [];
-      await pipeline([Readable.from(input, { objectMode: true }), ...stages, async function* (src: AsyncIterable<Buffer | string>) {
-        for await (const c of src) parts.push(String(c));
-      }]);
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          parts.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      await pipeline([Readable.from(input, { objectMode: true }), ...stages, sink]);
       return parts.join('');
     };
     const rows = [{ value: 'g1', MemberId: 'u,1' }, { value: '=g"2', MemberId: '' }, { value: 'g3\n', MemberId: 'é' }, { value: 'g4' }] as Array<Record<string, string>>;

@@ -10,6 +10,24 @@
 
 const INITIAL_BITS = 10; // 1024 slots
 const MAX_LOAD = 0.7;
+/**
+ * `reserve` sizes the tables for at most 2^22 slots (32 MiB, ~2.9M ids at 70%
+ * load): a server's totalResults is a hint, not a promise. Past that the
+ * tables double as ids arrive, as without a reserve.
+ */
+export const RESERVE_MAX_BITS = 22;
+const MAX_BITS = 30;
+
+/** Slots (as a power of two) that hold `expected` ids at MAX_LOAD. */
+function bitsFor(expected: number, maxBits: number): number {
+  let bits = INITIAL_BITS;
+  while ((1 << bits) * MAX_LOAD < expected && bits < maxBits) bits++;
+  return bits;
+}
+
+/** hash64's result, written here by hashInto (no array per id on the hot path). */
+let hashHi = 0;
+let hashLo = 0;
 
 export class IdSet {
   private hi: Uint32Array;
@@ -18,8 +36,7 @@ export class IdSet {
   private count = 0;
 
   constructor(expected = 0) {
-    let bits = INITIAL_BITS;
-    while ((1 << bits) * MAX_LOAD < expected && bits < 30) bits++;
+    const bits = bitsFor(expected, MAX_BITS);
     this.hi = new Uint32Array(1 << bits);
     this.lo = new Uint32Array(1 << bits);
     this.mask = (1 << bits) - 1;
@@ -34,14 +51,27 @@ export class IdSet {
     return this.hi.byteLength + this.lo.byteLength;
   }
 
+  /**
+   * Room for `expected` ids in all (those held included) without doubling
+   * on the way, e.g. from a listing's totalResults. Bounded: never more than
+   * 2^RESERVE_MAX_BITS slots for a number that may be wrong; never shrinks.
+   */
+  reserve(expected: number): void {
+    if (!(expected > 0)) return;
+    const bits = bitsFor(Math.max(expected, this.count), RESERVE_MAX_BITS);
+    if (1 << bits > this.mask + 1) this.rehash(1 << bits);
+  }
+
   has(id: string): boolean {
-    const [h, l] = hash64(id);
-    return this.find(h, l) < 0;
+    hashInto(id);
+    return this.find(hashHi, hashLo) < 0;
   }
 
   /** Adds the id; false when it was already there (a duplicate). */
   add(id: string): boolean {
-    const [h, l] = hash64(id);
+    hashInto(id);
+    const h = hashHi;
+    const l = hashLo;
     const slot = this.find(h, l);
     if (slot < 0) return false;
     this.hi[slot] = h;
@@ -64,9 +94,12 @@ export class IdSet {
   }
 
   private grow(): void {
+    this.rehash(this.hi.length * 2);
+  }
+
+  private rehash(size: number): void {
     const oldHi = this.hi;
     const oldLo = this.lo;
-    const size = oldHi.length * 2;
     this.hi = new Uint32Array(size);
     this.lo = new Uint32Array(size);
     this.mask = size - 1;
@@ -86,6 +119,12 @@ export class IdSet {
  * an empty slot, so a hash of (0,0) is moved to (0,1).
  */
 export function hash64(text: string): [number, number] {
+  hashInto(text);
+  return [hashHi, hashLo];
+}
+
+/** hash64 into the module's hashHi/hashLo. */
+function hashInto(text: string): void {
   // offset basis 0xcbf29ce484222325
   let h = 0xcbf29ce4;
   let l = 0x84222325;
@@ -103,5 +142,6 @@ export function hash64(text: string): [number, number] {
     h = hiNew;
   }
   if (h === 0 && l === 0) l = 1;
-  return [h >>> 0, l >>> 0];
+  hashHi = h >>> 0;
+  hashLo = l >>> 0;
 }

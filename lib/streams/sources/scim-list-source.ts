@@ -213,6 +213,7 @@ export async function* listPages(client: Pick<ScimClient, 'request'>, opts: Scim
   if (hooks?.from) {
     // A resumed export: the state after the checkpointed page, then the pager from where it stood.
     const p = hooks.from.position;
+    if (p.stats.total !== undefined) seen.reserve(p.stats.total);
     for await (const id of hooks.from.seen()) seen.add(id);
     Object.assign(o.stats, p.stats);
     counts.restore(p.counts);
@@ -268,7 +269,11 @@ export async function* listPages(client: Pick<ScimClient, 'request'>, opts: Scim
 
   /** The page's resources to pass on: the array itself unless some are dropped. */
   function pageResources(page: ListPage): ScimResource[] {
-    if (o.stats.total === undefined && page.totalResults !== undefined) o.stats.total = page.totalResults;
+    if (o.stats.total === undefined && page.totalResults !== undefined) {
+      o.stats.total = page.totalResults;
+      // Sized once for the listing instead of doubling through it (bounded: the number may be wrong).
+      seen.reserve(page.totalResults);
+    }
     const whole = page.totalResults === undefined ? undefined : pager.name === 'keyset' ? keysetItems + page.totalResults : page.totalResults;
     counts.observe(whole, pager.name === 'index' ? page.start : undefined, page.resources.length);
     if (pager.name === 'keyset') keysetItems += page.resources.length;

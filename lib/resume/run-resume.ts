@@ -242,7 +242,8 @@ export class TableCheckpoint {
   readonly shape: string;
   private rows: number;
   private readonly headerRecords: number;
-  private unsavedIds: string[] = [];
+  /** The id-file text of the pages whose rows have reached the file since the last checkpoint. */
+  private unsavedIds = '';
   private latest?: Reached;
   private scheduled = false;
   private stopping = false;
@@ -282,9 +283,9 @@ export class TableCheckpoint {
     this.rows += this.o.countRows ? this.o.countRows(passed) : passed.length;
     const rows = this.rows;
     const records = this.headerRecords + rows;
-    const pageIds = passed.flatMap((r) => (typeof r.id === 'string' ? [r.id] : []));
+    const pageIds = idLines(passed);
     this.meter.when(records, (bytes) => {
-      for (const id of pageIds) this.unsavedIds.push(id);
+      this.unsavedIds += pageIds;
       this.latest = { bytes, records, rows, list };
       this.schedule();
     });
@@ -298,7 +299,7 @@ export class TableCheckpoint {
       const at = this.latest;
       const ids = this.unsavedIds;
       this.latest = undefined;
-      this.unsavedIds = [];
+      this.unsavedIds = '';
       if (!at || this.stopping) return;
       // A table stopped meanwhile (failed, or done: its done entry follows) wants no more checkpoints.
       if (!(await written(this.writer, at.bytes)) || this.stopping) return;
@@ -319,7 +320,7 @@ export class TableCheckpoint {
     });
   }
 
-  private async appendIds(ids: string[]): Promise<void> {
+  private async appendIds(text: string): Promise<void> {
     if (!this.ids) {
       const path = this.run.idsPath(this.name);
       if (this.from) await truncate(path, this.idsBytes).catch((err: NodeJS.ErrnoException) => {
@@ -327,8 +328,7 @@ export class TableCheckpoint {
       });
       this.ids = await open(path, 'a');
     }
-    if (ids.length === 0) return;
-    const text = ids.map((id) => JSON.stringify(id)).join('\n') + '\n';
+    if (text === '') return;
     await this.ids.write(text);
     this.idsBytes += Buffer.byteLength(text);
     await this.ids.sync();
@@ -342,6 +342,20 @@ export class TableCheckpoint {
     this.ids = undefined;
     await h?.close().catch(() => undefined);
   }
+}
+
+/** Characters JSON.stringify would escape in a string (lone surrogates among the surrogates): those ids take the slow path. */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** The id-file lines of a page's resources with a string id: JSON.stringify(id) each, one a line. */
+export function idLines(resources: readonly ScimResource[]): string {
+  let text = '';
+  for (let i = 0; i < resources.length; i++) {
+    const id = resources[i]!.id;
+    if (typeof id !== 'string') continue;
+    text += JSON_ESCAPED.test(id) ? `${JSON.stringify(id)}\n` : `"${id}"\n`;
+  }
+  return text;
 }
 
 /** Resolves true once `writer` has written `bytes`, false when it closes first. */

@@ -67,6 +67,10 @@ describe('compiled column readers', () => {
     { ID: 'u2', USERNAME: 'caps', Name: { GIVENNAME: 'g' }, emails: { value: 'single@y' }, active: 'false', title: null },
     { id: 'u3', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: 42, manager: { value: 'm1', displayName: 'Boss' } }, addresses: [null, { locality: 'Oslo' }] },
     { id: 'u4', 'URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER': { EmployeeNumber: '7' }, name: 'not an object', emails: [] },
+    // Keys that lower-case across lengths or scripts (Kelvin sign K, dotted İ), inherited names, PRIMARY in caps, numbers.
+    { id: 'u5', 'userNameK': 'no', 'ti\u212Ale': 'kelvin', emails: [{ value: 'a@y' }, { value: 'b@y', PRIMARY: 'TRUE' }], active: 0.1, constructor: 'own', toString: 'mine' },
+    { \u0130d: 'dotted', title: 'İ', name: { GivenName: -0, familyName: 1e21 }, active: false, emails: [{ value: 5, Primary: true }] },
+    JSON.parse('{"id":"u7","__proto__":"proto","TITLE":"upper","emails":[null,{"value":"v"}],"active":12345678901234567890}'),
   ];
   const columns = [
     'id',
@@ -80,6 +84,10 @@ describe('compiled column readers', () => {
     'addresses:locality',
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber',
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+    'name:familyName',
+    'tiKle',
+    'constructor',
+    'toString',
   ].map((c) => parseColumnPath(c));
 
   it('give the cells readColumn gives, for every column shape', () => {

@@ -123,6 +123,21 @@ describe('scimListSource', () => {
     expect(stats).to.include({ resources: 30, expected: 100 });
   });
 
+  it('sizes its id set from totalResults but does not trust a huge one for more than 32 MiB', async () => {
+    const data = users(30);
+    const before = process.memoryUsage().arrayBuffers;
+    let grown = 0;
+    const serve = (p: Params) => {
+      grown = Math.max(grown, process.memoryUsage().arrayBuffers - before);
+      return { totalResults: 2_000_000_000, Resources: Number(p.startIndex) > 30 ? [] : data.slice(Number(p.startIndex) - 1, Number(p.startIndex) + 9) };
+    };
+    const { logger } = captureLogger();
+    const rows = await collect(scimListSource(fakeClient(serve), { endpoint: 'Users', pageSize: 10, countMismatch: 'warn', logger, maxPages: 1_000_000_000 }));
+    expect(rows.length).to.equal(30);
+    // 2^22 slots of 8 bytes; unbounded, 2e9 ids would have asked for 2^30 slots (8 GiB).
+    expect(grown).to.be.at.least(32 * 2 ** 20).and.below(40 * 2 ** 20);
+  });
+
   it('pages until an empty page when totalResults is missing', async () => {
     const data = users(12);
     const client = fakeClient((p) => ({ Resources: data.slice(Number(p.startIndex) - 1, Number(p.startIndex) + 4) }));

@@ -176,7 +176,8 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const server = fulfillServerSettings(cfg, caps, cached, logger);
   const { bulk: bulkOn, maxOperations, maxPayloadSize } = server;
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
-  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
+  const references = files.some((f) => f.kind === 'members');
+  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites, references };
   const mode = bulkOn ? 'bulk' : 'single';
   const startText = `fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`;
   logger.emit('info', 'fulfill.start', {
@@ -257,7 +258,8 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     ...(server.complexPatch ? { complexPatch: true } : {}),
     onConflict: cfg.onConflict,
     style,
-    inserts: new RunInserts(),
+    // Only a membership line can name an insert (`@orderId`): without one, created ids need not be kept.
+    inserts: new RunInserts(references),
     verify: Boolean(cfg.verify),
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),

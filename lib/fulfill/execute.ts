@@ -37,6 +37,18 @@ export class InsertRegistry {
    */
   private readonly entries = new Map<string, Pending | string | null>();
 
+  /**
+   * @param keep false when nothing in the run can name an insert (no
+   * membership order file): a settled insert is then forgotten at once, so
+   * that memory stays flat however many users a run creates.
+   */
+  constructor(private readonly keep = true) {}
+
+  /** Inserts remembered now (pending or settled). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   private pending(orderId: string): Pending {
     let resolve!: (id: string | undefined) => void;
     const promise = new Promise<string | undefined>((r) => (resolve = r));
@@ -49,7 +61,8 @@ export class InsertRegistry {
   settle(orderId: string, id: string | undefined): void {
     const e = this.entries.get(orderId);
     if (typeof e === 'string' || e === null) return;
-    this.entries.set(orderId, id ?? null);
+    if (this.keep) this.entries.set(orderId, id ?? null);
+    else this.entries.delete(orderId);
     e?.resolve(id);
   }
 

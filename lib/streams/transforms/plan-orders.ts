@@ -22,6 +22,12 @@ export interface PlanOptions {
   deprovision?: 'delete' | 'deactivate';
   /** Membership files written on the member (the dialect's memberWrites, by lower-case entity). */
   memberWrites?: Readonly<Record<string, MemberWrite>>;
+  /**
+   * Whether a membership line may follow (default true). False when the run
+   * has no membership file: inserts are then not remembered for `@`
+   * references, only their keys for the duplicate check.
+   */
+  references?: boolean;
 }
 
 export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
@@ -33,7 +39,7 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
   if (deprovision !== 'delete' && deprovision !== 'deactivate') {
     throw new ScimEtlError('ERR_OPTION_DEPROVISION', `deprovision must be "delete" or "deactivate", got ${JSON.stringify(deprovision)}`);
   }
-  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {} };
+  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {}, references: opts.references ?? true };
 }
 
 /** The planning logic, free of streams: push records, collect the items to emit. */
@@ -68,8 +74,10 @@ export class OrderPlanner {
             break;
           }
           this.inserts.add(key);
-          if (line.key) this.byLine.set(line.orderId, [...(this.byLine.get(line.orderId) ?? []), key]);
-          else this.named.add(key);
+          if (this.opts.references) {
+            if (line.key) this.byLine.set(line.orderId, [...(this.byLine.get(line.orderId) ?? []), key]);
+            else this.named.add(key);
+          }
           out.push({
             kind: 'op',
             op: { kind: 'insert', lines: [line], entity: rec.entity, bulkId: key, cells: rec.cells, resource: unflatten(rec.cells, { baseSchema: USER_SCHEMA, isMultiValued: multi(rec.cells) }) },

@@ -38,11 +38,11 @@ export class InsertRegistry {
   private readonly entries = new Map<string, Pending | string | null>();
 
   /**
-   * @param keep false when nothing in the run can name an insert (no
-   * membership order file): a settled insert is then forgotten at once, so
-   * that memory stays flat however many users a run creates.
+   * @param keep which inserts a later line may name (by key); the others are
+   * forgotten once settled (a waiter still gets the id), so that memory
+   * stays flat however many users a run creates.
    */
-  constructor(private readonly keep = true) {}
+  constructor(protected readonly keep: (key: string) => boolean = () => true) {}
 
   /** Inserts remembered now (pending or settled). */
   get size(): number {
@@ -61,7 +61,7 @@ export class InsertRegistry {
   settle(orderId: string, id: string | undefined): void {
     const e = this.entries.get(orderId);
     if (typeof e === 'string' || e === null) return;
-    if (this.keep) this.entries.set(orderId, id ?? null);
+    if (this.keep(orderId)) this.entries.set(orderId, id ?? null);
     else this.entries.delete(orderId);
     e?.resolve(id);
   }

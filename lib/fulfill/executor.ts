@@ -61,9 +61,6 @@ export class RunInserts extends InsertRegistry {
   private readonly held = new Set<string>();
   private readonly corrected = new Map<string, string>();
 
-  constructor(private readonly keepSettled = true) {
-    super(keepSettled);
-  }
 
   hold(key: string): void {
     this.held.add(key);
@@ -82,7 +79,7 @@ export class RunInserts extends InsertRegistry {
   /** Settles, or replaces an earlier "failed" by the id found since. */
   settleOrCorrect(key: string, id: string | undefined): void {
     const now = super.peek(key);
-    if (now && now.id === undefined && id !== undefined && this.keepSettled) this.corrected.set(key, id);
+    if (now && now.id === undefined && id !== undefined) this.corrected.set(key, id);
     else super.settle(key, id);
   }
 

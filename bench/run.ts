@@ -40,7 +40,7 @@ const QUICK = opts.quick!;
 const REPS = opts.reps ? Number(opts.reps) : QUICK ? 2 : 3;
 const USERS = QUICK ? 100_000 : 1_000_000;
 const MEMBERS = QUICK ? 100_000 : 1_000_000;
-// --quick halves the fulfill size: a password column alone costs scim-etl about 3 s per 1,000 orders today.
+// --quick halves the fulfill size, to stay under two minutes.
 const INSERTS = QUICK ? 5_000 : 10_000;
 const RSS_INSERTS = QUICK ? 20_000 : 100_000;
 const PAGE = 1000;

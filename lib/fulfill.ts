@@ -21,7 +21,8 @@ import { redact } from './redact.js';
 import type { ClientStats, ScimClient } from './scim/client.js';
 import type { Pipeline, Threshold } from './config/types.js';
 import { checkOrderHeaders, classifyOrderFile, createOrderSource, orderFiles, readOrders, type OrderFile } from './streams/sources/csv-order-source.js';
-import { createOrderPlanner, OrderPlanner } from './streams/transforms/plan-orders.js';
+import { createOrderPlanner, OrderPlanner, type PlanOptions } from './streams/transforms/plan-orders.js';
+import { isReferenced, referencedInserts } from './fulfill/referenced-inserts.js';
 import { Batcher, createBatcher } from './streams/transforms/batch.js';
 import { normalizeConcurrency } from './fulfill/request-sink.js';
 import { ResultsWriter, type ResultCounts } from './streams/sinks/results-sink.js';
@@ -176,7 +177,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   const server = fulfillServerSettings(cfg, caps, cached, logger);
   const { bulk: bulkOn, maxOperations, maxPayloadSize } = server;
   const style: RequestStyle = { dialect: dialectOf(pipe.connection.scimSyntax) };
-  const planOpts = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
+  const planOpts: PlanOptions = { maxMembersPerPatch: cfg.maxMembersPerPatch, deprovision: cfg.deprovision ?? style.dialect!.deprovision, memberWrites: style.dialect!.memberWrites };
   const mode = bulkOn ? 'bulk' : 'single';
   const startText = `fulfill: ${files.length} order file(s), ${mode} mode${dryRun ? ' (dry run)' : ''}`;
   logger.emit('info', 'fulfill.start', {
@@ -194,6 +195,9 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
   if (headerProblems.length > 0) {
     throw new ScimEtlError(headerProblems[0]!.code, `${headerProblems.map((e) => e.message).join('; ')}; nothing was sent`, { files: headerProblems.length }, { category: 'config' });
   }
+  // Only the inserts a membership line names are remembered through the run (a pass over the membership files).
+  const referenced = await referencedInserts(sourceOpts);
+  planOpts.referenced = referenced;
   const report: FulfillReport = {
     mode,
     dryRun,
@@ -257,7 +261,7 @@ export async function runFulfill(pipe: Pipeline, opts: FulfillOptions = {}): Pro
     ...(server.complexPatch ? { complexPatch: true } : {}),
     onConflict: cfg.onConflict,
     style,
-    inserts: new RunInserts(),
+    inserts: new RunInserts((key) => isReferenced(referenced, key)),
     verify: Boolean(cfg.verify),
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),

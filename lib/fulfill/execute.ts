@@ -37,6 +37,18 @@ export class InsertRegistry {
    */
   private readonly entries = new Map<string, Pending | string | null>();
 
+  /**
+   * @param keep which inserts a later line may name (by key); the others are
+   * forgotten once settled (a waiter still gets the id), so that memory
+   * stays flat however many users a run creates.
+   */
+  constructor(protected readonly keep: (key: string) => boolean = () => true) {}
+
+  /** Inserts remembered now (pending or settled). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   private pending(orderId: string): Pending {
     let resolve!: (id: string | undefined) => void;
     const promise = new Promise<string | undefined>((r) => (resolve = r));
@@ -49,7 +61,8 @@ export class InsertRegistry {
   settle(orderId: string, id: string | undefined): void {
     const e = this.entries.get(orderId);
     if (typeof e === 'string' || e === null) return;
-    this.entries.set(orderId, id ?? null);
+    if (this.keep(orderId)) this.entries.set(orderId, id ?? null);
+    else this.entries.delete(orderId);
     e?.resolve(id);
   }
 

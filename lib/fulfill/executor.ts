@@ -5,9 +5,10 @@
  *
  * - Per-resource order: an operation on /Users/{id} or /Groups/{id} starts
  *   only once the previous one on the same resource has settled.
- * - Bounded: at most `concurrency` units in flight, and no new order is read
+ * - Bounded: at most `concurrency` units in flight, and no new order is sent
  *   while `window` outcomes wait for an earlier line (one slow request stalls
- *   reading; it never buffers the rest of the file).
+ *   reading, past the 128 operations read ahead for their intents; it never
+ *   buffers the rest of the file).
  * - On any error (a fatal answer latched in ctx.fatal, the order source
  *   failing), nothing more is sent; what is in flight is drained and its real
  *   outcomes recorded before the caller marks the rest `skipped`.
@@ -60,6 +61,7 @@ export function normalizeWindow(value: number | undefined): number {
 export class RunInserts extends InsertRegistry {
   private readonly held = new Set<string>();
   private readonly corrected = new Map<string, string>();
+
 
   hold(key: string): void {
     this.held.add(key);

@@ -3,10 +3,11 @@
  * before its request goes (a rerun looks it up by userName instead of
  * creating a duplicate), and an fsync per request or per round of
  * concurrent requests costs more than the request itself on most disks.
- * So the planned work is read up to `ahead` units in advance, the intents of
- * the inserts among them are written with one fsync, and only then are those
- * units handed on; the next group is read and written while this one is
- * sent.
+ * So the planned work is read up to `ahead` operations in advance, the
+ * intents of the single-request inserts among them are written with one
+ * fsync, and only then are those units handed on; the next group is read and
+ * written while this one is sent. (A Bulk batch writes its own intents, one
+ * fsync per batch, and makes a group on its own.)
  *
  * What it changes for a run that dies: up to two groups of inserts may have
  * an intent without having been sent. A rerun looks each of them up by
@@ -17,7 +18,7 @@
 import type { Journal } from './journal.js';
 import type { BatchItem, OrderLine, PlanItem } from './types.js';
 
-/** Units read ahead per group: one fsync per this many inserts at most. */
+/** Operations read ahead per group: one fsync per this many inserts at most. */
 export const INTENTS_AHEAD = 64;
 
 type Item = PlanItem | BatchItem;
@@ -33,14 +34,17 @@ export async function* intentsAhead(items: AsyncIterable<Item>, journal: Journal
   let failure: { err: unknown } | undefined;
   const group = async (): Promise<Item[]> => {
     const units: Item[] = [];
+    // Counted in operations: a Bulk batch fills a group on its own.
+    let ops = 0;
     try {
-      while (units.length < ahead) {
+      while (ops < ahead) {
         const r = await it.next();
         if (r.done) {
           ended = true;
           break;
         }
         units.push(r.value);
+        ops += r.value.kind === 'batch' ? r.value.ops.length : 1;
       }
     } catch (err) {
       failure = { err };

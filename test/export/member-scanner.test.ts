@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { JsonScanError, MemberScanner, type WalkEvent } from '../../lib/streams/sources/member-scanner.js';
 import { isCutBody } from '../../lib/streams/sources/broken-body.js';
+import { prng } from '../../lib/sandbox/generate.js';
 
 type Shape = 'list' | 'resource';
 
@@ -18,17 +19,6 @@ function scan(body: Buffer, shape: Shape, attr: string | undefined, cuts: number
   return { events, started: scanner.started };
 }
 
-/** A small seeded generator (mulberry32), so that a failure can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomCuts(length: number, rnd: () => number, maxChunk: number): number[] {
   const cuts: number[] = [];
@@ -116,7 +106,7 @@ function expectSameAsParse(body: Buffer | string, shape: Shape, attr: string | u
   const want = reference(bytes, shape, attr);
   expect(scan(bytes, shape, attr).events, 'whole').to.deep.equal(want);
   expect(scan(bytes, shape, attr, everyByte(bytes.length)).events, 'one byte at a time').to.deep.equal(want);
-  const rnd = random(seed);
+  const rnd = prng(seed);
   for (const max of [3, 17, 200]) expect(scan(bytes, shape, attr, randomCuts(bytes.length, rnd, max)).events, `chunks of up to ${max}`).to.deep.equal(want);
   return want;
 }
@@ -230,7 +220,7 @@ describe('MemberScanner', () => {
   });
 
   it('gives the events of JSON.parse for random SCIM-like bodies in random chunks', () => {
-    const rnd = random(20261202);
+    const rnd = prng(20261202);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const caseOf = (k: string) => (rnd() < 0.3 ? [...k].map((c) => (rnd() < 0.5 ? c.toUpperCase() : c)).join('') : k);
     const str = () => pick(['a', 'é', 'x"y', 'back\\slash', '\u2028', '😀', 'tab\t', 'user-' + Math.floor(rnd() * 1000), '']);
@@ -353,7 +343,7 @@ describe('MemberScanner', () => {
     const long = 'v'.repeat(200_000) + '\u00e9';
     const body = JSON.stringify({ Resources: [{ displayName: 'd'.repeat(300_000), id: 'g', members: [{ value: long, display: 'x'.repeat(100_000) }] }] });
     const bytes = Buffer.from(body);
-    const events = scan(bytes, 'list', 'members', randomCuts(bytes.length, random(7), 4096)).events;
+    const events = scan(bytes, 'list', 'members', randomCuts(bytes.length, prng(7), 4096)).events;
     expect(events).to.deep.equal(reference(body, 'list', 'members'));
   });
 });

@@ -70,6 +70,30 @@ describe('fulfill: insert intents written ahead', () => {
     expect(intentsOnDisk(path)).to.have.length(100);
   });
 
+  it('reads ahead by operations: a Bulk batch fills a group on its own (at most two batches held), and writes no intent for it', async () => {
+    const dir = tempDir();
+    const journal = await Journal.open(journalPath(dir, 'T'), ['T_Users.csv@k']);
+    let writes = 0;
+    const intend = journal.intend.bind(journal);
+    journal.intend = (lines) => (writes++, intend(lines));
+    let pulled = 0;
+    async function* batches(): AsyncGenerator<Item> {
+      for (let b = 0; b < 5; b++) {
+        pulled++;
+        const ops = Array.from({ length: 100 }, (_, i) => (insert(b * 100 + i) as Extract<Item, { kind: 'op' }>).op);
+        yield { kind: 'batch', ops };
+      }
+    }
+    const pulledAtYield: number[] = [];
+    for await (const item of intentsAhead(batches(), journal, new Set())) {
+      expect(item.kind).to.equal('batch');
+      pulledAtYield.push(pulled);
+    }
+    await journal.close();
+    expect(pulledAtYield).to.deep.equal([2, 3, 4, 5, 5]);
+    expect(writes).to.equal(0);
+  });
+
   it('writes no intent for a line the journal already has an outcome for', async () => {
     const dir = tempDir();
     const path = journalPath(dir, 'T');

@@ -22,9 +22,18 @@ export interface PlanOptions {
   deprovision?: 'delete' | 'deactivate';
   /** Membership files written on the member (the dialect's memberWrites, by lower-case entity). */
   memberWrites?: Readonly<Record<string, MemberWrite>>;
+  /**
+   * The names membership lines use after `@` (fulfill reads them first,
+   * lib/fulfill/referenced-inserts.ts). Given, only the inserts they name are
+   * remembered for references, the others only by key for the duplicate
+   * check; absent, every insert is.
+   */
+  referenced?: ReadonlySet<string>;
 }
 
-export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
+export type NormalizedPlanOptions = Required<Omit<PlanOptions, 'referenced'>> & Pick<PlanOptions, 'referenced'>;
+
+export function normalizePlanOptions(opts: PlanOptions): NormalizedPlanOptions {
   const max = opts.maxMembersPerPatch ?? 1000;
   if (!Number.isInteger(max) || max < 1) {
     throw new ScimEtlError('ERR_OPTION_MAX_MEMBERS', `maxMembersPerPatch must be a positive integer, got ${JSON.stringify(max)}`);
@@ -33,12 +42,12 @@ export function normalizePlanOptions(opts: PlanOptions): Required<PlanOptions> {
   if (deprovision !== 'delete' && deprovision !== 'deactivate') {
     throw new ScimEtlError('ERR_OPTION_DEPROVISION', `deprovision must be "delete" or "deactivate", got ${JSON.stringify(deprovision)}`);
   }
-  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {} };
+  return { maxMembersPerPatch: max, deprovision, memberWrites: opts.memberWrites ?? {}, referenced: opts.referenced };
 }
 
 /** The planning logic, free of streams: push records, collect the items to emit. */
 export class OrderPlanner {
-  private readonly opts: Required<PlanOptions>;
+  private readonly opts: NormalizedPlanOptions;
   /** Keys of the inserts planned so far (orderId, else `f<file>-l<line>`): one bulkId each. */
   private readonly inserts = new Set<string>();
   /** orderIds of the inserts that have one: what `@<orderId>` names first. */
@@ -68,8 +77,11 @@ export class OrderPlanner {
             break;
           }
           this.inserts.add(key);
-          if (line.key) this.byLine.set(line.orderId, [...(this.byLine.get(line.orderId) ?? []), key]);
-          else this.named.add(key);
+          // Remembered for `@` only when a membership line may name it (without a key, the orderId is the line number).
+          if (!this.opts.referenced || this.opts.referenced.has(line.orderId)) {
+            if (line.key) this.byLine.set(line.orderId, [...(this.byLine.get(line.orderId) ?? []), key]);
+            else this.named.add(key);
+          }
           out.push({
             kind: 'op',
             op: { kind: 'insert', lines: [line], entity: rec.entity, bulkId: key, cells: rec.cells, resource: unflatten(rec.cells, { baseSchema: USER_SCHEMA, isMultiValued: multi(rec.cells) }) },

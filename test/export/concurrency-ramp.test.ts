@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { ConcurrencyRamp } from '../../lib/streams/sources/concurrency-ramp.js';
 
-/** A ramp fed pages whose duration depends on the width (`msPerPage(width)`, fake clock); the widths after each page. */
-function drive(max: number, pages: number, msPerPage: (width: number) => number): number[] {
+/** A ramp fed pages whose duration depends on the width and the page's index (`msPerPage(width, i)`, fake clock); the widths after each page. */
+function drive(max: number, pages: number, msPerPage: (width: number, page: number) => number): number[] {
   let t = 0;
   const widths: number[] = [];
   const ramp = new ConcurrencyRamp({ max, now: () => t });
   expect(ramp.width).to.equal(1);
   for (let i = 0; i < pages; i++) {
-    t += msPerPage(ramp.width);
+    t += msPerPage(ramp.width, i);
     ramp.consumed(100);
     widths.push(ramp.width);
   }
@@ -25,6 +25,13 @@ describe('concurrency ramp (list pages in flight)', () => {
 
   it('stays at one page when a second one does not make the table faster (CPU-bound)', () => {
     const widths = drive(4, 30, () => 50);
+    expect(widths.at(-1)).to.equal(1);
+    expect(Math.max(...widths)).to.be.at.most(2);
+  });
+
+  it('does not take the slower first pages (the process warming up) for a gain of the next width', () => {
+    // CPU-bound, and the first three pages take twice as long.
+    const widths = drive(4, 60, (_w, i) => (i < 3 ? 100 : 50));
     expect(widths.at(-1)).to.equal(1);
     expect(Math.max(...widths)).to.be.at.most(2);
   });

@@ -7,7 +7,7 @@
  *   only once the previous one on the same resource has settled.
  * - Bounded: at most `concurrency` units in flight, and no new order is sent
  *   while `window` outcomes wait for an earlier line (one slow request stalls
- *   reading, past the 128 operations read ahead for their intents; it never
+ *   reading, past the 64 operations read ahead for their intents; it never
  *   buffers the rest of the file).
  * - On any error (a fatal answer latched in ctx.fatal, the order source
  *   failing), nothing more is sent; what is in flight is drained and its real

@@ -19,7 +19,7 @@ import type { Journal } from './journal.js';
 import type { BatchItem, OrderLine, PlanItem } from './types.js';
 
 /** Operations read ahead per group: one fsync per this many inserts at most. */
-export const INTENTS_AHEAD = 64;
+export const INTENTS_AHEAD = 32;
 
 type Item = PlanItem | BatchItem;
 

@@ -54,7 +54,7 @@ describe('fulfill: insert intents written ahead', () => {
     const items = Array.from({ length: 150 }, (_, i) => (i % 3 === 2 ? update(i) : insert(i)));
     const written = new Set<number>();
     const seen: number[] = [];
-    for await (const item of intentsAhead(source(items), journal, written)) {
+    for await (const item of intentsAhead(source(items), journal, written, 64)) {
       const op = (item as Extract<Item, { kind: 'op' }>).op;
       const l = op.lines[0]!;
       seen.push(l.seq);

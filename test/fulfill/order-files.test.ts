@@ -180,7 +180,7 @@ describe('fulfill limits', function () {
 
 describe('fulfill when an order file becomes unreadable during the run', () => {
   it('drains the requests in flight, keeps their real outcomes in the journal, leaves the previous results; the rerun reports them without sending again', async () => {
-    // More lines in A than fulfill reads ahead (two groups of 64 insert intents), so that B is opened late.
+    // More lines in A than fulfill reads ahead (two groups of 32 insert intents), so that B is opened late.
     const names = Array.from({ length: 150 }, (_, i) => `a${i + 1}@x`);
     const dir = tempDir({
       'orders/A_Users.csv': 'command,orderId,userName\n' + names.map((n) => `insert,${n.split('@')[0]},${n}\n`).join(''),

@@ -62,7 +62,6 @@ export class RunInserts extends InsertRegistry {
   private readonly held = new Set<string>();
   private readonly corrected = new Map<string, string>();
 
-
   hold(key: string): void {
     this.held.add(key);
   }

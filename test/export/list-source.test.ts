@@ -182,11 +182,12 @@ describe('scimListSource', () => {
   });
 
   it('fetches pages concurrently once totalResults is known, keeping the order', async () => {
-    const data = users(100);
+    // Enough pages for the ramp to measure past its warm-up (8 pages) and widen: a latency-bound server.
+    const data = users(400);
     const serve = listServer(data);
-    // Later pages answer sooner: order must still hold.
+    // Every other page answers later than the one after it: order must still hold.
     const client = fakeClient(async (p) => {
-      await new Promise((r) => setTimeout(r, Math.max(0, 12 - Number(p.startIndex) / 10)));
+      await new Promise((r) => setTimeout(r, ((Number(p.startIndex) - 1) / 10) % 2 === 0 ? 14 : 8));
       return serve(p);
     });
     const got = await collect(scimListSource(client, { endpoint: 'Users', pageSize: 10, concurrency: 4 }));

@@ -5,7 +5,7 @@
  * the generic readColumn (filter evaluation). Same cells as readColumn.
  */
 import type { ColumnPath } from './path.js';
-import { cellText, readColumn } from './read-column.js';
+import { cellText, primaryElseFirst, readColumn } from './read-column.js';
 
 export type CellReader = (resource: object) => string;
 
@@ -45,18 +45,8 @@ function attr(obj: unknown, n: Name): unknown {
   return undefined;
 }
 
-/** read-column's primaryElseFirst: the value marked primary (true or "true", any case), else the first one present. */
-function primaryElseFirst(values: readonly unknown[]): unknown {
-  let first: unknown;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) continue;
-    if (first === undefined) first = v;
-    const p = attr(v, PRIMARY);
-    if (p === true || (typeof p === 'string' && p.toLowerCase() === 'true')) return v;
-  }
-  return first;
-}
+/** An element's `primary`, looked up as every attribute here is. */
+const primaryOf = (element: unknown): unknown => attr(element, PRIMARY);
 
 export function compileColumn(column: ColumnPath): CellReader {
   if (column.filter) return (r) => readColumn(r, column);
@@ -67,10 +57,10 @@ export function compileColumn(column: ColumnPath): CellReader {
   return (r) => {
     const container = schemaName ? attr(r, schemaName) : r;
     let value = attr(container, name);
-    if (Array.isArray(value)) value = primaryElseFirst(value);
+    if (Array.isArray(value)) value = primaryElseFirst(value, primaryOf);
     if (subName !== undefined) {
       value = attr(value, subName);
-      if (Array.isArray(value)) value = primaryElseFirst(value);
+      if (Array.isArray(value)) value = primaryElseFirst(value, primaryOf);
     }
     return cellText(value);
   };

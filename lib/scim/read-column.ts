@@ -33,13 +33,17 @@ export function readColumnValue(resource: object, column: ColumnPath): unknown {
   return value;
 }
 
-/** The element flagged `primary: true` (or "true"), else the first non-null one. */
-export function primaryElseFirst(values: readonly unknown[]): unknown {
+/**
+ * The element flagged `primary: true` (or "true"), else the first non-null
+ * one. `primaryOf` reads an element's `primary` (column-reader.ts passes a
+ * lookup compiled once per table).
+ */
+export function primaryElseFirst(values: readonly unknown[], primaryOf: (element: unknown) => unknown = (v) => getAttr(v, 'primary')): unknown {
   let first: unknown;
   for (const v of values) {
     if (v === null || v === undefined) continue;
     if (first === undefined) first = v;
-    const p = getAttr(v, 'primary');
+    const p = primaryOf(v);
     if (p === true || (typeof p === 'string' && p.toLowerCase() === 'true')) return v;
   }
   return first;
